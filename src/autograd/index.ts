@@ -4,4 +4,4 @@ export { matmul, linear } from './ops/matmul.js';
 export { concat, slice, split, reshape, transpose01, constant } from './ops/shape.js';
 export { embedding } from './ops/embedding.js';
 export { dropout } from './ops/dropout.js';
-export { zerosLike } from './ops/util.js';
+export { zerosLike, addInto } from './ops/util.js';

@@ -1,0 +1,191 @@
+import { concat, dropout, reshape, slice, transpose01, type Variable } from '../autograd/index.js';
+import type { Nonlinearity } from '../kernels/index.js';
+import { ConfigError, Rng, Tensor, checkFinite, checkShape, expected, type DType } from '../tensor/index.js';
+import { Module, initUniform, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import type { CellKind, GruVariant } from './recurrence/cell-steps.js';
+import { recurrentLayer, validateLengths, type LayerWeights } from './recurrence/layer-op.js';
+
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  bias?: boolean;
+  /** input and output as [B, T, F] instead of [T, B, F] */
+  batchFirst?: boolean;
+  /** dropout on the outputs of every layer but the last, in training mode */
+  dropout?: number;
+  bidirectional?: boolean;
+  rng?: Rng;
+  dtype?: DType;
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  nonlinearity?: Nonlinearity;
+}
+
+export interface GRUOptions extends RecurrentOptions {
+  /** true (default): PyTorch's n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)); false: the original n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn) */
+  resetAfter?: boolean;
+}
+
+export interface HiddenState {
+  /** [numLayers · directions, B, H] */
+  h: Variable;
+}
+
+export interface LSTMState extends HiddenState {
+  c: Variable;
+}
+
+export interface ForwardOptions {
+  /** valid steps of each sequence in the batch; later steps are padding */
+  lengths?: ArrayLike<number>;
+}
+
+const KNOWN = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'rng', 'dtype'];
+
+/**
+ * Stacked, optionally bidirectional recurrent layers with PyTorch's parameter
+ * names, shapes, initialisation and state layout ([layers · directions, B, H],
+ * ordered layer 0 forward, layer 0 reverse, layer 1 forward, ...).
+ */
+abstract class Recurrent<S extends HiddenState> extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly hasBias: boolean;
+  protected readonly layers: LayerWeights[][] = [];
+  private readonly dropoutRng: Rng;
+
+  protected constructor(
+    readonly kind: string,
+    private readonly cell: CellKind,
+    gateCount: number,
+    options: RecurrentOptions,
+    extraKnown: readonly string[],
+    private readonly nonlinearity: Nonlinearity = 'tanh',
+    private readonly gruVariant: GruVariant = 'after',
+  ) {
+    super();
+    rejectUnknownOptions(kind, options, [...KNOWN, ...extraKnown]);
+    this.inputSize = requirePositiveInt(kind, 'inputSize', options.inputSize);
+    this.hiddenSize = requirePositiveInt(kind, 'hiddenSize', options.hiddenSize);
+    this.numLayers = requirePositiveInt(kind, 'numLayers', options.numLayers ?? 1);
+    this.dropout = options.dropout ?? 0;
+    if (!(typeof this.dropout === 'number' && this.dropout >= 0 && this.dropout < 1)) {
+      throw new ConfigError(expected(kind, 'dropout in [0, 1)', this.dropout));
+    }
+    if (this.dropout > 0 && this.numLayers === 1) {
+      throw new ConfigError(expected(kind, 'dropout 0 with numLayers 1', this.dropout, 'dropout acts between stacked layers only, as in PyTorch'));
+    }
+    this.bidirectional = options.bidirectional ?? false;
+    this.batchFirst = options.batchFirst ?? false;
+    this.hasBias = options.bias ?? true;
+    const rng = options.rng ?? new Rng(0);
+    const dtype = options.dtype ?? 'float32';
+    const H = this.hiddenSize;
+    const G = gateCount * H;
+    const bound = 1 / Math.sqrt(H);
+    const param = (name: string, shape: number[]): Parameter => {
+      const p = this.addParameter(name, Tensor.zeros(shape, dtype));
+      initUniform(p.value, bound, rng);
+      return p;
+    };
+    for (let l = 0; l < this.numLayers; l++) {
+      const inSize = l === 0 ? this.inputSize : H * this.directions;
+      const dirs: LayerWeights[] = [];
+      for (let d = 0; d < this.directions; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        dirs.push({
+          weightIh: param(`weight_ih${sfx}`, [G, inSize]),
+          weightHh: param(`weight_hh${sfx}`, [G, H]),
+          biasIh: this.hasBias ? param(`bias_ih${sfx}`, [G]) : null,
+          biasHh: this.hasBias ? param(`bias_hh${sfx}`, [G]) : null,
+        });
+      }
+      this.layers.push(dirs);
+    }
+    this.dropoutRng = rng.split();
+  }
+
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /**
+   * Runs the whole stack over x ([T, B, F], or [B, T, F] with batchFirst).
+   * Returns the last layer's output ([T, B, directions·H]) and the final state.
+   */
+  forward(x: Variable, state?: Partial<S>, options: ForwardOptions = {}): { output: Variable; state: S } {
+    const where = `${this.kind}.forward`;
+    checkShape(`${where}: input`, x.shape, [-1, -1, this.inputSize], this.batchFirst ? ['B', 'T', 'inputSize'] : ['T', 'B', 'inputSize']);
+    checkFinite(`${where}: input`, x.data);
+    let input = this.batchFirst ? transpose01(x) : x;
+    const [T, B] = input.shape as [number, number];
+    const lengths = options.lengths ? validateLengths(`${where}: lengths`, options.lengths, T, B) : null;
+    const slots = this.numLayers * this.directions;
+    const h0 = this.initialState(`${where}: state.h`, state?.h, slots, B);
+    const c0 = this.cell === 'lstm' ? this.initialState(`${where}: state.c`, (state as Partial<LSTMState> | undefined)?.c, slots, B) : null;
+
+    const hs: Variable[] = [];
+    const cs: Variable[] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      const outs: Variable[] = [];
+      for (let d = 0; d < this.directions; d++) {
+        const k = l * this.directions + d;
+        const r = recurrentLayer(input, h0 && pick(h0, k), c0 && pick(c0, k), this.layers[l]![d]!, {
+          cell: this.cell, nonlinearity: this.nonlinearity, gruVariant: this.gruVariant, reverse: d === 1, lengths,
+        });
+        outs.push(r.output);
+        hs.push(r.h);
+        if (r.c) cs.push(r.c);
+      }
+      input = outs.length === 1 ? outs[0]! : concat(outs, 2);
+      if (this.training && this.dropout > 0 && l < this.numLayers - 1) input = dropout(input, this.dropout, this.dropoutRng);
+    }
+    const output = this.batchFirst ? transpose01(input) : input;
+    const stack = (vs: Variable[]) => concat(vs.map((v) => reshape(v, [1, B, this.hiddenSize])), 0);
+    const finalState = (cs.length ? { h: stack(hs), c: stack(cs) } : { h: stack(hs) }) as S;
+    return { output, state: finalState };
+  }
+
+  private initialState(where: string, v: Variable | undefined, slots: number, batch: number): Variable | null {
+    if (!v) return null;
+    checkShape(where, v.shape, [slots, batch, this.hiddenSize], ['layers·directions', 'B', 'H']);
+    checkFinite(where, v.data);
+    return v;
+  }
+}
+
+/** State slot k of a [L·D, B, H] state, as [B, H]. */
+function pick(state: Variable, k: number): Variable {
+  return reshape(slice(state, 0, k, k + 1), state.shape.slice(1));
+}
+
+/** Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh). */
+export class RNN extends Recurrent<HiddenState> {
+  constructor(options: RNNOptions) {
+    const nl = options.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected('RNN', "nonlinearity 'tanh' or 'relu'", `'${String(nl)}'`));
+    super('RNN', 'rnn', 1, options, ['nonlinearity'], nl);
+  }
+}
+
+/** LSTM with gates [i, f, g, o] as PyTorch. */
+export class LSTM extends Recurrent<LSTMState> {
+  constructor(options: RecurrentOptions) {
+    super('LSTM', 'lstm', 4, options, []);
+  }
+}
+
+/** GRU with gates [r, z, n]; PyTorch's linear-before-reset unless resetAfter is false. */
+export class GRU extends Recurrent<HiddenState> {
+  constructor(options: GRUOptions) {
+    const resetAfter = options.resetAfter ?? true;
+    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected('GRU', 'resetAfter a boolean', String(resetAfter)));
+    super('GRU', 'gru', 3, options, ['resetAfter'], 'tanh', resetAfter ? 'after' : 'before');
+  }
+}

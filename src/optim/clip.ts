@@ -1,0 +1,57 @@
+import type { Variable } from '../autograd/variable.js';
+import { ConfigError, expected, type Arr } from '../tensor/index.js';
+import { checkNumber, show } from './optimizer.js';
+
+/**
+ * Scales all gradients together so their joint `normType`-norm is at most
+ * `maxNorm`, like `torch.nn.utils.clip_grad_norm_`; returns the norm before
+ * clipping. Null gradients are skipped; with none at all the norm is 0.
+ * A non-finite norm scales every gradient by NaN or 0 exactly as PyTorch does
+ * (the NaN guard in `bptt/` is the place to stop such a step).
+ */
+export function clipGradNorm(params: readonly Variable[], maxNorm: number, normType = 2): number {
+  checkNumber('clipGradNorm', 'maxNorm', maxNorm, {});
+  if (typeof normType !== 'number' || !(normType > 0)) {
+    throw new ConfigError(expected('clipGradNorm', 'normType > 0 (or Infinity)', show(normType)));
+  }
+  const grads = gradsOf(params);
+  if (grads.length === 0) return 0;
+  // Norm of the per-tensor norms, the order PyTorch uses, for parity in the last digits.
+  const total = pNorm(grads.map((g) => pNorm(g, normType)), normType);
+  const coef = maxNorm / (total + 1e-6);
+  // `!(coef >= 1)` rather than `coef < 1`: a NaN coefficient is applied too, as PyTorch's clamp does.
+  if (!(coef >= 1)) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+  return total;
+}
+
+/** Clamps every gradient element into [-clipValue, clipValue], like `torch.nn.utils.clip_grad_value_`. */
+export function clipGradValue(params: readonly Variable[], clipValue: number): void {
+  checkNumber('clipGradValue', 'clipValue', clipValue, {});
+  for (const g of gradsOf(params)) {
+    for (let i = 0; i < g.length; i++) g[i] = Math.min(Math.max(g[i]!, -clipValue), clipValue);
+  }
+}
+
+function gradsOf(params: readonly Variable[]): Arr[] {
+  const out: Arr[] = [];
+  for (const p of params) if (p.grad) out.push(p.grad.data);
+  return out;
+}
+
+function pNorm(x: ArrayLike<number>, p: number): number {
+  let acc = 0;
+  if (p === Infinity) {
+    for (let i = 0; i < x.length; i++) acc = Math.max(acc, Math.abs(x[i]!));
+    return acc;
+  }
+  if (p === 2) {
+    for (let i = 0; i < x.length; i++) acc += x[i]! * x[i]!;
+    return Math.sqrt(acc);
+  }
+  if (p === 1) {
+    for (let i = 0; i < x.length; i++) acc += Math.abs(x[i]!);
+    return acc;
+  }
+  for (let i = 0; i < x.length; i++) acc += Math.abs(x[i]!) ** p;
+  return acc ** (1 / p);
+}
