@@ -5,3 +5,4 @@ export { concat, slice, split, reshape, transpose01, constant } from './ops/shap
 export { embedding } from './ops/embedding.js';
 export { dropout } from './ops/dropout.js';
 export { zerosLike, addInto } from './ops/util.js';
+export { gradcheck, gradcheckDirectional, type GradcheckOptions, type DirectionalOptions, type GradcheckReport, type GradcheckWorst } from './gradcheck.js';

@@ -1,0 +1,2 @@
+export { crossEntropy, type CrossEntropyOptions, type Reduction } from './cross-entropy.js';
+export { mse } from './regression.js';
