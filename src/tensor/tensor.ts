@@ -27,9 +27,7 @@ export class Tensor {
   readonly data: Arr;
 
   constructor(shape: readonly number[], data: Arr) {
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new ShapeError(expected('Tensor', 'non-negative integer dimensions', [...shape]));
-    }
+    checkDims(shape);
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError(expected('Tensor', `${sizeOf(shape)} elements for shape [${shape.join(', ')}]`, `${data.length}`));
     }
@@ -38,6 +36,7 @@ export class Tensor {
   }
 
   static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    checkDims(shape); // before allocating: a negative size would be a RangeError
     return new Tensor(shape, allocate(dtype, sizeOf(shape)));
   }
 
@@ -86,8 +85,17 @@ export class Tensor {
   }
 }
 
+function checkDims(shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(expected('Tensor', 'non-negative integer dimensions', [...shape]));
+  }
+}
+
 function inferShape(shape: readonly number[], size: number): number[] {
   const free = shape.indexOf(-1);
+  if (shape.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== free))) {
+    throw new ShapeError(expected('reshape', 'non-negative integer dimensions and at most one -1', [...shape]));
+  }
   if (free < 0) {
     if (sizeOf(shape) !== size) throw new ShapeError(expected('reshape', `a shape with ${size} elements`, [...shape]));
     return [...shape];

@@ -1,4 +1,5 @@
 import { addInto, record, output, type Variable } from '../../autograd/index.js';
+import { checkSameDtype } from '../../autograd/ops/util.js';
 import { kernels, type Nonlinearity } from '../../kernels/index.js';
 import { DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
 import { gruResetBeforeSteps, gruSteps, lstmSteps, rnnSteps, type CellKind, type CellSteps, type GruVariant, type StepContext } from './cell-steps.js';
@@ -67,6 +68,7 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   if (w.biasHh) checkShape('recurrentLayer: bias_hh', w.biasHh.shape, [G]);
   if (h0) checkShape('recurrentLayer: h0', h0.shape, [B, H]);
   if (c0) checkShape('recurrentLayer: c0', c0.shape, [B, H]);
+  checkSameDtype('recurrentLayer', [w.weightIh, w.weightHh, w.biasIh, w.biasHh, x, h0, c0].filter((v): v is Variable => v !== null));
   const reverse = opts.reverse ?? false;
   const lengths = opts.lengths ?? null;
   const dtype = x.dtype;

@@ -1,0 +1,1 @@
+export { echoBatch, type TokenBatch } from './synthetic.js';

@@ -1,0 +1,8 @@
+/** The public API of bptt. */
+export * from './tensor/index.js';
+export { kernels, setBackend, registerBackend, backendNames, reference, type Kernels, type AdamStep, type Nonlinearity } from './kernels/index.js';
+export * from './autograd/index.js';
+export * from './nn/index.js';
+export * from './losses/index.js';
+export * from './optim/index.js';
+export * from './data/index.js';
