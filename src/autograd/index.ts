@@ -4,5 +4,5 @@ export { matmul, linear } from './ops/matmul.js';
 export { concat, slice, split, reshape, transpose01, constant } from './ops/shape.js';
 export { embedding } from './ops/embedding.js';
 export { dropout } from './ops/dropout.js';
-export { zerosLike, addInto } from './ops/util.js';
+export { zerosLike, addInto, checkSameDtype } from './ops/util.js';
 export { gradcheck, gradcheckDirectional, type GradcheckOptions, type DirectionalOptions, type GradcheckReport, type GradcheckWorst } from './gradcheck.js';

@@ -362,7 +362,7 @@ describe('Linear and Embedding reject bad input', () => {
 
   test('Linear with float64 input into float32 weights', () => {
     rejects(() => new Linear(3, 2).forward(variable([4, 3], 'float64')), ShapeError,
-      /^linear: expected all operands float64, got float32 \(convert with \.to\(\) first\)$/);
+      /^linear: expected all operands float32, got float64 \(convert with \.to\(\) first\)$/);
   });
 
   test('Embedding with an id equal to the vocabulary size', () => {

@@ -35,7 +35,7 @@ export function linear(x: Variable, weight: Variable, bias: Variable | null): Va
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outF)) {
     throw new ShapeError(expected('linear', `bias [${outF}]`, [...bias.shape]));
   }
-  checkSameDtype('linear', bias ? [x, weight, bias] : [x, weight]);
+  checkSameDtype('linear', bias ? [weight, bias, x] : [weight, x]); // the weight's dtype is the one expected
   const rows = x.value.size / inF;
   const K = kernels();
   const out = output(zerosLike(x, [...x.shape.slice(0, -1), outF]));

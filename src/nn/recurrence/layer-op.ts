@@ -1,5 +1,4 @@
-import { addInto, record, output, type Variable } from '../../autograd/index.js';
-import { checkSameDtype } from '../../autograd/ops/util.js';
+import { addInto, checkSameDtype, record, output, type Variable } from '../../autograd/index.js';
 import { kernels, type Nonlinearity } from '../../kernels/index.js';
 import { DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
 import { gruResetBeforeSteps, gruSteps, lstmSteps, rnnSteps, type CellKind, type CellSteps, type GruVariant, type StepContext } from './cell-steps.js';
