@@ -1,8 +1,8 @@
 import { reshape, type Variable } from '../autograd/index.js';
 import type { Nonlinearity } from '../kernels/index.js';
-import { ConfigError, Rng, Tensor, checkFinite, checkShape, expected, type DType } from '../tensor/index.js';
-import { Module, initUniform, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
-import type { CellKind, GruVariant } from './recurrence/cell-steps.js';
+import { Rng, checkFinite, checkShape, type DType } from '../tensor/index.js';
+import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
 import { recurrentLayer } from './recurrence/layer-op.js';
 
 export interface CellOptions {
@@ -28,28 +28,15 @@ abstract class Cell<S extends { h: Variable }> extends Module {
   readonly bias_ih: Parameter | null;
   readonly bias_hh: Parameter | null;
 
-  protected constructor(
-    private readonly kind: string,
-    private readonly cell: CellKind,
-    gateCount: number,
-    options: CellOptions,
-    extraKnown: readonly string[],
-    private readonly nonlinearity: Nonlinearity = 'tanh',
-    private readonly gruVariant: GruVariant = 'after',
-  ) {
+  protected constructor(private readonly kind: string, options: CellOptions, extraKnown: readonly string[], private readonly cell: CellSteps) {
     super();
     rejectUnknownOptions(kind, options, [...KNOWN, ...extraKnown]);
     this.inputSize = requirePositiveInt(kind, 'inputSize', options.inputSize);
     this.hiddenSize = requirePositiveInt(kind, 'hiddenSize', options.hiddenSize);
     const rng = options.rng ?? new Rng(0);
     const dtype = options.dtype ?? 'float32';
-    const G = gateCount * this.hiddenSize;
-    const bound = 1 / Math.sqrt(this.hiddenSize);
-    const param = (name: string, shape: number[]): Parameter => {
-      const p = this.addParameter(name, Tensor.zeros(shape, dtype));
-      initUniform(p.value, bound, rng);
-      return p;
-    };
+    const G = cell.gateCount * this.hiddenSize;
+    const param = (name: string, shape: number[]): Parameter => this.addUniform(name, shape, 1 / Math.sqrt(this.hiddenSize), rng, dtype);
     this.weight_ih = param('weight_ih', [G, this.inputSize]);
     this.weight_hh = param('weight_hh', [G, this.hiddenSize]);
     const bias = options.bias ?? true;
@@ -70,32 +57,28 @@ abstract class Cell<S extends { h: Variable }> extends Module {
       return v;
     };
     const h0 = check('h', state?.h);
-    const c0 = this.cell === 'lstm' ? check('c', (state as { c?: Variable } | undefined)?.c) : null;
+    const c0 = this.cell.hasCell ? check('c', (state as { c?: Variable } | undefined)?.c) : null;
     const r = recurrentLayer(reshape(x, [1, B, this.inputSize]), h0, c0, {
       weightIh: this.weight_ih, weightHh: this.weight_hh, biasIh: this.bias_ih, biasHh: this.bias_hh,
-    }, { cell: this.cell, nonlinearity: this.nonlinearity, gruVariant: this.gruVariant });
+    }, { cell: this.cell });
     return (r.c ? { h: r.h, c: r.c } : { h: r.h }) as unknown as S;
   }
 }
 
 export class RNNCell extends Cell<{ h: Variable }> {
   constructor(options: CellOptions & { nonlinearity?: Nonlinearity }) {
-    const nl = options.nonlinearity ?? 'tanh';
-    if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected('RNNCell', "nonlinearity 'tanh' or 'relu'", `'${String(nl)}'`));
-    super('RNNCell', 'rnn', 1, options, ['nonlinearity'], nl);
+    super('RNNCell', options, ['nonlinearity'], cellStepsFor('RNNCell', 'rnn', options));
   }
 }
 
 export class LSTMCell extends Cell<{ h: Variable; c: Variable }> {
   constructor(options: CellOptions) {
-    super('LSTMCell', 'lstm', 4, options, []);
+    super('LSTMCell', options, [], cellStepsFor('LSTMCell', 'lstm'));
   }
 }
 
 export class GRUCell extends Cell<{ h: Variable }> {
   constructor(options: CellOptions & { resetAfter?: boolean }) {
-    const resetAfter = options.resetAfter ?? true;
-    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected('GRUCell', 'resetAfter a boolean', String(resetAfter)));
-    super('GRUCell', 'gru', 3, options, ['resetAfter'], 'tanh', resetAfter ? 'after' : 'before');
+    super('GRUCell', options, ['resetAfter'], cellStepsFor('GRUCell', 'gru', options));
   }
 }

@@ -3,4 +3,4 @@ export { Linear, Embedding, Dropout, type LinearOptions, type EmbeddingOptions }
 export { RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type GRUOptions, type HiddenState, type LSTMState, type ForwardOptions } from './recurrent.js';
 export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export { recurrentLayer, type LayerWeights, type LayerOptions, type LayerResult } from './recurrence/layer-op.js';
-export type { CellKind, GruVariant } from './recurrence/cell-steps.js';
+export { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';

@@ -1,6 +1,6 @@
 import { dropout as dropoutOp, embedding, linear, type Variable } from '../autograd/index.js';
 import { ConfigError, Rng, Tensor, expected, type DType } from '../tensor/index.js';
-import { Module, initUniform, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -21,10 +21,8 @@ export class Linear extends Module {
     const rng = options.rng ?? new Rng(0);
     const dtype = options.dtype ?? 'float32';
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.addParameter('weight', Tensor.zeros([outFeatures, inFeatures], dtype));
-    initUniform(this.weight.value, bound, rng);
-    this.bias = options.bias === false ? null : this.addParameter('bias', Tensor.zeros([outFeatures], dtype));
-    if (this.bias) initUniform(this.bias.value, bound, rng);
+    this.weight = this.addUniform('weight', [outFeatures, inFeatures], bound, rng, dtype);
+    this.bias = options.bias === false ? null : this.addUniform('bias', [outFeatures], bound, rng, dtype);
   }
 
   forward(x: Variable): Variable {

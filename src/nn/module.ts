@@ -28,6 +28,13 @@ export abstract class Module {
     return p;
   }
 
+  /** A new parameter drawn from U(-bound, bound), PyTorch's default for recurrent and linear weights. */
+  protected addUniform(name: string, shape: readonly number[], bound: number, rng: Rng, dtype: DType): Parameter {
+    const p = this.addParameter(name, Tensor.zeros(shape, dtype));
+    initUniform(p.value, bound, rng);
+    return p;
+  }
+
   protected addModule<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;

@@ -1,8 +1,8 @@
 import { concat, dropout, reshape, slice, transpose01, type Variable } from '../autograd/index.js';
 import type { Nonlinearity } from '../kernels/index.js';
-import { ConfigError, Rng, Tensor, checkFinite, checkShape, expected, type DType } from '../tensor/index.js';
-import { Module, initUniform, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
-import type { CellKind, GruVariant } from './recurrence/cell-steps.js';
+import { ConfigError, Rng, checkFinite, checkShape, expected, type DType } from '../tensor/index.js';
+import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
 import { recurrentLayer, validateLengths, type LayerWeights } from './recurrence/layer-op.js';
 
 export interface RecurrentOptions {
@@ -60,15 +60,7 @@ abstract class Recurrent<S extends HiddenState> extends Module {
   protected readonly layers: LayerWeights[][] = [];
   private readonly dropoutRng: Rng;
 
-  protected constructor(
-    readonly kind: string,
-    private readonly cell: CellKind,
-    gateCount: number,
-    options: RecurrentOptions,
-    extraKnown: readonly string[],
-    private readonly nonlinearity: Nonlinearity = 'tanh',
-    private readonly gruVariant: GruVariant = 'after',
-  ) {
+  protected constructor(readonly kind: string, options: RecurrentOptions, extraKnown: readonly string[], private readonly cell: CellSteps) {
     super();
     rejectUnknownOptions(kind, options, [...KNOWN, ...extraKnown]);
     this.inputSize = requirePositiveInt(kind, 'inputSize', options.inputSize);
@@ -87,13 +79,8 @@ abstract class Recurrent<S extends HiddenState> extends Module {
     const rng = options.rng ?? new Rng(0);
     const dtype = options.dtype ?? 'float32';
     const H = this.hiddenSize;
-    const G = gateCount * H;
-    const bound = 1 / Math.sqrt(H);
-    const param = (name: string, shape: number[]): Parameter => {
-      const p = this.addParameter(name, Tensor.zeros(shape, dtype));
-      initUniform(p.value, bound, rng);
-      return p;
-    };
+    const G = cell.gateCount * H;
+    const param = (name: string, shape: number[]): Parameter => this.addUniform(name, shape, 1 / Math.sqrt(H), rng, dtype);
     for (let l = 0; l < this.numLayers; l++) {
       const inSize = l === 0 ? this.inputSize : H * this.directions;
       const dirs: LayerWeights[] = [];
@@ -128,7 +115,7 @@ abstract class Recurrent<S extends HiddenState> extends Module {
     const lengths = options.lengths ? validateLengths(`${where}: lengths`, options.lengths, T, B) : null;
     const slots = this.numLayers * this.directions;
     const h0 = this.initialState(`${where}: state.h`, state?.h, slots, B);
-    const c0 = this.cell === 'lstm' ? this.initialState(`${where}: state.c`, (state as Partial<LSTMState> | undefined)?.c, slots, B) : null;
+    const c0 = this.cell.hasCell ? this.initialState(`${where}: state.c`, (state as Partial<LSTMState> | undefined)?.c, slots, B) : null;
 
     const hs: Variable[] = [];
     const cs: Variable[] = [];
@@ -137,7 +124,7 @@ abstract class Recurrent<S extends HiddenState> extends Module {
       for (let d = 0; d < this.directions; d++) {
         const k = l * this.directions + d;
         const r = recurrentLayer(input, h0 && pick(h0, k), c0 && pick(c0, k), this.layers[l]![d]!, {
-          cell: this.cell, nonlinearity: this.nonlinearity, gruVariant: this.gruVariant, reverse: d === 1, lengths,
+          cell: this.cell, reverse: d === 1, lengths,
         });
         outs.push(r.output);
         hs.push(r.h);
@@ -168,24 +155,20 @@ function pick(state: Variable, k: number): Variable {
 /** Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh). */
 export class RNN extends Recurrent<HiddenState> {
   constructor(options: RNNOptions) {
-    const nl = options.nonlinearity ?? 'tanh';
-    if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected('RNN', "nonlinearity 'tanh' or 'relu'", `'${String(nl)}'`));
-    super('RNN', 'rnn', 1, options, ['nonlinearity'], nl);
+    super('RNN', options, ['nonlinearity'], cellStepsFor('RNN', 'rnn', options));
   }
 }
 
 /** LSTM with gates [i, f, g, o] as PyTorch. */
 export class LSTM extends Recurrent<LSTMState> {
   constructor(options: RecurrentOptions) {
-    super('LSTM', 'lstm', 4, options, []);
+    super('LSTM', options, [], cellStepsFor('LSTM', 'lstm'));
   }
 }
 
 /** GRU with gates [r, z, n]; PyTorch's linear-before-reset unless resetAfter is false. */
 export class GRU extends Recurrent<HiddenState> {
   constructor(options: GRUOptions) {
-    const resetAfter = options.resetAfter ?? true;
-    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected('GRU', 'resetAfter a boolean', String(resetAfter)));
-    super('GRU', 'gru', 3, options, ['resetAfter'], 'tanh', resetAfter ? 'after' : 'before');
+    super('GRU', options, ['resetAfter'], cellStepsFor('GRU', 'gru', options));
   }
 }

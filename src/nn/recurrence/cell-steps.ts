@@ -1,8 +1,6 @@
 import type { Kernels, Nonlinearity } from '../../kernels/index.js';
-import type { Arr } from '../../tensor/index.js';
+import { ConfigError, expected, type Arr } from '../../tensor/index.js';
 
-export type CellKind = 'rnn' | 'lstm' | 'gru';
-export type GruVariant = 'after' | 'before';
 
 /** Everything one layer-direction keeps from forward for backward. Per-step buffers are [T, B, ·] in time order. */
 export interface StepContext {
@@ -34,8 +32,13 @@ export interface StepContext {
  * the driver hands in the previous and new state rows.
  */
 export interface CellSteps {
+  /** for tape node names and messages */
+  name: string;
   gateCount: number;
   hasCell: boolean;
+  /** buffers kept for backward besides the gates: h·W_hhᵀ + b_hh, and r ⊙ h_{t-1} */
+  keepsHiddenProjection: boolean;
+  keepsResetProduct: boolean;
   /** true when dW_hh pairs with dHp rather than dXp */
   separateHiddenGrad: boolean;
   forward(ctx: StepContext, t: number, hPrev: Arr, hNew: Arr, cPrev: Arr | null, cNew: Arr | null): void;
@@ -69,8 +72,11 @@ function mergedHiddenGrad(ctx: StepContext, steps: number, hPrevAll: Arr, dWhh: 
 
 export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
   return {
+    name: `rnn_${nonlinearity}`,
     gateCount: 1,
     hasCell: false,
+    keepsHiddenProjection: false,
+    keepsResetProduct: false,
     separateHiddenGrad: false,
     forward(ctx, t, hPrev, hNew) {
       preActivation(ctx, t, hPrev, hNew);
@@ -86,8 +92,11 @@ export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
 }
 
 export const lstmSteps: CellSteps = {
+  name: 'lstm',
   gateCount: 4,
   hasCell: true,
+  keepsHiddenProjection: false,
+  keepsResetProduct: false,
   separateHiddenGrad: false,
   forward(ctx, t, hPrev, hNew, cPrev, cNew) {
     const g = rows(ctx.gates, t, ctx.batch * ctx.width);
@@ -105,8 +114,11 @@ export const lstmSteps: CellSteps = {
 
 /** PyTorch's GRU: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). */
 export const gruSteps: CellSteps = {
+  name: 'gru',
   gateCount: 3,
   hasCell: false,
+  keepsHiddenProjection: true,
+  keepsResetProduct: false,
   separateHiddenGrad: true,
   forward(ctx, t, hPrev, hNew) {
     const { K, batch, hidden, width } = ctx;
@@ -128,8 +140,11 @@ export const gruSteps: CellSteps = {
 
 /** The original GRU (Cho et al. 2014): n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn). */
 export const gruResetBeforeSteps: CellSteps = {
+  name: 'gru_reset_before',
   gateCount: 3,
   hasCell: false,
+  keepsHiddenProjection: true,
+  keepsResetProduct: true,
   separateHiddenGrad: false,
   forward(ctx, t, hPrev, hNew) {
     const { K, batch, hidden: H, width } = ctx;
@@ -160,3 +175,21 @@ export const gruResetBeforeSteps: CellSteps = {
     K.gemmStrided(true, false, H, H, m, ctx.dXp.subarray(2 * H), width, ctx.rh, H, dWhh.subarray(2 * H * H), H, true);
   },
 };
+
+export interface CellChoice {
+  nonlinearity?: unknown;
+  resetAfter?: unknown;
+}
+
+/** The step math for a layer or cell type, validating the options that select it. */
+export function cellStepsFor(where: string, cell: 'rnn' | 'lstm' | 'gru', choice: CellChoice = {}): CellSteps {
+  if (cell === 'lstm') return lstmSteps;
+  if (cell === 'gru') {
+    const resetAfter = choice.resetAfter ?? true;
+    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected(where, 'resetAfter a boolean', String(resetAfter)));
+    return resetAfter ? gruSteps : gruResetBeforeSteps;
+  }
+  const nl = choice.nonlinearity ?? 'tanh';
+  if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", `'${String(nl)}'`));
+  return rnnSteps(nl);
+}

@@ -1,7 +1,7 @@
 import { addInto, checkSameDtype, record, output, type Variable } from '../../autograd/index.js';
-import { kernels, type Nonlinearity } from '../../kernels/index.js';
+import { kernels } from '../../kernels/index.js';
 import { DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
-import { gruResetBeforeSteps, gruSteps, lstmSteps, rnnSteps, type CellKind, type CellSteps, type GruVariant, type StepContext } from './cell-steps.js';
+import type { CellSteps, StepContext } from './cell-steps.js';
 
 export interface LayerWeights {
   weightIh: Variable;
@@ -11,9 +11,8 @@ export interface LayerWeights {
 }
 
 export interface LayerOptions {
-  cell: CellKind;
-  nonlinearity?: Nonlinearity;
-  gruVariant?: GruVariant;
+  /** the cell's step math, from cellStepsFor */
+  cell: CellSteps;
   reverse?: boolean;
   /** Valid steps per batch row, each in [1, T]; steps at and after a row's length are padding. */
   lengths?: Int32Array | null;
@@ -25,12 +24,6 @@ export interface LayerResult {
   /** [B, H]: each row's state after its own last valid step */
   h: Variable;
   c: Variable | null;
-}
-
-export function cellSteps(cell: CellKind, nonlinearity: Nonlinearity = 'tanh', gruVariant: GruVariant = 'after'): CellSteps {
-  if (cell === 'lstm') return lstmSteps;
-  if (cell === 'gru') return gruVariant === 'after' ? gruSteps : gruResetBeforeSteps;
-  return rnnSteps(nonlinearity);
 }
 
 /** Checks lengths against T and B and turns them into Int32Array. */
@@ -55,7 +48,7 @@ export function validateLengths(where: string, lengths: ArrayLike<number>, steps
  * the input gradient are then merged GEMMs over all T·B rows.
  */
 export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | null, w: LayerWeights, opts: LayerOptions): LayerResult {
-  const cell = cellSteps(opts.cell, opts.nonlinearity, opts.gruVariant);
+  const cell = opts.cell;
   checkShape('recurrentLayer: input', x.shape, [-1, -1, -1], ['T', 'B', 'features']);
   const [T, B, F] = x.shape as [number, number, number];
   if (T < 1 || B < 1) throw new ShapeError(expected('recurrentLayer: input', 'at least one step and one batch row', [...x.shape]));
@@ -80,8 +73,8 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
     wHh: w.weightHh.data, bHh: w.biasHh?.data ?? null,
     xp: alloc(T * B * G),
     gates: cell.gateCount > 1 ? alloc(T * B * G) : alloc(0),
-    hp: opts.cell === 'gru' ? alloc(T * B * G) : alloc(0),
-    rh: opts.cell === 'gru' && opts.gruVariant === 'before' ? alloc(T * BH) : alloc(0),
+    hp: alloc(cell.keepsHiddenProjection ? T * B * G : 0),
+    rh: alloc(cell.keepsResetProduct ? T * BH : 0),
     dXp: alloc(0), dHp: alloc(0), scratch: alloc(0),
   };
   K.gemm(false, true, T * B, G, F, x.data, w.weightIh.data, ctx.xp, false);
@@ -124,7 +117,7 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   const inputs = [x, h0, c0, w.weightIh, w.weightHh, w.biasIh, w.biasHh].filter((v): v is Variable => v !== null);
   const outputs = cOut ? [out, hOut, cOut] : [out, hOut];
 
-  record(`${opts.cell}Layer`, inputs, outputs, () => {
+  record(`${cell.name}Layer`, inputs, outputs, () => {
     ctx.dXp = alloc(T * B * G);
     ctx.dHp = cell.separateHiddenGrad ? alloc(T * B * G) : ctx.dXp;
     ctx.scratch = alloc(BH);
