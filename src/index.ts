@@ -6,3 +6,4 @@ export * from './nn/index.js';
 export * from './losses/index.js';
 export * from './optim/index.js';
 export * from './data/index.js';
+export * from './bptt/index.js';

@@ -47,6 +47,11 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every module below it. */
+  modules(): Module[] {
+    return [this, ...[...this.children.values()].flatMap((m) => m.modules())];
+  }
+
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }

@@ -3,7 +3,7 @@ import type { Nonlinearity } from '../kernels/index.js';
 import { ConfigError, Rng, checkFinite, checkShape, expected, type DType } from '../tensor/index.js';
 import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
 import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
-import { recurrentLayer, validateLengths, type LayerWeights } from './recurrence/layer-op.js';
+import { recurrentLayer, validateLengths, type LayerProbe, type LayerWeights } from './recurrence/layer-op.js';
 
 export interface RecurrentOptions {
   inputSize: number;
@@ -49,7 +49,7 @@ const KNOWN = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dr
  * names, shapes, initialisation and state layout ([layers · directions, B, H],
  * ordered layer 0 forward, layer 0 reverse, layer 1 forward, ...).
  */
-abstract class Recurrent<S extends HiddenState> extends Module {
+export abstract class Recurrent<S extends HiddenState = HiddenState> extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -57,6 +57,10 @@ abstract class Recurrent<S extends HiddenState> extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly hasBias: boolean;
+  /** Instrumentation: a probe for each (layer, direction), or null. Set by the BPTT engine's diagnostics. */
+  flowProbe: ((layer: number, direction: number) => LayerProbe) | null = null;
+  /** When set, each batch row of dL/dh_t is clipped to this norm at every backward step. */
+  hiddenGradClip: number | null = null;
   protected readonly layers: LayerWeights[][] = [];
   private readonly dropoutRng: Rng;
 
@@ -124,7 +128,7 @@ abstract class Recurrent<S extends HiddenState> extends Module {
       for (let d = 0; d < this.directions; d++) {
         const k = l * this.directions + d;
         const r = recurrentLayer(input, h0 && pick(h0, k), c0 && pick(c0, k), this.layers[l]![d]!, {
-          cell: this.cell, reverse: d === 1, lengths,
+          cell: this.cell, reverse: d === 1, lengths, probe: this.flowProbe?.(l, d) ?? null, hiddenGradClip: this.hiddenGradClip,
         });
         outs.push(r.output);
         hs.push(r.h);

@@ -24,6 +24,12 @@ export function clipGradNorm(params: readonly Variable[], maxNorm: number, normT
   return total;
 }
 
+/** The joint norm of all gradients, as clipGradNorm measures it, without changing them. */
+export function gradNorm(params: readonly Variable[], normType = 2): number {
+  const grads = gradsOf(params);
+  return grads.length === 0 ? 0 : pNorm(grads.map((g) => pNorm(g, normType)), normType);
+}
+
 /** Clamps every gradient element into [-clipValue, clipValue], like `torch.nn.utils.clip_grad_value_`. */
 export function clipGradValue(params: readonly Variable[], clipValue: number): void {
   checkNumber('clipGradValue', 'clipValue', clipValue, {});

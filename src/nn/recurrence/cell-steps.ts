@@ -35,6 +35,7 @@ export interface CellSteps {
   /** for tape node names and messages */
   name: string;
   gateCount: number;
+  gateNames: readonly string[];
   hasCell: boolean;
   /** buffers kept for backward besides the gates: h·W_hhᵀ + b_hh, and r ⊙ h_{t-1} */
   keepsHiddenProjection: boolean;
@@ -74,6 +75,7 @@ export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
   return {
     name: `rnn_${nonlinearity}`,
     gateCount: 1,
+    gateNames: ['h'],
     hasCell: false,
     keepsHiddenProjection: false,
     keepsResetProduct: false,
@@ -94,6 +96,7 @@ export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
 export const lstmSteps: CellSteps = {
   name: 'lstm',
   gateCount: 4,
+  gateNames: ['i', 'f', 'g', 'o'],
   hasCell: true,
   keepsHiddenProjection: false,
   keepsResetProduct: false,
@@ -116,6 +119,7 @@ export const lstmSteps: CellSteps = {
 export const gruSteps: CellSteps = {
   name: 'gru',
   gateCount: 3,
+  gateNames: ['r', 'z', 'n'],
   hasCell: false,
   keepsHiddenProjection: true,
   keepsResetProduct: false,
@@ -142,6 +146,7 @@ export const gruSteps: CellSteps = {
 export const gruResetBeforeSteps: CellSteps = {
   name: 'gru_reset_before',
   gateCount: 3,
+  gateNames: ['r', 'z', 'n'],
   hasCell: false,
   keepsHiddenProjection: true,
   keepsResetProduct: true,

@@ -16,6 +16,21 @@ export interface LayerOptions {
   reverse?: boolean;
   /** Valid steps per batch row, each in [1, T]; steps at and after a row's length are padding. */
   lengths?: Int32Array | null;
+  /** instrumentation: gate activations after forward, dL/dh_t at every backward step */
+  probe?: LayerProbe | null;
+  /** rescales each batch row of dL/dh_t to at most this norm, at every backward step */
+  hiddenGradClip?: number | null;
+}
+
+/**
+ * Sees inside a layer op without changing it. Time indices are positions in
+ * the sequence (t = 0 is the first input), whatever the direction.
+ */
+export interface LayerProbe {
+  /** activations [T, B, gates·H]: LSTM i,f,g,o; GRU r,z,n; RNN the outputs h */
+  forward?(activations: Arr, steps: number, batch: number, hidden: number, gateNames: readonly string[]): void;
+  /** dh: dL/dh_t, everything that reaches h_t (its output and the future); dc: dL/dc_t along the cell path (LSTM) */
+  backward?(t: number, dh: Arr, dc: Arr | null): void;
 }
 
 export interface LayerResult {
@@ -111,6 +126,8 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
     if (mask) zeroRows(yt, mask, H);
   }
 
+  opts.probe?.forward?.(cell.gateCount > 1 ? ctx.gates : y, T, B, H, cell.gateNames);
+
   const out = output(new Tensor([T, B, H], y));
   const hOut = output(new Tensor([B, H], slot(hs, last).slice()));
   const cOut = cs ? output(new Tensor([B, H], slot(cs, last).slice())) : null;
@@ -132,6 +149,8 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
       const t = reverse ? T - 1 - i : i;
       const mask = active(t);
       if (dY) addRows(dh, dY.subarray(t * BH, (t + 1) * BH), mask, H);
+      if (opts.hiddenGradClip) clipRowNorms(dh, H, opts.hiddenGradClip);
+      opts.probe?.backward?.(t, dh, dc);
       if (dc && dcSaved && mask) dcSaved.set(dc);
       const hPrev = slot(hs, prev(t)), hNew = slot(hs, next(t));
       const cPrev = cs ? slot(cs, prev(t)) : null, cNew = cs ? slot(cs, next(t)) : null;
@@ -181,6 +200,18 @@ function copyRows(dst: Arr, src: Arr, padded: Uint8Array, width: number): void {
 
 function zeroRows(dst: Arr, padded: Uint8Array, width: number): void {
   for (let b = 0; b < padded.length; b++) if (padded[b]) dst.fill(0, b * width, (b + 1) * width);
+}
+
+/** Scales each row whose L2 norm exceeds maxNorm down to maxNorm. */
+function clipRowNorms(g: Arr, width: number, maxNorm: number): void {
+  for (let r = 0; r < g.length; r += width) {
+    let sq = 0;
+    for (let j = r; j < r + width; j++) sq += g[j]! * g[j]!;
+    if (sq > maxNorm * maxNorm) {
+      const k = maxNorm / Math.sqrt(sq);
+      for (let j = r; j < r + width; j++) g[j]! *= k;
+    }
+  }
 }
 
 /** dst += src on the active rows only: padded outputs are constants and send no gradient. */

@@ -1,0 +1,281 @@
+/**
+ * Training throughput of one full step, in tokens per second:
+ * embedding 64 from vocab 80 → recurrent layer(s) → linear to 80 → softmax
+ * cross-entropy over all T·B positions → backward → clipGradNorm 5 → Adam 2e-3.
+ * The same step as bench/torch_train.py, through the public API only.
+ *
+ *   node dist/bench/train-step.js [--shape S|M|L|M-GRU|M-RNN|all] [--backend NAME]
+ *       [--repeats N] [--steps N] [--warmup N] [--budget SECONDS] [--profile] [--json]
+ *
+ * Budget-aware: unless --steps is given, warm-up steps measure the time of a
+ * step and the steps per repeat (and, if needed, the repeats) are scaled so a
+ * shape's timed part takes about --budget seconds (default 12). A shape whose
+ * single step is slower than the budget still gets one warm-up step and one
+ * timed step per repeat, with the repeats cut to fit (at least 1).
+ *
+ * --profile splits each timed step into phases with wall-clock timers: the
+ * recurrent layers' forward and backward, the output linear + loss (forward
+ * and backward), the embedding (forward and backward), and zeroGrad + clip +
+ * Adam. The split cuts the tape at the recurrent input and output (a leaf that
+ * collects the gradient, then `backward(seed)` on the part below), which does
+ * the same arithmetic as one `loss.backward()`; the tokens/s of a profiled run
+ * are reported as usual.
+ */
+import { pathToFileURL } from 'node:url';
+import {
+  Adam, Embedding, GRU, LSTM, Linear, RNN, Rng, Variable,
+  backendNames, clipGradNorm, crossEntropy, kernels, setBackend,
+} from '../src/index.js';
+
+export interface ShapeSpec {
+  id: string;
+  cell: 'lstm' | 'gru' | 'rnn';
+  layers: number;
+  hidden: number;
+  batch: number;
+  steps: number;
+}
+
+export const SHAPES: readonly ShapeSpec[] = [
+  { id: 'S', cell: 'lstm', layers: 1, hidden: 128, batch: 16, steps: 32 },
+  { id: 'M', cell: 'lstm', layers: 1, hidden: 256, batch: 32, steps: 64 },
+  { id: 'L', cell: 'lstm', layers: 2, hidden: 512, batch: 64, steps: 100 },
+  { id: 'M-GRU', cell: 'gru', layers: 1, hidden: 256, batch: 32, steps: 64 },
+  { id: 'M-RNN', cell: 'rnn', layers: 1, hidden: 256, batch: 32, steps: 64 },
+];
+
+const VOCAB = 80;
+const EMBED = 64;
+const LR = 2e-3;
+const CLIP = 5;
+
+export type Phase = 'recurrentForward' | 'recurrentBackward' | 'headAndLoss' | 'embedding' | 'optimizer';
+export const PHASES: readonly Phase[] = ['recurrentForward', 'recurrentBackward', 'headAndLoss', 'embedding', 'optimizer'];
+
+export interface ShapeResult {
+  shape: string;
+  backend: string;
+  tokensPerStep: number;
+  tokensPerSec: number;
+  msPerStep: number;
+  repeats: number[];
+  stepsPerRepeat: number;
+  warmupSteps: number;
+  /** seconds spent on this shape, warm-up included */
+  wallSeconds: number;
+  /** share of the step's time per phase (sums to 1), with --profile */
+  profile?: Record<Phase, number>;
+}
+
+export interface StepOptions {
+  repeats: number;
+  /** fixed steps per repeat; undefined = scale to the budget */
+  steps?: number;
+  warmup: number;
+  budgetSeconds: number;
+  profile: boolean;
+}
+
+const now = (): number => performance.now();
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Builds the model and returns one training step (optionally phase-timed). */
+function makeStep(spec: ShapeSpec): (times: Record<Phase, number> | null) => number {
+  const { hidden: H, batch: B, steps: T } = spec;
+  const rng = new Rng(1);
+  const embed = new Embedding(VOCAB, EMBED, { rng: rng.split() });
+  const common = { inputSize: EMBED, hiddenSize: H, numLayers: spec.layers, rng: rng.split() };
+  const rnn = spec.cell === 'lstm' ? new LSTM(common) : spec.cell === 'gru' ? new GRU(common) : new RNN({ ...common, nonlinearity: 'tanh' });
+  const head = new Linear(H, VOCAB, { rng: rng.split() });
+  const params = [...embed.parameters(), ...rnn.parameters(), ...head.parameters()];
+  const opt = new Adam(params, { lr: LR });
+
+  // A small pool of random batches made up front: data generation is not timed.
+  const dataRng = rng.split();
+  const pool = Array.from({ length: 4 }, () => {
+    const ids = new Int32Array(T * B);
+    const targets = new Int32Array(T * B);
+    for (let i = 0; i < T * B; i++) {
+      ids[i] = dataRng.int(VOCAB);
+      targets[i] = dataRng.int(VOCAB);
+    }
+    return { ids, targets };
+  });
+  let k = 0;
+
+  return (times) => {
+    const { ids, targets } = pool[k++ % pool.length]!;
+    if (!times) {
+      opt.zeroGrad();
+      const { output } = rnn.forward(embed.forward(ids, [T, B]));
+      const loss = crossEntropy(head.forward(output), targets);
+      loss.backward();
+      clipGradNorm(params, CLIP);
+      opt.step();
+      return loss.item();
+    }
+    // Phase-timed step: the tape is cut at the recurrent input and output.
+    let t = now();
+    const lap = (p: Phase): void => {
+      const t1 = now();
+      times[p] += t1 - t;
+      t = t1;
+    };
+    opt.zeroGrad();
+    lap('optimizer');
+    const x = embed.forward(ids, [T, B]);
+    lap('embedding');
+    const xLeaf = new Variable(x.value, true);
+    const { output } = rnn.forward(xLeaf);
+    lap('recurrentForward');
+    const outLeaf = new Variable(output.value, true);
+    const loss = crossEntropy(head.forward(outLeaf), targets);
+    loss.backward();
+    lap('headAndLoss');
+    output.backward(outLeaf.grad!);
+    lap('recurrentBackward');
+    x.backward(xLeaf.grad!);
+    lap('embedding');
+    clipGradNorm(params, CLIP);
+    opt.step();
+    lap('optimizer');
+    return loss.item();
+  };
+}
+
+export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => void = () => {}): ShapeResult {
+  const started = now();
+  const tokens = spec.steps * spec.batch;
+  const step = makeStep(spec);
+
+  // Warm-up: at least one step; stop early once warm-up has used a quarter of the budget.
+  let perStep = Infinity;
+  let warmupSteps = 0;
+  for (let i = 0; i < Math.max(1, o.warmup); i++) {
+    const t0 = now();
+    const loss = step(null);
+    perStep = (now() - t0) / 1000;
+    warmupSteps++;
+    if (!Number.isFinite(loss)) throw new Error(`train-step ${spec.id}: loss is ${loss}`);
+    if ((now() - started) / 1000 > o.budgetSeconds / 4) break;
+  }
+
+  let repeats = o.repeats;
+  let n: number;
+  if (o.steps !== undefined) {
+    n = o.steps;
+  } else {
+    n = Math.max(1, Math.round(o.budgetSeconds / repeats / perStep));
+    if (n === 1) repeats = Math.max(1, Math.min(repeats, Math.floor(o.budgetSeconds / perStep)));
+  }
+  log(`  ${spec.id} on ${kernels().name}: ${warmupSteps} warm-up step(s), last ${(perStep * 1000).toFixed(0)} ms; timing ${repeats} × ${n} step(s)`);
+
+  const times: Record<Phase, number> | null = o.profile
+    ? { recurrentForward: 0, recurrentBackward: 0, headAndLoss: 0, embedding: 0, optimizer: 0 }
+    : null;
+  const rates: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = now();
+    for (let i = 0; i < n; i++) step(times);
+    rates.push((n * tokens) / ((now() - t0) / 1000));
+  }
+  const tokensPerSec = median(rates);
+  const result: ShapeResult = {
+    shape: spec.id,
+    backend: kernels().name,
+    tokensPerStep: tokens,
+    tokensPerSec,
+    msPerStep: (1000 * tokens) / tokensPerSec,
+    repeats: rates.map((x) => Math.round(x * 10) / 10),
+    stepsPerRepeat: n,
+    warmupSteps,
+    wallSeconds: (now() - started) / 1000,
+  };
+  if (times) {
+    const total = PHASES.reduce((s, p) => s + times[p], 0);
+    result.profile = Object.fromEntries(PHASES.map((p) => [p, times[p] / total])) as Record<Phase, number>;
+  }
+  return result;
+}
+
+interface Cli extends StepOptions {
+  shapes: ShapeSpec[];
+  backend?: string;
+  json: boolean;
+}
+
+const USAGE = `usage: node dist/bench/train-step.js [--shape S|M|L|M-GRU|M-RNN|all (or a comma list)] [--backend NAME]
+       [--repeats N (3)] [--steps N (budget-scaled)] [--warmup N (2)] [--budget SECONDS (12)] [--profile] [--json]`;
+
+function parseArgs(argv: readonly string[]): Cli {
+  const cli: Cli = { shapes: [...SHAPES], repeats: 3, warmup: 2, budgetSeconds: 12, profile: false, json: false };
+  const positive = (flag: string, v: string | undefined, integer = true): number => {
+    const x = Number(v);
+    if (!(x > 0) || (integer && !Number.isInteger(x))) throw new Error(`train-step: ${flag} expects a positive ${integer ? 'integer' : 'number'}, got ${v}\n${USAGE}`);
+    return x;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`train-step: ${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--shape': {
+        const v = value();
+        if (v === 'all') { cli.shapes = [...SHAPES]; break; }
+        cli.shapes = v.split(',').map((id) => {
+          const s = SHAPES.find((x) => x.id === id);
+          if (!s) throw new Error(`train-step: --shape expects one of ${SHAPES.map((x) => x.id).join(', ')} or all, got '${id}'`);
+          return s;
+        });
+        break;
+      }
+      case '--backend': cli.backend = value(); break;
+      case '--repeats': cli.repeats = positive(flag, value()); break;
+      case '--steps': cli.steps = positive(flag, value()); break;
+      case '--warmup': cli.warmup = positive(flag, value()); break;
+      case '--budget': cli.budgetSeconds = positive(flag, value(), false); break;
+      case '--profile': cli.profile = true; break;
+      case '--json': cli.json = true; break;
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`train-step: unknown option '${a}'\n${USAGE}`);
+    }
+  }
+  return cli;
+}
+
+function main(): void {
+  const cli = parseArgs(process.argv.slice(2));
+  if (cli.backend) setBackend(cli.backend);
+  const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+  const results: ShapeResult[] = [];
+  for (const spec of cli.shapes) {
+    const r = benchShape(spec, cli, log);
+    results.push(r);
+    if (!cli.json) {
+      let line = `${r.shape.padEnd(6)} ${r.backend}: ${Math.round(r.tokensPerSec)} tokens/s (${r.msPerStep.toFixed(1)} ms/step, median of ${r.repeats.length} × ${r.stepsPerRepeat} steps)`;
+      if (r.profile) line += `\n       ${PHASES.map((p) => `${p} ${(100 * r.profile![p]).toFixed(1)}%`).join(', ')}`;
+      console.log(line);
+    }
+  }
+  if (cli.json) {
+    console.log(JSON.stringify({ backend: kernels().name, available: backendNames(), node: process.version, results }, null, 2));
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    main();
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,176 @@
+import { add, scale, type Variable } from '../autograd/index.js';
+import { clipGradNorm, gradNorm } from '../optim/index.js';
+import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { checkpointedGradient } from './checkpointed.js';
+import type { FlowRecord, FlowRecorder } from './diagnostics.js';
+import { firstNonFinite, locateFirstBadStep } from './guard.js';
+import { detachState, resetRows } from './state.js';
+import { validateStrategy, windows, type Strategy, type Window } from './strategy.js';
+
+/** What a model returns for steps [from, to) of a batch. */
+export interface Unrolled<S> {
+  /** the state after step to - 1 */
+  state: S;
+  /** the summed loss over these steps' targets (null when not asked for, or no targets) */
+  loss: Variable | null;
+  /** how many targets the summed loss counts */
+  terms: number;
+}
+
+/**
+ * A model the engine can unroll: it runs any stretch of a batch from a given
+ * state. The engine decides where stretches start and end and where the tape
+ * is cut; the model never loops over windows itself.
+ */
+export interface Unrollable<B, S> {
+  steps(batch: B): number;
+  /** Runs steps [from, to) from `state` (null: the model's zero state). Must be deterministic for the checkpointed strategy. */
+  unroll(batch: B, from: number, to: number, state: S | null, wantLoss: boolean): Unrolled<S>;
+}
+
+/** Anything that updates parameters from their gradients (every Optimizer). */
+export interface Stepper {
+  step(): void;
+}
+
+export interface BpttOptions<B, S> {
+  model: Unrollable<B, S>;
+  /** the parameters to clip, guard and zero */
+  parameters: readonly Variable[];
+  optimizer: Stepper;
+  strategy?: Strategy;
+  /** carry the final state of each batch into the next (detached: gradients stop at batch boundaries) */
+  stateful?: boolean;
+  /** clip the global gradient norm to this before each update */
+  clipNorm?: number | null;
+  /** skip an update whose loss or gradients are not finite, leaving the weights untouched (default true) */
+  nanGuard?: boolean;
+  recorder?: FlowRecorder | null;
+}
+
+export interface UpdateReport {
+  update: number;
+  window: Window;
+  /** mean loss per target over the window */
+  loss: number;
+  terms: number;
+  /** global gradient norm before clipping (NaN when the guard fired) */
+  gradNorm: number;
+  clipped: boolean;
+  /** why the NaN guard skipped this update, or null */
+  skipped: string | null;
+  flow: FlowRecord | null;
+}
+
+/**
+ * The unrolling engine: every training loop in the project goes through it.
+ * One call to trainBatch runs the strategy's updates over one batch.
+ */
+export class Bptt<B, S> {
+  readonly strategy: Strategy;
+  /** updates attempted, and those the NaN guard skipped */
+  updates = 0;
+  skippedUpdates = 0;
+  private carried: S | null = null;
+
+  constructor(private readonly options: BpttOptions<B, S>) {
+    this.strategy = validateStrategy(options.strategy ?? { kind: 'full' });
+    const c = options.clipNorm;
+    if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', c));
+    if (!options.parameters?.length) throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
+  }
+
+  /** The state carried into the next batch (stateful mode). */
+  get state(): S | null {
+    return this.carried;
+  }
+
+  /** Forget the carried state (a new stream starts). */
+  resetState(): void {
+    this.carried = null;
+  }
+
+  /**
+   * Trains on one batch. In stateful mode, `reset` marks the batch rows where a
+   * new document starts: their carried state is zeroed first.
+   */
+  trainBatch(batch: B, options: { reset?: ArrayLike<number | boolean> } = {}): UpdateReport[] {
+    const T = this.options.model.steps(batch);
+    if (!Number.isInteger(T) || T < 1) throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', T));
+    if (options.reset && !this.options.stateful) throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
+    let state = this.options.stateful ? this.carried : null;
+    if (state && options.reset) state = resetRows(state, options.reset);
+
+    const reports: UpdateReport[] = [];
+    if (this.strategy.kind === 'checkpointed') {
+      const window: Window = { start: 0, lossFrom: 0, end: T, carryAt: null };
+      this.beginUpdate(window);
+      const s0 = state;
+      const r = checkpointedGradient(this.options.model, batch, T, this.strategy, state, this.options.recorder ?? null);
+      reports.push(this.finishUpdate(window, r.loss, r.terms, () => locateFirstBadStep(this.options.model, batch, window, s0)));
+      state = r.state;
+    } else {
+      for (const w of windows(T, this.strategy)) {
+        const r = this.runWindow(batch, w, state);
+        reports.push(r.report);
+        state = w.carryAt === null ? r.final : r.carry;
+      }
+    }
+    if (this.options.stateful) this.carried = state && detachState(state);
+    return reports;
+  }
+
+  /** Forward over the window in stretches cut where the loss starts and where the next window's state is taken. */
+  private runWindow(batch: B, w: Window, s0: S | null): { report: UpdateReport; carry: S | null; final: S | null } {
+    const { model, recorder } = this.options;
+    this.beginUpdate(w);
+    const cuts = [...new Set([w.start, w.lossFrom, w.carryAt ?? w.start, w.end])].filter((p) => p >= w.start && p <= w.end).sort((a, b) => a - b);
+    let state = s0;
+    let carry = w.carryAt === w.start ? s0 : null;
+    let loss: Variable | null = null;
+    let terms = 0;
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const [a, b] = [cuts[i]!, cuts[i + 1]!];
+      recorder?.beginSegment(a);
+      const r = model.unroll(batch, a, b, state, a >= w.lossFrom);
+      if (a >= w.lossFrom && r.loss) {
+        loss = loss ? add(loss, r.loss) : r.loss;
+        terms += r.terms;
+      }
+      state = r.state;
+      if (b === w.carryAt) carry = detachState(state);
+    }
+    const mean = loss && terms > 0 ? scale(loss, 1 / terms) : null;
+    mean?.backward();
+    const locate = () => locateFirstBadStep(model, batch, w, s0);
+    return { report: this.finishUpdate(w, mean ? mean.item() : NaN, terms, locate), carry, final: state };
+  }
+
+  private beginUpdate(w: Window): void {
+    for (const p of this.options.parameters) p.zeroGrad();
+    this.options.recorder?.beginUpdate(w.start, w.end - w.start);
+  }
+
+  /** Gradients are in place: guard, clip, step, record. */
+  private finishUpdate(window: Window, loss: number, terms: number, locate: () => string): UpdateReport {
+    const { parameters, optimizer, clipNorm, recorder } = this.options;
+    this.updates++;
+    if (terms === 0) {
+      // Nothing to learn from in this window (e.g. targets only at the end of the sequence).
+      const flow = recorder?.endUpdate(this.updates, 0, false) ?? null;
+      return { update: this.updates, window, loss: NaN, terms, gradNorm: 0, clipped: false, skipped: null, flow };
+    }
+    const bad = this.options.nanGuard === false ? null : firstNonFinite(loss, parameters);
+    const skipped = bad && `update ${this.updates}: ${bad}; ${locate()}`;
+    const norm = skipped ? NaN : clipNorm ? clipGradNorm(parameters, clipNorm) : gradNorm(parameters);
+    const clipped = !skipped && !!clipNorm && norm > clipNorm;
+    if (skipped) {
+      for (const p of parameters) p.zeroGrad();
+      this.skippedUpdates++;
+    } else {
+      optimizer.step();
+    }
+    const flow = recorder?.endUpdate(this.updates, norm, clipped) ?? null;
+    return { update: this.updates, window, loss, terms, gradNorm: norm, clipped, skipped, flow };
+  }
+}
