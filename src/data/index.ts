@@ -1,1 +1,1 @@
-export { echoBatch, type TokenBatch } from './synthetic.js';
+export { echoBatch, addingBatch, copyMemoryBatch, copyMemoryBaseline, type TokenBatch, type RegressionSequences } from './synthetic.js';
