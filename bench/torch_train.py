@@ -15,7 +15,12 @@ inside the worker.  The parent reports every setting and the best per shape.
 Run with the Debian interpreter (python3-torch is only importable there):
 
     /usr/bin/python3 bench/torch_train.py [--shape all|S,M,...] [--repeats 5]
-        [--settings 1x2,2x1,2x2] [--target-seconds 0.6]
+        [--settings 1x2,2x1,2x2] [--budget 6] [--warmup 2]
+
+Budget-aware: warm-up stops early once it has used a quarter of --budget (at
+least one step), and the steps per repeat (then, if one step per repeat is
+already too long, the repeats, at least 1) are scaled so the timed part of each
+shape and setting lasts about --budget seconds.
 
 Output: one JSON object on stdout; progress on stderr.
 """
@@ -52,7 +57,7 @@ def setting_name(t, b):
     return f'torch_threads={t},OPENBLAS_NUM_THREADS={b}'
 
 
-def run_shape(torch, name, spec, repeats, target_seconds, warmup):
+def run_shape(torch, spec, repeats, budget, warmup):
     import torch.nn as nn
     import torch.nn.functional as F
 
@@ -79,13 +84,30 @@ def run_shape(torch, name, spec, repeats, target_seconds, warmup):
         opt.step()
         return loss
 
-    for _ in range(warmup):
+    # Warm-up: `warmup` steps, fewer if they use up a quarter of the budget (at least 1).
+    started = time.perf_counter()
+    warmed = 0
+    per_step = float('inf')
+    for _ in range(max(1, warmup)):
+        t0 = time.perf_counter()
         step()
-    # Calibrate: steps per repeat so that a repeat lasts about target_seconds.
-    t0 = time.perf_counter()
-    step()
-    per_step = time.perf_counter() - t0
-    n = max(2, min(200, round(target_seconds / max(per_step, 1e-6))))
+        per_step = time.perf_counter() - t0
+        warmed += 1
+        if time.perf_counter() - started > budget / 4:
+            break
+    if per_step < 0.3:
+        # Fast steps: calibrate over at least 0.3 s so one slow step under load does not decide it.
+        t0 = time.perf_counter()
+        count = 0
+        while count == 0 or time.perf_counter() - t0 < 0.3:
+            step()
+            count += 1
+        per_step = (time.perf_counter() - t0) / count
+    # Steps per repeat so that the timed part lasts about `budget` seconds; when one
+    # step per repeat is already too long, fewer repeats (at least 1).
+    n = max(1, min(500, round(budget / repeats / max(per_step, 1e-6))))
+    if n == 1:
+        repeats = max(1, min(repeats, int(budget // per_step)))
     rates = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -97,6 +119,7 @@ def run_shape(torch, name, spec, repeats, target_seconds, warmup):
         'tokensPerSec': statistics.median(rates),
         'repeats': [round(r, 1) for r in rates],
         'stepsPerRepeat': n,
+        'warmupSteps': warmed,
         'msPerStep': 1000 * T * B / statistics.median(rates),
     }
 
@@ -110,7 +133,7 @@ def worker(args):
         pass
     out = {}
     for name in args.shape.split(','):
-        out[name] = run_shape(torch, name, SHAPES[name], args.repeats, args.target_seconds, args.warmup)
+        out[name] = run_shape(torch, SHAPES[name], args.repeats, args.budget, args.warmup)
         print(f'  torch {setting_name(args.threads, int(os.environ.get("OPENBLAS_NUM_THREADS", "0")))} {name}: '
               f'{out[name]["tokensPerSec"]:.0f} tokens/s', file=sys.stderr, flush=True)
     json.dump({'torchVersion': torch.__version__, 'threads': torch.get_num_threads(), 'results': out}, sys.stdout)
@@ -130,8 +153,8 @@ def main():
     p.add_argument('--shape', default='all', help='all, or a comma-separated subset of ' + ','.join(SHAPES))
     p.add_argument('--settings', default=DEFAULT_SETTINGS, help='comma-separated TORCHxBLAS thread pairs (default %(default)s)')
     p.add_argument('--repeats', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=3)
-    p.add_argument('--target-seconds', type=float, default=0.6, help='wall time of one timed repeat')
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--budget', type=float, default=6, help='seconds of timed steps per shape and setting (default %(default)s)')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--threads', type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -150,7 +173,7 @@ def main():
     for t, b in settings:
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(b), OMP_NUM_THREADS=str(t))
         cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--threads', str(t), '--shape', args.shape,
-               '--repeats', str(args.repeats), '--warmup', str(args.warmup), '--target-seconds', str(args.target_seconds)]
+               '--repeats', str(args.repeats), '--warmup', str(args.warmup), '--budget', str(args.budget)]
         r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, check=True)
         data = json.loads(r.stdout)
         torch_version = data['torchVersion']
@@ -174,7 +197,7 @@ def main():
         'blas': blas_note(),
         'settings': [s['name'] for s in per_setting],
         'repeats': args.repeats,
-        'targetSecondsPerRepeat': args.target_seconds,
+        'budgetSeconds': args.budget,
         'results': results,
     }, sys.stdout, indent=2)
     print()

@@ -9,9 +9,11 @@
  *
  * Budget-aware: unless --steps is given, warm-up steps measure the time of a
  * step and the steps per repeat (and, if needed, the repeats) are scaled so a
- * shape's timed part takes about --budget seconds (default 12). A shape whose
- * single step is slower than the budget still gets one warm-up step and one
- * timed step per repeat, with the repeats cut to fit (at least 1).
+ * shape's timed part takes about --budget seconds (default 12), cutting the
+ * repeats (to at least 1) when one step per repeat is already too much. If the
+ * very first step takes the whole budget by itself (the plain-TypeScript
+ * reference backend on L: minutes per step), that single cold step is the
+ * measurement (`coldOnly` in the JSON): the JIT's warm-up is negligible there.
  *
  * --profile splits each timed step into phases with wall-clock timers: the
  * recurrent layers' forward and backward, the output linear + loss (forward
@@ -61,6 +63,8 @@ export interface ShapeResult {
   repeats: number[];
   stepsPerRepeat: number;
   warmupSteps: number;
+  /** true when one step exceeded the budget: the single (cold, un-warmed) step is the measurement */
+  coldOnly: boolean;
   /** seconds spent on this shape, warm-up included */
   wallSeconds: number;
   /** share of the step's time per phase (sums to 1), with --profile */
@@ -85,7 +89,7 @@ function median(xs: readonly number[]): number {
 }
 
 /** Builds the model and returns one training step (optionally phase-timed). */
-function makeStep(spec: ShapeSpec): (times: Record<Phase, number> | null) => number {
+export function makeStep(spec: ShapeSpec): (times: Record<Phase, number> | null) => number {
   const { hidden: H, batch: B, steps: T } = spec;
   const rng = new Rng(1);
   const embed = new Embedding(VOCAB, EMBED, { rng: rng.split() });
@@ -153,36 +157,49 @@ export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => 
   const tokens = spec.steps * spec.batch;
   const step = makeStep(spec);
 
+  const newTimes = (): Record<Phase, number> | null =>
+    o.profile ? { recurrentForward: 0, recurrentBackward: 0, headAndLoss: 0, embedding: 0, optimizer: 0 } : null;
+
   // Warm-up: at least one step; stop early once warm-up has used a quarter of the budget.
+  // If the very first step alone takes the whole budget (the reference backend on L),
+  // that cold step is the measurement: JIT warm-up is negligible next to it.
   let perStep = Infinity;
   let warmupSteps = 0;
+  let times = newTimes();
+  let rates: number[] = [];
+  let n = 1;
+  let coldOnly = false;
   for (let i = 0; i < Math.max(1, o.warmup); i++) {
     const t0 = now();
-    const loss = step(null);
+    const loss = step(i === 0 ? times : null);
     perStep = (now() - t0) / 1000;
-    warmupSteps++;
     if (!Number.isFinite(loss)) throw new Error(`train-step ${spec.id}: loss is ${loss}`);
+    if (i === 0 && o.steps === undefined && perStep >= o.budgetSeconds) {
+      coldOnly = true;
+      rates = [tokens / perStep];
+      break;
+    }
+    warmupSteps++;
     if ((now() - started) / 1000 > o.budgetSeconds / 4) break;
   }
 
-  let repeats = o.repeats;
-  let n: number;
-  if (o.steps !== undefined) {
-    n = o.steps;
+  if (coldOnly) {
+    log(`  ${spec.id} on ${kernels().name}: one step took ${perStep.toFixed(1)} s ≥ budget ${o.budgetSeconds} s; reporting that single cold step`);
   } else {
-    n = Math.max(1, Math.round(o.budgetSeconds / repeats / perStep));
-    if (n === 1) repeats = Math.max(1, Math.min(repeats, Math.floor(o.budgetSeconds / perStep)));
-  }
-  log(`  ${spec.id} on ${kernels().name}: ${warmupSteps} warm-up step(s), last ${(perStep * 1000).toFixed(0)} ms; timing ${repeats} × ${n} step(s)`);
-
-  const times: Record<Phase, number> | null = o.profile
-    ? { recurrentForward: 0, recurrentBackward: 0, headAndLoss: 0, embedding: 0, optimizer: 0 }
-    : null;
-  const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = now();
-    for (let i = 0; i < n; i++) step(times);
-    rates.push((n * tokens) / ((now() - t0) / 1000));
+    let repeats = o.repeats;
+    if (o.steps !== undefined) {
+      n = o.steps;
+    } else {
+      n = Math.max(1, Math.round(o.budgetSeconds / repeats / perStep));
+      if (n === 1) repeats = Math.max(1, Math.min(repeats, Math.floor(o.budgetSeconds / perStep)));
+    }
+    log(`  ${spec.id} on ${kernels().name}: ${warmupSteps} warm-up step(s), last ${(perStep * 1000).toFixed(0)} ms; timing ${repeats} × ${n} step(s)`);
+    times = newTimes();
+    for (let r = 0; r < repeats; r++) {
+      const t0 = now();
+      for (let i = 0; i < n; i++) step(times);
+      rates.push((n * tokens) / ((now() - t0) / 1000));
+    }
   }
   const tokensPerSec = median(rates);
   const result: ShapeResult = {
@@ -194,6 +211,7 @@ export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => 
     repeats: rates.map((x) => Math.round(x * 10) / 10),
     stepsPerRepeat: n,
     warmupSteps,
+    coldOnly,
     wallSeconds: (now() - started) / 1000,
   };
   if (times) {
