@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Bptt, FlowRecorder } from '../src/bptt/index.js';
 import { addingBatch } from '../src/data/index.js';
 import { Rng } from '../src/tensor/index.js';
-import { AddingModel, type CellName } from './adding.js';
+import { AddingModel, trainAdding, type CellName } from './adding.js';
 
 /** ||dL/dh_t|| for t = 0..T-1 of one untrained model, from the engine's diagnostics (loss at the last step only). */
 export function gradientFlow(cell: CellName, options: { T?: number; hidden?: number; seed?: number; model?: AddingModel } = {}): Float64Array {
@@ -33,9 +33,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const distances = [0, 10, 25, 50, 75, 99];
   console.log(`||dL/dh_t|| at distance d from the loss (T = 100, untrained, hidden 32)\n`);
   console.log(['cell', ...distances.map((d) => `d=${d}`), 'fall'].map((s) => s.padStart(10)).join(''));
-  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-    const dh = gradientFlow(cell);
+  const show = (name: string, dh: Float64Array) => {
     const row = distances.map((d) => dh[dh.length - 1 - d]!.toExponential(2));
-    console.log([cell, ...row, decay(dh).toExponential(1)].map((s) => s.padStart(10)).join(''));
+    console.log([name, ...row, (1 / decay(dh)).toExponential(1)].map((s) => s.padStart(10)).join(''));
+  };
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) show(cell, gradientFlow(cell));
+  if (process.argv.includes('--trained')) {
+    // The LSTM of the long-range test, after it has learned the adding problem.
+    const { model } = trainAdding({ cell: 'lstm', T: 100, steps: 1600, hidden: 32, batch: 32, lr: 1e-2, forgetBias: 1, seed: 1 });
+    show('lstm*', gradientFlow('lstm', { model }));
+    console.log('\n* trained on the adding problem (1,600 updates)');
   }
 }

@@ -102,3 +102,9 @@ function firstInfiniteStep(model: Regressor, batch: ReturnType<typeof randomBatc
     return -1;
   });
 }
+
+test('hiddenGradClip must be a positive number', () => {
+  const model = new Regressor('gru', { inputSize: F, hiddenSize: H });
+  model.rnn.hiddenGradClip = -1;
+  assert.throws(() => model.rnn.forward(new Variable(Tensor.zeros([2, 1, F]))), /recurrentLayer: expected hiddenGradClip a finite number > 0, or null, got -1/);
+});

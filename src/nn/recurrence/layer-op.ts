@@ -1,6 +1,6 @@
 import { addInto, checkSameDtype, record, output, type Variable } from '../../autograd/index.js';
 import { kernels } from '../../kernels/index.js';
-import { DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
+import { ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
 import type { CellSteps, StepContext } from './cell-steps.js';
 
 export interface LayerWeights {
@@ -76,6 +76,8 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   if (h0) checkShape('recurrentLayer: h0', h0.shape, [B, H]);
   if (c0) checkShape('recurrentLayer: c0', c0.shape, [B, H]);
   checkSameDtype('recurrentLayer', [w.weightIh, w.weightHh, w.biasIh, w.biasHh, x, h0, c0].filter((v): v is Variable => v !== null));
+  const clip = opts.hiddenGradClip ?? null;
+  if (clip !== null && !(clip > 0 && Number.isFinite(clip))) throw new ConfigError(expected('recurrentLayer', 'hiddenGradClip a finite number > 0, or null', clip));
   const reverse = opts.reverse ?? false;
   const lengths = opts.lengths ?? null;
   const dtype = x.dtype;
@@ -149,7 +151,7 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
       const t = reverse ? T - 1 - i : i;
       const mask = active(t);
       if (dY) addRows(dh, dY.subarray(t * BH, (t + 1) * BH), mask, H);
-      if (opts.hiddenGradClip) clipRowNorms(dh, H, opts.hiddenGradClip);
+      if (clip) clipRowNorms(dh, H, clip);
       opts.probe?.backward?.(t, dh, dc);
       if (dc && dcSaved && mask) dcSaved.set(dc);
       const hPrev = slot(hs, prev(t)), hNew = slot(hs, next(t));
