@@ -24,8 +24,8 @@ export function gradientFlow(cell: CellName, options: { T?: number; hidden?: num
   return report!.flow!.layers[`${model.rnn.kind.toLowerCase()}.l0`]!.dh;
 }
 
-/** How much the gradient shrinks from the last step back to the first: ||dL/dh_{T-1}|| / ||dL/dh_0||. */
-export function decay(dh: Float64Array): number {
+/** How many times smaller the gradient is at the first step than at the last: ||dL/dh_{T-1}|| / ||dL/dh_0||. */
+export function fall(dh: Float64Array): number {
   return dh[dh.length - 1]! / dh[0]!;
 }
 
@@ -35,7 +35,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(['cell', ...distances.map((d) => `d=${d}`), 'fall'].map((s) => s.padStart(10)).join(''));
   const show = (name: string, dh: Float64Array) => {
     const row = distances.map((d) => dh[dh.length - 1 - d]!.toExponential(2));
-    console.log([name, ...row, (1 / decay(dh)).toExponential(1)].map((s) => s.padStart(10)).join(''));
+    console.log([name, ...row, fall(dh).toExponential(1)].map((s) => s.padStart(10)).join(''));
   };
   for (const cell of ['rnn', 'lstm', 'gru'] as const) show(cell, gradientFlow(cell));
   if (process.argv.includes('--trained')) {

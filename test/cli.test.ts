@@ -15,7 +15,7 @@ test('bptt --version prints the package version', () => {
 test('bptt info names the active backend', () => {
   const r = run('info');
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /backend reference/);
+  assert.match(r.stdout, /backend wasm \(available: reference, wasm\)/);
 });
 
 test('an unknown command fails with a one-line error and a non-zero exit code', () => {

@@ -1,12 +1,27 @@
 import { ConfigError, expected } from '../tensor/index.js';
 import type { Kernels } from './kernels.js';
 import { reference } from './reference.js';
+import { loadWasmKernels, loadWasmKernelsSync, type WasmKernels } from './wasm/wasm.js';
 
 export type { Kernels, AdamStep, Nonlinearity } from './kernels.js';
 export { reference } from './reference.js';
+export type { WasmKernels, PackedB } from './wasm/wasm.js';
+
+const BACKENDS = ['reference', 'wasm'];
 
 const registry = new Map<string, Kernels>([['reference', reference]]);
 let active: Kernels = reference;
+/** Why the wasm backend is not registered, if it is not. */
+let wasmFailure: string | null = null;
+
+/** BPTT_BACKEND from the environment, read without a node: import (browsers have no process). */
+function requestedBackend(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.BPTT_BACKEND;
+  if (value === undefined || value === '') return undefined;
+  if (!BACKENDS.includes(value)) throw new ConfigError(expected('BPTT_BACKEND', `one of ${BACKENDS.join(', ')}`, `'${value}'`));
+  return value;
+}
 
 /** The backend every op uses. */
 export function kernels(): Kernels {
@@ -21,10 +36,46 @@ export function registerBackend(k: Kernels): void {
 /** Switches the active backend by name. */
 export function setBackend(name: string): void {
   const k = registry.get(name);
-  if (!k) throw new ConfigError(expected('setBackend', `one of ${[...registry.keys()].join(', ')}`, `'${name}'`));
+  if (!k) {
+    const hint = name === 'wasm' && wasmFailure ? `wasm did not load: ${wasmFailure}; in a browser, await initWasmBackend() first` : undefined;
+    throw new ConfigError(expected('setBackend', `one of ${[...registry.keys()].join(', ')}`, `'${name}'`, hint));
+  }
   active = k;
 }
 
 export function backendNames(): string[] {
   return [...registry.keys()];
+}
+
+/** The wasm backend object (alloc, pin, packB, ...), once loaded. */
+export function wasmBackend(): WasmKernels | null {
+  return (registry.get('wasm') as WasmKernels | undefined) ?? null;
+}
+
+/**
+ * Loads the wasm backend with asynchronous compilation, for browsers (whose
+ * main thread refuses to compile larger modules synchronously at import time),
+ * registers it and, unless BPTT_BACKEND says otherwise, makes it active.
+ */
+export async function initWasmBackend(): Promise<WasmKernels> {
+  const loaded = wasmBackend() ?? (await loadWasmKernels());
+  registerBackend(loaded);
+  wasmFailure = null;
+  if (requestedBackend() !== 'reference') active = loaded;
+  return loaded;
+}
+
+// At import: register wasm when it compiles synchronously and make it the
+// default; BPTT_BACKEND=reference|wasm overrides the choice.
+{
+  const requested = requestedBackend();
+  try {
+    registerBackend(loadWasmKernelsSync());
+  } catch (e) {
+    wasmFailure = e instanceof Error ? e.message : String(e);
+    if (requested === 'wasm') {
+      throw new ConfigError(expected('BPTT_BACKEND', 'a backend that loads', `'wasm' (${wasmFailure})`));
+    }
+  }
+  setBackend(requested ?? (registry.has('wasm') ? 'wasm' : 'reference'));
 }

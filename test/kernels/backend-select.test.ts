@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
+const indexUrl = new URL('../../src/kernels/index.js', import.meta.url).href;
+
+/** Imports the kernels in a fresh process with BPTT_BACKEND set and prints the active backend. */
+function activeWith(value: string | undefined): { status: number | null; stdout: string; stderr: string } {
+  const env = { ...process.env };
+  if (value === undefined) delete env.BPTT_BACKEND;
+  else env.BPTT_BACKEND = value;
+  const code = `import { kernels, backendNames } from '${indexUrl}'; console.log(kernels().name, backendNames().join(','));`;
+  return spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8' });
+}
+
+test('wasm is the default backend in Node; BPTT_BACKEND=reference|wasm chooses; both stay registered', () => {
+  assert.equal(activeWith(undefined).stdout.trim(), 'wasm reference,wasm');
+  assert.equal(activeWith('').stdout.trim(), 'wasm reference,wasm');
+  assert.equal(activeWith('wasm').stdout.trim(), 'wasm reference,wasm');
+  assert.equal(activeWith('reference').stdout.trim(), 'reference reference,wasm');
+});
+
+test('an unknown BPTT_BACKEND is a ConfigError at import, not silently ignored', () => {
+  const r = activeWith('gpu');
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /ConfigError: BPTT_BACKEND: expected one of reference, wasm, got 'gpu'/);
+});
