@@ -3,9 +3,9 @@ import type { Kernels } from './kernels.js';
 import { reference } from './reference.js';
 import { loadWasmKernels, loadWasmKernelsSync, type WasmKernels } from './wasm/wasm.js';
 
-export type { Kernels, AdamStep, Nonlinearity } from './kernels.js';
+export type { Kernels, AdamStep, Nonlinearity, PackedB } from './kernels.js';
 export { reference } from './reference.js';
-export type { WasmKernels, PackedB } from './wasm/wasm.js';
+export type { WasmKernels } from './wasm/wasm.js';
 
 const BACKENDS = ['reference', 'wasm'];
 

@@ -17,6 +17,19 @@ export interface AdamStep {
   decoupledDecay: number;
 }
 
+/** A right-hand GEMM operand prepared once for many products (a recurrent weight used at every step). */
+export interface PackedB {
+  readonly transB: boolean;
+  /** rows of op(B) */
+  readonly k: number;
+  /** columns of op(B) */
+  readonly n: number;
+  /** Prepares it again from b (same shape), e.g. after the weights changed. */
+  update(b: Arr, ldb?: number): void;
+  /** Releases its memory; the handle is unusable afterwards. */
+  free(): void;
+}
+
 /**
  * Everything numeric that sits on a hot path. All arrays are row-major and
  * contiguous; subarray views are how callers address one time step. `reference`
@@ -34,6 +47,10 @@ export interface Kernels {
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     a: Arr, lda: number, b: Arr, ldb: number, c: Arr, ldc: number, accumulate: boolean,
   ): void;
+  /** Prepares op(B) (k×n) for repeated gemmPacked calls; free() it when done. */
+  packB(transB: boolean, k: number, n: number, b: Arr, ldb?: number): PackedB;
+  /** C (m×n, row stride ldc) = op(A) · packed, added to C when `accumulate`. */
+  gemmPacked(transA: boolean, m: number, a: Arr, lda: number, packed: PackedB, c: Arr, ldc: number, accumulate: boolean): void;
   /** Each of the m rows of C (m×n) += bias (n). */
   addRowVector(c: Arr, bias: Arr, m: number, n: number): void;
   /** out (n) += column sums of A (m×n). */

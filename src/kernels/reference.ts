@@ -1,5 +1,5 @@
 import type { Arr } from '../tensor/index.js';
-import type { AdamStep, Kernels } from './kernels.js';
+import type { AdamStep, Kernels, PackedB } from './kernels.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -12,6 +12,15 @@ export const reference: Kernels = {
   },
 
   gemmStrided,
+
+  packB(transB, k, n, b, ldb) {
+    return new ReferencePacked(transB, k, n, b, ldb ?? (transB ? k : n));
+  },
+
+  gemmPacked(transA, m, a, lda, packed, c, ldc, accumulate) {
+    if (!(packed instanceof ReferencePacked) || !packed.b) throw new Error('reference gemmPacked: expected a live PackedB from reference.packB');
+    gemmStrided(transA, packed.transB, m, packed.n, packed.k, a, lda, packed.b, packed.ldb, c, ldc, accumulate);
+  },
 
   addRowVector(c, bias, m, n) {
     for (let i = 0; i < m; i++) {
@@ -205,6 +214,18 @@ export const reference: Kernels = {
     }
   },
 };
+
+/** The reference "packing" keeps a reference to B: there is nothing to gain from copying it in plain TypeScript. */
+export class ReferencePacked implements PackedB {
+  constructor(readonly transB: boolean, readonly k: number, readonly n: number, public b: Arr | null, public ldb: number) {}
+  update(b: Arr, ldb?: number): void {
+    this.b = b;
+    this.ldb = ldb ?? (this.transB ? this.k : this.n);
+  }
+  free(): void {
+    this.b = null;
+  }
+}
 
 function gemmStrided(
   transA: boolean, transB: boolean, m: number, n: number, k: number,

@@ -1,6 +1,6 @@
 import { ConfigError, expected, type Arr } from '../../tensor/index.js';
 import type { AdamStep, Kernels, Nonlinearity } from '../kernels.js';
-import { reference } from '../reference.js';
+import { ReferencePacked, reference } from '../reference.js';
 import { Backend, Packed, isF32, type PackedB } from './backend.js';
 import { instantiateAsync, instantiateSync, type WasmExports, type WasmInstance, type WasmLoadOptions, type WasmMemory } from './load.js';
 import { IN, INOUT, OUT, type Stager } from './stage.js';
@@ -259,11 +259,14 @@ class WasmBackend implements WasmKernels {
     this.st.unpin(a);
   }
 
-  packB(transB: boolean, k: number, n: number, b: Float32Array, ldb?: number): PackedB {
+  packB(transB: boolean, k: number, n: number, b: Arr, ldb?: number): PackedB {
+    if (!isF32(b)) return reference.packB(transB, k, n, b, ldb); // the float64 check path
     return this.be.packB(transB, k, n, b, ldb ?? (transB ? k : n));
   }
 
-  gemmPacked(transA: boolean, m: number, a: Float32Array, lda: number, packed: PackedB, c: Float32Array, ldc: number, accumulate: boolean): void {
+  gemmPacked(transA: boolean, m: number, a: Arr, lda: number, packed: PackedB, c: Arr, ldc: number, accumulate: boolean): void {
+    if (packed instanceof ReferencePacked) return reference.gemmPacked(transA, m, a, lda, packed, c, ldc, accumulate);
+    if (!isF32(a) || !isF32(c)) throw new ConfigError(expected('wasm gemmPacked', 'float32 operands for a float32 packed matrix', 'float64'));
     if (!(packed instanceof Packed) || !this.be.isLive(packed)) {
       throw new ConfigError(expected('wasm gemmPacked', "a live PackedB from this backend's packB", 'a freed or foreign one'));
     }

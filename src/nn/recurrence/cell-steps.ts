@@ -1,4 +1,4 @@
-import type { Kernels, Nonlinearity } from '../../kernels/index.js';
+import type { Kernels, Nonlinearity, PackedB } from '../../kernels/index.js';
 import { ConfigError, expected, type Arr } from '../../tensor/index.js';
 
 
@@ -10,6 +10,9 @@ export interface StepContext {
   /** gate rows per step: 1·H, 3·H or 4·H */
   width: number;
   wHh: Arr;
+  /** W_hhᵀ prepared once per forward pass, and W_hh once per backward pass, for the per-step GEMMs */
+  wHhT: PackedB | null;
+  wHhN: PackedB | null;
   bHh: Arr | null;
   /** input projections x·W_ihᵀ + b_ih */
   xp: Arr;
@@ -32,6 +35,8 @@ export interface StepContext {
  * the driver hands in the previous and new state rows.
  */
 export interface CellSteps {
+  /** whether the per-step GEMMs use the packed W_hh (the reset-before GRU multiplies by parts of it instead) */
+  packsHiddenWeight: boolean;
   /** for tape node names and messages */
   name: string;
   gateCount: number;
@@ -64,7 +69,7 @@ function preActivation(ctx: StepContext, t: number, hPrev: Arr, g: Arr): void {
   const { K, batch, hidden, width } = ctx;
   g.set(rows(ctx.xp, t, batch * width));
   if (ctx.bHh) K.addRowVector(g, ctx.bHh, batch, width);
-  K.gemm(false, true, batch, width, hidden, hPrev, ctx.wHh, g, true);
+  K.gemmPacked(false, batch, hPrev, hidden, ctx.wHhT!, g, width, true);
 }
 
 function mergedHiddenGrad(ctx: StepContext, steps: number, hPrevAll: Arr, dWhh: Arr, dG: Arr): void {
@@ -74,6 +79,7 @@ function mergedHiddenGrad(ctx: StepContext, steps: number, hPrevAll: Arr, dWhh: 
 export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
   return {
     name: `rnn_${nonlinearity}`,
+    packsHiddenWeight: true,
     gateCount: 1,
     gateNames: ['h'],
     hasCell: false,
@@ -87,7 +93,7 @@ export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
     backward(ctx, t, _hPrev, hNew, _c, _cn, dh, _dc, dhPrev) {
       const dG = rows(ctx.dXp, t, ctx.batch * ctx.width);
       ctx.K.rnnBackward(hNew, dh, dG, nonlinearity);
-      ctx.K.gemm(false, false, ctx.batch, ctx.hidden, ctx.width, dG, ctx.wHh, dhPrev, false);
+      ctx.K.gemmPacked(false, ctx.batch, dG, ctx.width, ctx.wHhN!, dhPrev, ctx.hidden, false);
     },
     hiddenWeightGrad: (ctx, steps, hPrevAll, dWhh) => mergedHiddenGrad(ctx, steps, hPrevAll, dWhh, ctx.dXp),
   };
@@ -95,6 +101,7 @@ export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
 
 export const lstmSteps: CellSteps = {
   name: 'lstm',
+  packsHiddenWeight: true,
   gateCount: 4,
   gateNames: ['i', 'f', 'g', 'o'],
   hasCell: true,
@@ -110,7 +117,7 @@ export const lstmSteps: CellSteps = {
     const n = ctx.batch * ctx.width;
     const dG = rows(ctx.dXp, t, n);
     ctx.K.lstmBackward(rows(ctx.gates, t, n), cPrev!, cNew!, dh, dc!, dG, ctx.batch, ctx.hidden);
-    ctx.K.gemm(false, false, ctx.batch, ctx.hidden, ctx.width, dG, ctx.wHh, dhPrev, false);
+    ctx.K.gemmPacked(false, ctx.batch, dG, ctx.width, ctx.wHhN!, dhPrev, ctx.hidden, false);
   },
   hiddenWeightGrad: (ctx, steps, hPrevAll, dWhh) => mergedHiddenGrad(ctx, steps, hPrevAll, dWhh, ctx.dXp),
 };
@@ -118,6 +125,7 @@ export const lstmSteps: CellSteps = {
 /** PyTorch's GRU: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). */
 export const gruSteps: CellSteps = {
   name: 'gru',
+  packsHiddenWeight: true,
   gateCount: 3,
   gateNames: ['r', 'z', 'n'],
   hasCell: false,
@@ -129,7 +137,7 @@ export const gruSteps: CellSteps = {
     const n = batch * width;
     const hp = rows(ctx.hp, t, n);
     fillBias(hp, width, batch, ctx.bHh, 0, width);
-    K.gemm(false, true, batch, width, hidden, hPrev, ctx.wHh, hp, true);
+    K.gemmPacked(false, batch, hPrev, hidden, ctx.wHhT!, hp, width, true);
     K.gruForward(rows(ctx.xp, t, n), hp, hPrev, rows(ctx.gates, t, n), hNew, batch, hidden);
   },
   backward(ctx, t, hPrev, _hNew, _c, _cn, dh, _dc, dhPrev) {
@@ -137,7 +145,7 @@ export const gruSteps: CellSteps = {
     const n = batch * width;
     const dHp = rows(ctx.dHp, t, n);
     K.gruBackward(rows(ctx.gates, t, n), rows(ctx.hp, t, n), hPrev, dh, rows(ctx.dXp, t, n), dHp, dhPrev, batch, hidden);
-    K.gemm(false, false, batch, hidden, width, dHp, ctx.wHh, dhPrev, true);
+    K.gemmPacked(false, batch, dHp, width, ctx.wHhN!, dhPrev, hidden, true);
   },
   hiddenWeightGrad: (ctx, steps, hPrevAll, dWhh) => mergedHiddenGrad(ctx, steps, hPrevAll, dWhh, ctx.dHp),
 };
@@ -145,6 +153,7 @@ export const gruSteps: CellSteps = {
 /** The original GRU (Cho et al. 2014): n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn). */
 export const gruResetBeforeSteps: CellSteps = {
   name: 'gru_reset_before',
+  packsHiddenWeight: false,
   gateCount: 3,
   gateNames: ['r', 'z', 'n'],
   hasCell: false,

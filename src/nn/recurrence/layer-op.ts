@@ -1,7 +1,8 @@
 import { addInto, checkSameDtype, record, output, type Variable } from '../../autograd/index.js';
-import { kernels } from '../../kernels/index.js';
+import { kernels, type PackedB } from '../../kernels/index.js';
 import { ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
 import type { CellSteps, StepContext } from './cell-steps.js';
+import { Trajectory, backwardPass, forwardPass, paddingMasks } from './passes.js';
 
 export interface LayerWeights {
   weightIh: Variable;
@@ -63,12 +64,64 @@ export function validateLengths(where: string, lengths: ArrayLike<number>, steps
  * the input gradient are then merged GEMMs over all T·B rows.
  */
 export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | null, w: LayerWeights, opts: LayerOptions): LayerResult {
-  const cell = opts.cell;
+  const { cell } = opts;
+  const { T, B, F, H, G } = validate(x, h0, c0, w, opts);
+  const clip = opts.hiddenGradClip ?? null;
+  const K = kernels();
+  const alloc = (n: number): Arr => allocate(x.dtype, n);
+  const ctx: StepContext = {
+    K, batch: B, hidden: H, width: G,
+    wHh: w.weightHh.data, wHhT: null, wHhN: null, bHh: w.biasHh?.data ?? null,
+    xp: alloc(T * B * G),
+    gates: alloc(cell.gateCount > 1 ? T * B * G : 0),
+    hp: alloc(cell.keepsHiddenProjection ? T * B * G : 0),
+    rh: alloc(cell.keepsResetProduct ? T * B * H : 0),
+    dXp: alloc(0), dHp: alloc(0), scratch: alloc(0),
+  };
+  K.gemm(false, true, T * B, G, F, x.data, w.weightIh.data, ctx.xp, false);
+  if (w.biasIh) K.addRowVector(ctx.xp, w.biasIh.data, T * B, G);
+  const path = new Trajectory(T, B, H, opts.reverse ?? false, cell.hasCell, alloc, h0?.data ?? null, c0?.data ?? null);
+  const padding = paddingMasks(opts.lengths ?? null, T, B);
+  const y = alloc(T * B * H);
+  withPacked(ctx, 'wHhT', cell.packsHiddenWeight ? () => K.packB(true, H, G, w.weightHh.data) : null, () => forwardPass(ctx, cell, path, padding, y));
+  opts.probe?.forward?.(cell.gateCount > 1 ? ctx.gates : y, T, B, H, cell.gateNames);
+
+  const out = output(new Tensor([T, B, H], y));
+  const hOut = output(new Tensor([B, H], path.final(path.hs).slice()));
+  const cOut = path.cs ? output(new Tensor([B, H], path.final(path.cs).slice())) : null;
+  const inputs = [x, h0, c0, w.weightIh, w.weightHh, w.biasIh, w.biasHh].filter((v): v is Variable => v !== null);
+
+  record(`${cell.name}Layer`, inputs, cOut ? [out, hOut, cOut] : [out, hOut], () => {
+    ctx.dXp = alloc(T * B * G);
+    ctx.dHp = cell.separateHiddenGrad ? alloc(T * B * G) : ctx.dXp;
+    ctx.scratch = alloc(B * H);
+    const dh = alloc(B * H);
+    if (hOut.grad) dh.set(hOut.grad.data);
+    const dc = path.cs ? alloc(B * H) : null;
+    if (dc && cOut?.grad) dc.set(cOut.grad.data);
+    const carried = withPacked(ctx, 'wHhN', cell.packsHiddenWeight ? () => K.packB(false, G, H, w.weightHh.data) : null,
+      () => backwardPass(ctx, cell, path, padding, out.grad?.data ?? null, dh, dc, opts.probe ?? null, clip));
+
+    // Everything that does not depend on the step order: merged GEMMs over all T·B rows.
+    const rows = T * B;
+    if (x.requiresGrad) K.gemm(false, false, rows, F, G, ctx.dXp, w.weightIh.data, x.gradData(), true);
+    if (w.weightIh.requiresGrad) K.gemm(true, false, G, F, rows, ctx.dXp, x.data, w.weightIh.gradData(), true);
+    if (w.biasIh?.requiresGrad) K.sumRows(ctx.dXp, rows, G, w.biasIh.gradData());
+    if (w.weightHh.requiresGrad) cell.hiddenWeightGrad(ctx, T, path.fedStates(), w.weightHh.gradData());
+    if (w.biasHh?.requiresGrad) K.sumRows(ctx.dHp, rows, G, w.biasHh.gradData());
+    if (h0?.requiresGrad) addInto(h0.gradData(), carried.dh);
+    if (c0?.requiresGrad && carried.dc) addInto(c0.gradData(), carried.dc);
+  });
+
+  return { output: out, h: hOut, c: cOut };
+}
+
+function validate(x: Variable, h0: Variable | null, c0: Variable | null, w: LayerWeights, opts: LayerOptions) {
   checkShape('recurrentLayer: input', x.shape, [-1, -1, -1], ['T', 'B', 'features']);
   const [T, B, F] = x.shape as [number, number, number];
   if (T < 1 || B < 1) throw new ShapeError(expected('recurrentLayer: input', 'at least one step and one batch row', [...x.shape]));
   const H = w.weightHh.shape[1]!;
-  const G = cell.gateCount * H;
+  const G = opts.cell.gateCount * H;
   checkShape('recurrentLayer: weight_ih', w.weightIh.shape, [G, F]);
   checkShape('recurrentLayer: weight_hh', w.weightHh.shape, [G, H]);
   if (w.biasIh) checkShape('recurrentLayer: bias_ih', w.biasIh.shape, [G]);
@@ -78,148 +131,16 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   checkSameDtype('recurrentLayer', [w.weightIh, w.weightHh, w.biasIh, w.biasHh, x, h0, c0].filter((v): v is Variable => v !== null));
   const clip = opts.hiddenGradClip ?? null;
   if (clip !== null && !(clip > 0 && Number.isFinite(clip))) throw new ConfigError(expected('recurrentLayer', 'hiddenGradClip a finite number > 0, or null', clip));
-  const reverse = opts.reverse ?? false;
-  const lengths = opts.lengths ?? null;
-  const dtype = x.dtype;
-  const K = kernels();
-  const BH = B * H;
-  const alloc = (n: number): Arr => allocate(dtype, n);
-
-  const ctx: StepContext = {
-    K, batch: B, hidden: H, width: G,
-    wHh: w.weightHh.data, bHh: w.biasHh?.data ?? null,
-    xp: alloc(T * B * G),
-    gates: cell.gateCount > 1 ? alloc(T * B * G) : alloc(0),
-    hp: alloc(cell.keepsHiddenProjection ? T * B * G : 0),
-    rh: alloc(cell.keepsResetProduct ? T * BH : 0),
-    dXp: alloc(0), dHp: alloc(0), scratch: alloc(0),
-  };
-  K.gemm(false, true, T * B, G, F, x.data, w.weightIh.data, ctx.xp, false);
-  if (w.biasIh) K.addRowVector(ctx.xp, w.biasIh.data, T * B, G);
-
-  // States live in T+1 slots laid out in time order: the step at time t reads
-  // slot prev(t) and writes slot next(t). Then the T states fed into the steps
-  // are one contiguous [T·B, H] block, aligned with the time-ordered buffers
-  // for the merged dW_hh GEMM.
-  const prev = (t: number) => (reverse ? t + 1 : t);
-  const next = (t: number) => (reverse ? t : t + 1);
-  const first = reverse ? T : 0;
-  const last = reverse ? 0 : T;
-  const hs = alloc((T + 1) * BH);
-  const cs = cell.hasCell ? alloc((T + 1) * BH) : null;
-  if (h0) hs.set(h0.data, first * BH);
-  if (cs && c0) cs.set(c0.data, first * BH);
-  const slot = (buf: Arr, s: number) => buf.subarray(s * BH, (s + 1) * BH);
-  const active = activeRows(lengths, T, B);
-
-  const y = alloc(T * BH);
-  for (let i = 0; i < T; i++) {
-    const t = reverse ? T - 1 - i : i;
-    const hPrev = slot(hs, prev(t)), hNew = slot(hs, next(t));
-    const cPrev = cs ? slot(cs, prev(t)) : null, cNew = cs ? slot(cs, next(t)) : null;
-    cell.forward(ctx, t, hPrev, hNew, cPrev, cNew);
-    const mask = active(t);
-    if (mask) {
-      copyRows(hNew, hPrev, mask, H);
-      if (cNew && cPrev) copyRows(cNew, cPrev, mask, H);
-    }
-    const yt = y.subarray(t * BH, (t + 1) * BH);
-    yt.set(hNew);
-    if (mask) zeroRows(yt, mask, H);
-  }
-
-  opts.probe?.forward?.(cell.gateCount > 1 ? ctx.gates : y, T, B, H, cell.gateNames);
-
-  const out = output(new Tensor([T, B, H], y));
-  const hOut = output(new Tensor([B, H], slot(hs, last).slice()));
-  const cOut = cs ? output(new Tensor([B, H], slot(cs, last).slice())) : null;
-  const inputs = [x, h0, c0, w.weightIh, w.weightHh, w.biasIh, w.biasHh].filter((v): v is Variable => v !== null);
-  const outputs = cOut ? [out, hOut, cOut] : [out, hOut];
-
-  record(`${cell.name}Layer`, inputs, outputs, () => {
-    ctx.dXp = alloc(T * B * G);
-    ctx.dHp = cell.separateHiddenGrad ? alloc(T * B * G) : ctx.dXp;
-    ctx.scratch = alloc(BH);
-    const dY = out.grad?.data ?? null;
-    let dh = alloc(BH), dhPrev = alloc(BH);
-    if (hOut.grad) dh.set(hOut.grad.data);
-    const dc = cs ? alloc(BH) : null;
-    if (dc && cOut?.grad) dc.set(cOut.grad.data);
-    const dcSaved = cs ? alloc(BH) : null;
-
-    for (let i = T - 1; i >= 0; i--) {
-      const t = reverse ? T - 1 - i : i;
-      const mask = active(t);
-      if (dY) addRows(dh, dY.subarray(t * BH, (t + 1) * BH), mask, H);
-      if (clip) clipRowNorms(dh, H, clip);
-      opts.probe?.backward?.(t, dh, dc);
-      if (dc && dcSaved && mask) dcSaved.set(dc);
-      const hPrev = slot(hs, prev(t)), hNew = slot(hs, next(t));
-      const cPrev = cs ? slot(cs, prev(t)) : null, cNew = cs ? slot(cs, next(t)) : null;
-      cell.backward(ctx, t, hPrev, hNew, cPrev, cNew, dh, dc, dhPrev);
-      if (mask) {
-        // Padded rows: no gradient into this step; the carried gradients pass through unchanged.
-        zeroRows(ctx.dXp.subarray(t * B * G, (t + 1) * B * G), mask, G);
-        if (ctx.dHp !== ctx.dXp) zeroRows(ctx.dHp.subarray(t * B * G, (t + 1) * B * G), mask, G);
-        copyRows(dhPrev, dh, mask, H);
-        if (dc && dcSaved) copyRows(dc, dcSaved, mask, H);
-      }
-      [dh, dhPrev] = [dhPrev, dh];
-    }
-
-    const rowsTB = T * B;
-    if (x.requiresGrad) K.gemm(false, false, rowsTB, F, G, ctx.dXp, w.weightIh.data, x.gradData(), true);
-    if (w.weightIh.requiresGrad) K.gemm(true, false, G, F, rowsTB, ctx.dXp, x.data, w.weightIh.gradData(), true);
-    if (w.biasIh?.requiresGrad) K.sumRows(ctx.dXp, rowsTB, G, w.biasIh.gradData());
-    const firstPrev = reverse ? 1 : 0;
-    const hPrevAll = hs.subarray(firstPrev * BH, (firstPrev + T) * BH);
-    if (w.weightHh.requiresGrad) cell.hiddenWeightGrad(ctx, T, hPrevAll, w.weightHh.gradData());
-    if (w.biasHh?.requiresGrad) K.sumRows(ctx.dHp, rowsTB, G, w.biasHh.gradData());
-    if (h0?.requiresGrad) addInto(h0.gradData(), dh);
-    if (c0?.requiresGrad && dc) addInto(c0.gradData(), dc);
-  });
-
-  return { output: out, h: hOut, c: cOut };
+  return { T, B, F, H, G };
 }
 
-/** For each t, a mask of inactive rows (1 = padding), or null when every row is active. */
-function activeRows(lengths: Int32Array | null, T: number, B: number): (t: number) => Uint8Array | null {
-  if (!lengths) return () => null;
-  const masks: Array<Uint8Array | null> = [];
-  for (let t = 0; t < T; t++) {
-    const m = new Uint8Array(B);
-    let any = false;
-    for (let b = 0; b < B; b++) if (t >= lengths[b]!) (m[b] = 1), (any = true);
-    masks.push(any ? m : null);
-  }
-  return (t) => masks[t]!;
-}
-
-/** Padded rows of dst take the rows of src. */
-function copyRows(dst: Arr, src: Arr, padded: Uint8Array, width: number): void {
-  for (let b = 0; b < padded.length; b++) if (padded[b]) dst.set(src.subarray(b * width, (b + 1) * width), b * width);
-}
-
-function zeroRows(dst: Arr, padded: Uint8Array, width: number): void {
-  for (let b = 0; b < padded.length; b++) if (padded[b]) dst.fill(0, b * width, (b + 1) * width);
-}
-
-/** Scales each row whose L2 norm exceeds maxNorm down to maxNorm. */
-function clipRowNorms(g: Arr, width: number, maxNorm: number): void {
-  for (let r = 0; r < g.length; r += width) {
-    let sq = 0;
-    for (let j = r; j < r + width; j++) sq += g[j]! * g[j]!;
-    if (sq > maxNorm * maxNorm) {
-      const k = maxNorm / Math.sqrt(sq);
-      for (let j = r; j < r + width; j++) g[j]! *= k;
-    }
-  }
-}
-
-/** dst += src on the active rows only: padded outputs are constants and send no gradient. */
-function addRows(dst: Arr, src: Arr, padded: Uint8Array | null, width: number): void {
-  for (let b = 0; b < dst.length / width; b++) {
-    if (padded && padded[b]) continue;
-    for (let j = b * width; j < (b + 1) * width; j++) dst[j]! += src[j]!;
+/** Runs fn with W_hh packed into ctx[key] (when the cell uses it), freeing it however fn ends. */
+function withPacked<R>(ctx: StepContext, key: 'wHhT' | 'wHhN', pack: (() => PackedB) | null, fn: () => R): R {
+  ctx[key] = pack ? pack() : null;
+  try {
+    return fn();
+  } finally {
+    ctx[key]?.free();
+    ctx[key] = null;
   }
 }
