@@ -35,6 +35,8 @@ export interface StepContext {
  * the driver hands in the previous and new state rows.
  */
 export interface CellSteps {
+  /** b_hh only adds to the pre-activations, so it is added once to all T·B input projections instead of at every step */
+  foldsHiddenBias: boolean;
   /** whether the per-step GEMMs use the packed W_hh (the reset-before GRU multiplies by parts of it instead) */
   packsHiddenWeight: boolean;
   /** for tape node names and messages */
@@ -64,11 +66,10 @@ function fillBias(dst: Arr, ld: number, batch: number, bias: Arr | null, from: n
   }
 }
 
-/** G = xp_t + b_hh + h_{t-1}·W_hhᵀ, shared by RNN and LSTM. */
+/** G = xp_t + h_{t-1}·W_hhᵀ, shared by RNN and LSTM, whose xp already holds b_ih + b_hh (foldsHiddenBias). */
 function preActivation(ctx: StepContext, t: number, hPrev: Arr, g: Arr): void {
   const { K, batch, hidden, width } = ctx;
   g.set(rows(ctx.xp, t, batch * width));
-  if (ctx.bHh) K.addRowVector(g, ctx.bHh, batch, width);
   K.gemmPacked(false, batch, hPrev, hidden, ctx.wHhT!, g, width, true);
 }
 
@@ -79,6 +80,7 @@ function mergedHiddenGrad(ctx: StepContext, steps: number, hPrevAll: Arr, dWhh: 
 export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
   return {
     name: `rnn_${nonlinearity}`,
+    foldsHiddenBias: true,
     packsHiddenWeight: true,
     gateCount: 1,
     gateNames: ['h'],
@@ -101,6 +103,7 @@ export function rnnSteps(nonlinearity: Nonlinearity): CellSteps {
 
 export const lstmSteps: CellSteps = {
   name: 'lstm',
+  foldsHiddenBias: true,
   packsHiddenWeight: true,
   gateCount: 4,
   gateNames: ['i', 'f', 'g', 'o'],
@@ -125,6 +128,7 @@ export const lstmSteps: CellSteps = {
 /** PyTorch's GRU: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). */
 export const gruSteps: CellSteps = {
   name: 'gru',
+  foldsHiddenBias: false,
   packsHiddenWeight: true,
   gateCount: 3,
   gateNames: ['r', 'z', 'n'],
@@ -153,6 +157,7 @@ export const gruSteps: CellSteps = {
 /** The original GRU (Cho et al. 2014): n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn). */
 export const gruResetBeforeSteps: CellSteps = {
   name: 'gru_reset_before',
+  foldsHiddenBias: false,
   packsHiddenWeight: false,
   gateCount: 3,
   gateNames: ['r', 'z', 'n'],

@@ -80,6 +80,7 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   };
   K.gemm(false, true, T * B, G, F, x.data, w.weightIh.data, ctx.xp, false);
   if (w.biasIh) K.addRowVector(ctx.xp, w.biasIh.data, T * B, G);
+  if (w.biasHh && cell.foldsHiddenBias) K.addRowVector(ctx.xp, w.biasHh.data, T * B, G);
   const path = new Trajectory(T, B, H, opts.reverse ?? false, cell.hasCell, alloc, h0?.data ?? null, c0?.data ?? null);
   const padding = paddingMasks(opts.lengths ?? null, T, B);
   const y = alloc(T * B * H);
