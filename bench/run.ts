@@ -2,17 +2,21 @@
  * `npm run bench`: training throughput of every available backend against
  * PyTorch on CPU, side by side in one run, written to bench/RESULTS.md.
  *
- *   npm run bench [-- --shape S,M,... --budget SECONDS --torch-budget SECONDS --repeats N --no-torch --out FILE]
+ *   npm run bench [-- --shape S,M,... --budget SECONDS --torch-budget SECONDS --repeats N --no-torch --out FILE --workers N]
  *
  * Shape by shape, PyTorch (bench/torch_train.py, every thread setting, each in
  * its own subprocess) and then each of our backends (dist/bench/train-step.js,
  * a fresh node process per backend and shape) measure the same training step,
  * so the two sides run minutes apart at most, under the same machine load.
- * Our runs are budget-aware (see train-step.ts) and phase-profiled.
+ * Our runs are budget-aware (see train-step.ts) and phase-profiled. Then the
+ * best of our backends on that shape runs again data-parallel over the batch
+ * (train-step.js --workers N; N = available cores - 1 by default, so both
+ * cores of a 2-core machine), reported in its own column; the ratio to PyTorch
+ * takes the best of single-threaded and data-parallel.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendNames } from '../src/index.js';
@@ -64,10 +68,13 @@ interface Options {
   torch: boolean;
   out: string;
   args: string[];
+  /** worker threads for the data-parallel column (0: no such column) */
+  workers: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { shapes: [...SHAPES], budget: 12, torchBudget: 6, repeats: 3, torch: true, out: join(root, 'bench', 'RESULTS.md'), args: argv };
+  const o: Options = { shapes: [...SHAPES], budget: 12, torchBudget: 6, repeats: 3, torch: true, out: join(root, 'bench', 'RESULTS.md'), args: argv,
+    workers: Math.max(0, availableParallelism() - 1) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): string => {
@@ -87,8 +94,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--repeats') o.repeats = Number(next());
     else if (a === '--no-torch') o.torch = false;
     else if (a === '--out') o.out = next();
-    else throw new Error(`bench: unknown option '${a}' (options: --shape, --budget, --torch-budget, --repeats, --no-torch, --out)`);
+    else if (a === '--workers') o.workers = Number(next());
+    else throw new Error(`bench: unknown option '${a}' (options: --shape, --budget, --torch-budget, --repeats, --no-torch, --out, --workers)`);
   }
+  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new Error('bench: --workers expects an integer >= 0');
   if (!(o.budget > 0) || !(o.torchBudget > 0) || !(Number.isInteger(o.repeats) && o.repeats > 0)) throw new Error('bench: --budget and --repeats expect positive numbers');
   return o;
 }
@@ -109,8 +118,9 @@ function runTorch(shape: string, o: Options): TorchOut {
   return JSON.parse(r.stdout) as TorchOut;
 }
 
-function runOurs(shape: string, backend: string, o: Options): ShapeResult | string {
-  const r = spawnSync(process.execPath, [stepScript, '--shape', shape, '--backend', backend, '--json', '--profile',
+function runOurs(shape: string, backend: string, o: Options, workers = 0): ShapeResult | string {
+  const mode = workers > 0 ? ['--workers', String(workers)] : ['--profile'];
+  const r = spawnSync(process.execPath, [stepScript, '--shape', shape, '--backend', backend, '--json', ...mode,
     '--budget', String(o.budget), '--repeats', String(o.repeats)], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
   });
@@ -196,6 +206,7 @@ function main(): void {
   else if (!torchV) log(`bench: PyTorch is not importable with ${PYTHON} (apt-get install python3-torch libopenblas0-pthread); skipping it`);
 
   const ours = new Map<string, Map<string, ShapeResult | string>>(); // shape → backend → result
+  const parallel = new Map<string, ShapeResult | string>(); // shape → best backend, data-parallel
   const torch = new Map<string, TorchShape>();
   let torchMeta: TorchOut | null = null;
   for (const s of o.shapes) {
@@ -211,13 +222,18 @@ function main(): void {
       row.set(b, measured(s.id, b, () => runOurs(s.id, b, o)));
     }
     ours.set(s.id, row);
-    printRow(s, row, torch.get(s.id));
+    const best = bestOf(row);
+    if (o.workers > 0 && best) {
+      log(`bench: ours (${best.backend} + ${o.workers} worker thread(s), data-parallel), shape ${s.id}`);
+      parallel.set(s.id, measured(s.id, 'data-parallel', () => runOurs(s.id, best.backend, o, o.workers)));
+    }
+    printRow(s, row, torch.get(s.id), parallel.get(s.id));
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
-  const md = report(o, backends, ours, torch, torchV, torchMeta, started, seconds, load0, loadavg());
+  const md = report(o, backends, ours, parallel, torch, torchV, torchMeta, started, seconds, load0, loadavg());
   writeFileSync(o.out, md);
   log(`bench: ${seconds.toFixed(0)} s in all; wrote ${relative(process.cwd(), o.out) || o.out}`);
-  console.log('\n' + mainTable(o.shapes, backends, ours, torch).join('\n'));
+  console.log('\n' + mainTable(o, backends, ours, parallel, torch).join('\n'));
 }
 
 function bestOf(row: Map<string, ShapeResult | string>): ShapeResult | null {
@@ -226,34 +242,48 @@ function bestOf(row: Map<string, ShapeResult | string>): ShapeResult | null {
   return best;
 }
 
-function printRow(s: ShapeSpec, row: Map<string, ShapeResult | string>, t: TorchShape | undefined): void {
+/** The faster of the best single-threaded backend and the data-parallel run. */
+function bestOverall(row: Map<string, ShapeResult | string>, par: ShapeResult | string | undefined): ShapeResult | null {
+  const best = bestOf(row);
+  return par && typeof par !== 'string' && (!best || par.tokensPerSec > best.tokensPerSec) ? par : best;
+}
+
+const label = (r: ShapeResult): string => (r.workers ? `${r.backend}, ${r.workers + 1} threads` : r.backend);
+
+function printRow(s: ShapeSpec, row: Map<string, ShapeResult | string>, t: TorchShape | undefined, par: ShapeResult | string | undefined): void {
   const parts = [...row].map(([b, r]) => `${b} ${typeof r === 'string' ? r : fmt(r.tokensPerSec)}`);
+  if (par) parts.push(`data-parallel ${typeof par === 'string' ? par : `${fmt(par.tokensPerSec)} (${label(par)})`}`);
   if (t) parts.push(`PyTorch ${fmt(t.best.tokensPerSec)} (${t.best.torchThreads}×${t.best.openblasThreads})`);
   console.log(`${s.id.padEnd(6)} tokens/s: ${parts.join(' | ')}`);
 }
 
-function mainTable(shapes: readonly ShapeSpec[], backends: string[], ours: Map<string, Map<string, ShapeResult | string>>, torch: Map<string, TorchShape>): string[] {
-  const head = ['shape', 'model', ...backends.map((b) => `ours: ${b}`), 'PyTorch (best)', 'PyTorch setting', 'ours best / PyTorch'];
+function mainTable(
+  o: Options, backends: string[], ours: Map<string, Map<string, ShapeResult | string>>, parallel: Map<string, ShapeResult | string>, torch: Map<string, TorchShape>,
+): string[] {
+  const parCol = o.workers > 0 ? [`ours: best backend, data-parallel (${o.workers + 1} threads)`] : [];
+  const head = ['shape', 'model', ...backends.map((b) => `ours: ${b}`), ...parCol, 'PyTorch (best)', 'PyTorch setting', 'ours best / PyTorch'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const s of shapes) {
+  for (const s of o.shapes) {
     const row = ours.get(s.id)!;
     const t = torch.get(s.id);
-    const best = bestOf(row);
+    const par = parallel.get(s.id);
+    const best = bestOverall(row, par);
     const cells = [s.id, shapeLabel(s)];
     for (const b of backends) {
       const r = row.get(b)!;
       cells.push(typeof r === 'string' ? r : `${fmt(r.tokensPerSec)}${r.coldOnly ? ' *' : ''}`);
     }
+    if (parCol.length) cells.push(par === undefined ? '' : typeof par === 'string' ? par : `${fmt(par.tokensPerSec)}${par.coldOnly ? ' *' : ''} (${par.backend})`);
     cells.push(t ? fmt(t.best.tokensPerSec) : 'skipped');
     cells.push(t ? `torch ${t.best.torchThreads} × OpenBLAS ${t.best.openblasThreads}` : '');
-    cells.push(t && best ? `${(best.tokensPerSec / t.best.tokensPerSec).toPrecision(3)} (${best.backend})` : '');
+    cells.push(t && best ? `${(best.tokensPerSec / t.best.tokensPerSec).toPrecision(3)} (${label(best)})` : '');
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines;
 }
 
 function report(
-  o: Options, backends: string[], ours: Map<string, Map<string, ShapeResult | string>>, torch: Map<string, TorchShape>,
+  o: Options, backends: string[], ours: Map<string, Map<string, ShapeResult | string>>, parallel: Map<string, ShapeResult | string>, torch: Map<string, TorchShape>,
   torchV: string | null, torchMeta: TorchOut | null, started: Date, seconds: number, load0: number[], load1: number[],
 ): string {
   const cmd = ['npm run bench', ...(o.args.length ? ['--', ...o.args] : [])].join(' ');
@@ -273,8 +303,13 @@ function report(
       'multi-threaded PyTorch settings suffer most (their threads spin-wait for a core).', '');
   }
   L.push('## Tokens per second', '');
-  L.push(...mainTable(o.shapes, backends, ours, torch), '');
-  const anyCold = [...ours.values()].some((row) => [...row.values()].some((r) => typeof r !== 'string' && r.coldOnly));
+  L.push(...mainTable(o, backends, ours, parallel, torch), '');
+  if (o.workers > 0) {
+    L.push(`"data-parallel": the best single-threaded backend of the shape again, with the batch rows split between the main thread and`,
+      `${o.workers} worker thread(s) (\`DataParallel\`, one gradient reduction per step, weights in shared memory; through the BPTT engine,`,
+      'full BPTT). The ratio to PyTorch takes the faster of the two.', '');
+  }
+  const anyCold = [...ours.values(), parallel].some((row) => [...row.values()].some((r) => typeof r !== 'string' && r.coldOnly));
   if (anyCold) L.push('\\* one step took longer than the budget, so this is a single step without separate warm-up (see below).', '');
 
   if (torch.size > 0) {
@@ -328,10 +363,18 @@ function report(
       if (typeof r === 'string') { L.push(`| ${s.id} | ours ${b} | | ${r} | | ${other(s.id, b)} |`); continue; }
       L.push(`| ${s.id} | ours ${b} | ${r.coldOnly ? '0 (single cold step)' : r.warmupSteps} | ${r.repeats.length} × ${r.stepsPerRepeat} | ${r.repeats.map(fmt).join(', ')} | ${other(s.id, b)} |`);
     }
+    const par = parallel.get(s.id);
+    if (par !== undefined) {
+      const side = 'data-parallel';
+      const name = typeof par === 'string' ? 'ours, data-parallel' : `ours ${label(par)}`;
+      if (typeof par === 'string') L.push(`| ${s.id} | ${name} | | ${par} | | ${other(s.id, side)} |`);
+      else L.push(`| ${s.id} | ${name} | ${par.coldOnly ? '0 (single cold step)' : par.warmupSteps} | ${par.repeats.length} × ${par.stepsPerRepeat} | ${par.repeats.map(fmt).join(', ')} | ${other(s.id, side)} |`);
+    }
   }
   L.push('', `Our side: \`node dist/bench/train-step.js --shape ID --backend NAME --json --profile --budget ${o.budget} --repeats ${o.repeats}\`, a fresh process per`,
     `backend and shape; warm-up until a quarter of the budget is used, then steps per repeat scaled so the timed part takes`,
     `about ${o.budget} s; if the first step alone takes the whole budget, that single step is reported.`,
+    ...(o.workers > 0 ? [`Data-parallel: the same command with \`--workers ${o.workers}\` instead of \`--profile\`, for the best backend of the shape.`] : []),
     `PyTorch side: \`${PYTHON} bench/torch_train.py --shape ID --repeats ${torchRepeats(o)} --budget ${o.torchBudget}\` (every setting: torch threads × OpenBLAS threads 1×2, 2×1, 2×2),`,
     `with the same warm-up and scaling rules (fast steps are first calibrated over ≥ 0.3 s).`, '');
   return L.join('\n');

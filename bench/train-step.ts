@@ -5,7 +5,12 @@
  * The same step as bench/torch_train.py, through the public API only.
  *
  *   node dist/bench/train-step.js [--shape S|M|L|M-GRU|M-RNN|all] [--backend NAME]
- *       [--repeats N] [--steps N] [--warmup N] [--budget SECONDS] [--profile] [--json]
+ *       [--repeats N] [--steps N] [--warmup N] [--budget SECONDS] [--profile] [--json] [--workers N]
+ *
+ * --workers N trains data-parallel over the batch rows (DataParallel): the main
+ * thread and N worker threads each take a shard of the batch, with one gradient
+ * reduction per step; the same model and step through the BPTT engine
+ * (bench/bench-model.ts, full BPTT), without the phase profile.
  *
  * Budget-aware: unless --steps is given, warm-up steps measure the time of a
  * step and the steps per repeat (and, if needed, the repeats) are scaled so a
@@ -26,8 +31,10 @@
 import { pathToFileURL } from 'node:url';
 import {
   Adam, Embedding, GRU, LSTM, Linear, RNN, Rng, Variable,
-  backendNames, clipGradNorm, crossEntropy, kernels, setBackend,
+  backendNames, clipGradNorm, crossEntropy, kernels, setBackend, type HiddenState,
 } from '../src/index.js';
+import { DataParallel } from '../src/node.js';
+import { TokenModel, type BenchModelConfig, type TokenBatch } from './bench-model.js';
 
 export interface ShapeSpec {
   id: string;
@@ -57,6 +64,8 @@ export const PHASES: readonly Phase[] = ['recurrentForward', 'recurrentBackward'
 export interface ShapeResult {
   shape: string;
   backend: string;
+  /** worker threads besides the main thread (0: single-threaded) */
+  workers: number;
   tokensPerStep: number;
   tokensPerSec: number;
   msPerStep: number;
@@ -88,8 +97,24 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+export type Step = (times: Record<Phase, number> | null) => number;
+
+/** A small pool of random batches made up front: data generation is not timed. */
+function batchPool(spec: ShapeSpec, dataRng: Rng): Array<{ ids: Int32Array; targets: Int32Array }> {
+  const n = spec.steps * spec.batch;
+  return Array.from({ length: 4 }, () => {
+    const ids = new Int32Array(n);
+    const targets = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      ids[i] = dataRng.int(VOCAB);
+      targets[i] = dataRng.int(VOCAB);
+    }
+    return { ids, targets };
+  });
+}
+
 /** Builds the model and returns one training step (optionally phase-timed). */
-export function makeStep(spec: ShapeSpec): (times: Record<Phase, number> | null) => number {
+export function makeStep(spec: ShapeSpec): Step {
   const { hidden: H, batch: B, steps: T } = spec;
   const rng = new Rng(1);
   const embed = new Embedding(VOCAB, EMBED, { rng: rng.split() });
@@ -98,18 +123,7 @@ export function makeStep(spec: ShapeSpec): (times: Record<Phase, number> | null)
   const head = new Linear(H, VOCAB, { rng: rng.split() });
   const params = [...embed.parameters(), ...rnn.parameters(), ...head.parameters()];
   const opt = new Adam(params, { lr: LR });
-
-  // A small pool of random batches made up front: data generation is not timed.
-  const dataRng = rng.split();
-  const pool = Array.from({ length: 4 }, () => {
-    const ids = new Int32Array(T * B);
-    const targets = new Int32Array(T * B);
-    for (let i = 0; i < T * B; i++) {
-      ids[i] = dataRng.int(VOCAB);
-      targets[i] = dataRng.int(VOCAB);
-    }
-    return { ids, targets };
-  });
+  const pool = batchPool(spec, rng.split());
   let k = 0;
 
   return (times) => {
@@ -152,10 +166,34 @@ export function makeStep(spec: ShapeSpec): (times: Record<Phase, number> | null)
   };
 }
 
-export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => void = () => {}): ShapeResult {
+/**
+ * The same step trained data-parallel: the main thread and `workers` worker
+ * threads each take a shard of the batch rows (DataParallel over bench-model.ts),
+ * full BPTT through the engine, clip 5, Adam. Call close() at the end.
+ */
+export async function makeParallelStep(spec: ShapeSpec, workers: number): Promise<{ step: Step; close: () => Promise<void> }> {
+  const config: BenchModelConfig = { cell: spec.cell, layers: spec.layers, hidden: spec.hidden, vocab: VOCAB, embed: EMBED, seed: 1 };
+  const model = new TokenModel(config);
+  const params = model.parameters();
+  const rng = new Rng(1);
+  for (let i = 0; i < 3; i++) rng.split(); // the same data as makeStep's
+  const pool = batchPool(spec, rng.split());
+  const dp = await DataParallel.start<TokenBatch, HiddenState>({
+    model, parameters: params, optimizer: new Adam(params, { lr: LR }), clipNorm: CLIP, strategy: { kind: 'full' },
+    module: new URL('./bench-model.js', import.meta.url), config, workers,
+  });
+  let k = 0;
+  const step: Step = (times) => {
+    if (times) throw new Error('train-step: --profile is not available with --workers');
+    const { ids, targets } = pool[k++ % pool.length]!;
+    return dp.trainBatch({ ids, targets, batch: spec.batch })[0]!.loss;
+  };
+  return { step, close: () => dp.close() };
+}
+
+export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => void = () => {}, step: Step = makeStep(spec), workers = 0): ShapeResult {
   const started = now();
   const tokens = spec.steps * spec.batch;
-  const step = makeStep(spec);
 
   const newTimes = (): Record<Phase, number> | null =>
     o.profile ? { recurrentForward: 0, recurrentBackward: 0, headAndLoss: 0, embedding: 0, optimizer: 0 } : null;
@@ -184,7 +222,7 @@ export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => 
   }
 
   if (coldOnly) {
-    log(`  ${spec.id} on ${kernels().name}: one step took ${perStep.toFixed(1)} s ≥ budget ${o.budgetSeconds} s; reporting that single cold step`);
+    log(`  ${spec.id} on ${kernels().name}${workers ? ` + ${workers} worker(s)` : ''}: one step took ${perStep.toFixed(1)} s ≥ budget ${o.budgetSeconds} s; reporting that single cold step`);
   } else {
     let repeats = o.repeats;
     if (o.steps !== undefined) {
@@ -193,7 +231,7 @@ export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => 
       n = Math.max(1, Math.round(o.budgetSeconds / repeats / perStep));
       if (n === 1) repeats = Math.max(1, Math.min(repeats, Math.floor(o.budgetSeconds / perStep)));
     }
-    log(`  ${spec.id} on ${kernels().name}: ${warmupSteps} warm-up step(s), last ${(perStep * 1000).toFixed(0)} ms; timing ${repeats} × ${n} step(s)`);
+    log(`  ${spec.id} on ${kernels().name}${workers ? ` + ${workers} worker(s)` : ''}: ${warmupSteps} warm-up step(s), last ${(perStep * 1000).toFixed(0)} ms; timing ${repeats} × ${n} step(s)`);
     times = newTimes();
     for (let r = 0; r < repeats; r++) {
       const t0 = now();
@@ -205,6 +243,7 @@ export function benchShape(spec: ShapeSpec, o: StepOptions, log: (s: string) => 
   const result: ShapeResult = {
     shape: spec.id,
     backend: kernels().name,
+    workers,
     tokensPerStep: tokens,
     tokensPerSec,
     msPerStep: (1000 * tokens) / tokensPerSec,
@@ -225,13 +264,15 @@ interface Cli extends StepOptions {
   shapes: ShapeSpec[];
   backend?: string;
   json: boolean;
+  workers: number;
 }
 
 const USAGE = `usage: node dist/bench/train-step.js [--shape S|M|L|M-GRU|M-RNN|all (or a comma list)] [--backend NAME]
-       [--repeats N (3)] [--steps N (budget-scaled)] [--warmup N (2)] [--budget SECONDS (12)] [--profile] [--json]`;
+       [--repeats N (3)] [--steps N (budget-scaled)] [--warmup N (2)] [--budget SECONDS (12)] [--profile] [--json]
+       [--workers N (0: single-threaded; N > 0: data-parallel over the batch with N worker threads besides the main one)]`;
 
 function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { shapes: [...SHAPES], repeats: 3, warmup: 2, budgetSeconds: 12, profile: false, json: false };
+  const cli: Cli = { shapes: [...SHAPES], repeats: 3, warmup: 2, budgetSeconds: 12, profile: false, json: false, workers: 0 };
   const positive = (flag: string, v: string | undefined, integer = true): number => {
     const x = Number(v);
     if (!(x > 0) || (integer && !Number.isInteger(x))) throw new Error(`train-step: ${flag} expects a positive ${integer ? 'integer' : 'number'}, got ${v}\n${USAGE}`);
@@ -263,37 +304,52 @@ function parseArgs(argv: readonly string[]): Cli {
       case '--budget': cli.budgetSeconds = positive(flag, value(), false); break;
       case '--profile': cli.profile = true; break;
       case '--json': cli.json = true; break;
+      case '--workers': {
+        const v = value();
+        cli.workers = Number(v);
+        if (!Number.isInteger(cli.workers) || cli.workers < 0) throw new Error(`train-step: --workers expects an integer >= 0, got ${v}\n${USAGE}`);
+        break;
+      }
       case '-h': case '--help': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`train-step: unknown option '${a}'\n${USAGE}`);
     }
   }
+  if (cli.workers > 0 && cli.profile) throw new Error(`train-step: --profile is not available with --workers (the phases run on several threads)\n${USAGE}`);
   return cli;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.backend) setBackend(cli.backend);
   const log = (s: string): void => { process.stderr.write(`${s}\n`); };
   const results: ShapeResult[] = [];
   for (const spec of cli.shapes) {
-    const r = benchShape(spec, cli, log);
+    let r: ShapeResult;
+    if (cli.workers > 0) {
+      const p = await makeParallelStep(spec, cli.workers);
+      try {
+        r = benchShape(spec, cli, log, p.step, cli.workers);
+      } finally {
+        await p.close();
+      }
+    } else {
+      r = benchShape(spec, cli, log);
+    }
     results.push(r);
     if (!cli.json) {
-      let line = `${r.shape.padEnd(6)} ${r.backend}: ${Math.round(r.tokensPerSec)} tokens/s (${r.msPerStep.toFixed(1)} ms/step, median of ${r.repeats.length} × ${r.stepsPerRepeat} steps)`;
+      let line = `${r.shape.padEnd(6)} ${r.backend}${r.workers ? ` + ${r.workers} worker(s)` : ''}: ${Math.round(r.tokensPerSec)} tokens/s (${r.msPerStep.toFixed(1)} ms/step, median of ${r.repeats.length} × ${r.stepsPerRepeat} steps)`;
       if (r.profile) line += `\n       ${PHASES.map((p) => `${p} ${(100 * r.profile![p]).toFixed(1)}%`).join(', ')}`;
       console.log(line);
     }
   }
   if (cli.json) {
-    console.log(JSON.stringify({ backend: kernels().name, available: backendNames(), node: process.version, results }, null, 2));
+    console.log(JSON.stringify({ backend: kernels().name, workers: cli.workers, available: backendNames(), node: process.version, results }, null, 2));
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  try {
-    main();
-  } catch (e) {
+  main().catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
-  }
+  });
 }

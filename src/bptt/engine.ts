@@ -33,6 +33,38 @@ export interface Stepper {
   step(): void;
 }
 
+/** A mean loss and the number of targets it averages over. */
+export interface LossTerms {
+  loss: number;
+  terms: number;
+}
+
+/**
+ * Joins the engine's updates with those of other engines that train the same
+ * (shared) weights on other rows of the batch: data parallelism (see
+ * `DataParallel` in `bptt/node`). Called once per update, in every window,
+ * also those without targets.
+ */
+export interface GradientSync {
+  /**
+   * On entry each parameter's grad is the gradient of this engine's LOCAL mean
+   * loss (null where nothing reached it; all null when `local.terms` is 0, and
+   * `local.loss` is then NaN). On return it must be the gradient of the GLOBAL
+   * mean loss, (Σ tᵢ·gᵢ) / Σ tᵢ over the shards, null only where every shard's
+   * is null; returns the global mean loss and terms. The NaN guard, clipping
+   * and the optimizer step then act on the global gradient.
+   */
+  reduce(local: LossTerms): LossTerms;
+  /** Called after the update was applied, skipped by the guard, or found empty (not when reduce threw). */
+  afterUpdate?(): void;
+  /**
+   * When the NaN guard fires: where the non-finite values came from if not from
+   * this engine's rows (e.g. another shard's loss), or null to replay this
+   * engine's window as usual.
+   */
+  explain?(): string | null;
+}
+
 export interface BpttOptions<B, S> {
   model: Unrollable<B, S>;
   /** the parameters to clip, guard and zero */
@@ -46,6 +78,8 @@ export interface BpttOptions<B, S> {
   /** skip an update whose loss or gradients are not finite, leaving the weights untouched (default true) */
   nanGuard?: boolean;
   recorder?: FlowRecorder | null;
+  /** data parallelism: combine each update's gradient with other shards' before the guard, clipping and step */
+  sync?: GradientSync | null;
 }
 
 export interface UpdateReport {
@@ -151,8 +185,19 @@ export class Bptt<B, S> {
     this.options.recorder?.beginUpdate(w.start, w.end - w.start);
   }
 
-  /** Gradients are in place: guard, clip, step, record. */
+  /** Gradients are in place: reduce across shards (if any), then guard, clip, step, record. */
   private finishUpdate(window: Window, loss: number, terms: number, locate: () => string): UpdateReport {
+    const sync = this.options.sync;
+    if (!sync) return this.applyUpdate(window, loss, terms, locate);
+    const global = sync.reduce({ loss, terms });
+    try {
+      return this.applyUpdate(window, global.loss, global.terms, locate);
+    } finally {
+      sync.afterUpdate?.();
+    }
+  }
+
+  private applyUpdate(window: Window, loss: number, terms: number, locate: () => string): UpdateReport {
     const { parameters, optimizer, clipNorm, recorder } = this.options;
     this.updates++;
     if (terms === 0) {
@@ -161,7 +206,7 @@ export class Bptt<B, S> {
       return { update: this.updates, window, loss: NaN, terms, gradNorm: 0, clipped: false, skipped: null, flow };
     }
     const bad = this.options.nanGuard === false ? null : firstNonFinite(loss, parameters);
-    const skipped = bad && `update ${this.updates}: ${bad}; ${locate()}`;
+    const skipped = bad && `update ${this.updates}: ${bad}; ${this.options.sync?.explain?.() ?? locate()}`;
     const norm = skipped ? NaN : clipNorm ? clipGradNorm(parameters, clipNorm) : gradNorm(parameters);
     const clipped = !skipped && !!clipNorm && norm > clipNorm;
     if (skipped) {

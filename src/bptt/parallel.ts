@@ -1,0 +1,380 @@
+/**
+ * Data parallelism over the batch, Node only (worker_threads): `DataParallel`.
+ * Export it from `src/node.ts`, never from the browser-safe `src/index.ts`.
+ *
+ * The batch rows are split into shards. The main thread trains shard 0 with its
+ * own `Bptt`; each worker thread holds a replica of the model, built by the
+ * user's replica module, whose parameter values are views on the main thread's
+ * weights (moved into SharedArrayBuffers at start), and trains one other shard
+ * with the same strategy and stateful setting. At each update (every window of
+ * every strategy) the workers publish their gradients, loss and number of
+ * terms into shared buffers; the main thread waits for them, forms the
+ * gradient of the global mean loss, (Σ tᵢ·gᵢ) / Σ tᵢ, then guards, clips and
+ * steps as a single-threaded engine would, and lets the workers go on. One
+ * round trip per update, no copy of the weights; the result equals
+ * single-threaded training on the whole batch up to float rounding.
+ */
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Variable } from '../autograd/index.js';
+import { kernels } from '../kernels/index.js';
+import { ConfigError, Tensor, expected, sameShape, type Arr } from '../tensor/index.js';
+import { Bptt, type BpttOptions, type GradientSync, type LossTerms, type UpdateReport } from './engine.js';
+import {
+  CTRL, ERROR_BYTES, WorkerError, encodeBatch, layoutParams, readFailure, shardFlags, viewOf,
+  type ParamSpec, type ToWorker, type WorkerInit,
+} from './parallel-protocol.js';
+import { validateStrategy } from './strategy.js';
+
+export { WorkerError, rowRange, shardTensor, shardFlags, sliceRows } from './parallel-protocol.js';
+export type { Replica } from './parallel-worker.js';
+
+/**
+ * The replica module, imported by every worker (and by the main thread, for
+ * `shard`): `createReplica(config)` builds the same model as the main thread's
+ * (parameters in the same order and shapes; their values are replaced by the
+ * shared ones, so initialisation does not matter), and `shard(batch, index,
+ * count)` returns rows [⌊index·B/count⌋, ⌊(index+1)·B/count⌋) of a batch
+ * (`shardTensor` does it for a Tensor; reset flags are split the same way).
+ * Shards are posted to the workers: they may hold Tensors, typed arrays, plain
+ * objects, arrays and primitives, not functions or other class instances.
+ */
+export interface ReplicaModule<B> {
+  createReplica(config: unknown): unknown;
+  shard(batch: B, index: number, count: number): B;
+}
+
+export interface DataParallelOptions<B, S> extends Omit<BpttOptions<B, S>, 'sync'> {
+  /** the replica module: a file URL, or an absolute path */
+  module: string | URL;
+  /** JSON-able, passed to createReplica in every worker */
+  config?: unknown;
+  /** worker threads besides the main thread (default: os.availableParallelism() - 1; 0 trains on the main thread only) */
+  workers?: number;
+  /** how long the main thread waits for a worker's gradients, in ms (default 300,000) */
+  timeoutMs?: number;
+}
+
+const KNOWN = ['model', 'parameters', 'optimizer', 'strategy', 'stateful', 'clipNorm', 'nanGuard', 'recorder', 'module', 'config', 'workers', 'timeoutMs'];
+
+/** One worker thread and its shared buffers. */
+class WorkerSlot {
+  readonly control: Int32Array;
+  readonly errorText: Uint8Array;
+  readonly grads: Arr[];
+  readonly hasGrad: Int32Array;
+  readonly stats: Float64Array;
+  /** why the worker stopped, from its 'error' / 'exit' events (seen only while the main thread is not blocked) */
+  failure: string | null = null;
+  closing = false;
+
+  constructor(readonly worker: Worker, readonly index: number, init: WorkerInit) {
+    this.control = new Int32Array(init.control);
+    this.errorText = new Uint8Array(init.errorText);
+    this.grads = init.specs.map((s) => viewOf(init.grads, s));
+    this.hasGrad = new Int32Array(init.hasGrad);
+    this.stats = new Float64Array(init.stats);
+    worker.on('error', (e) => (this.failure ??= `DataParallel worker ${index}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+    worker.on('exit', (code) => {
+      if (!this.closing) this.failure ??= `DataParallel worker ${index} exited (code ${code})`;
+    });
+  }
+
+  /** Throws WorkerError when the worker failed. */
+  check(): void {
+    if (Atomics.load(this.control, CTRL.STATUS) !== 0) throw new WorkerError(readFailure(this.control, this.errorText));
+    if (this.failure) throw new WorkerError(this.failure);
+  }
+
+  /** Blocks until the worker has published the gradients of update n. */
+  waitForGrads(n: number, timeoutMs: number): void {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const seen = Atomics.load(this.control, CTRL.GRADS);
+      if (seen >= n) return;
+      this.check();
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw new WorkerError(`DataParallel worker ${this.index}: no gradients for update ${n} after ${timeoutMs} ms (raise timeoutMs if one update really takes this long)`);
+      }
+      Atomics.wait(this.control, CTRL.GRADS, seen, Math.min(left, 1000));
+    }
+  }
+
+  release(n: number): void {
+    Atomics.store(this.control, CTRL.APPLIED, n);
+    Atomics.notify(this.control, CTRL.APPLIED);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    Atomics.store(this.control, CTRL.STOP, 1);
+    Atomics.notify(this.control, CTRL.APPLIED);
+    await this.worker.terminate();
+  }
+}
+
+/** The main thread's side of each update: wait for every worker, average by terms, release them after the step. */
+class ReducingSync implements GradientSync {
+  private updates = 0;
+
+  constructor(private readonly params: readonly Variable[], private readonly slots: readonly WorkerSlot[], private readonly timeoutMs: number) {}
+
+  /** the shards' losses and terms of the current update (main thread first) */
+  private losses: number[] = [];
+  private terms: number[] = [];
+
+  reduce(local: LossTerms): LossTerms {
+    const n = ++this.updates;
+    for (const s of this.slots) s.waitForGrads(n, this.timeoutMs);
+    const terms = this.slots.map((s) => s.stats[1]!);
+    const losses = this.slots.map((s) => s.stats[0]!);
+    this.losses = [local.loss, ...losses];
+    this.terms = [local.terms, ...terms];
+    const total = terms.reduce((a, t) => a + t, local.terms);
+    if (total === 0) {
+      for (const p of this.params) p.zeroGrad();
+      return { loss: NaN, terms: 0 };
+    }
+    let loss = local.terms > 0 ? local.loss * local.terms : 0;
+    terms.forEach((t, w) => (loss += t > 0 ? losses[w]! * t : 0));
+    const own = local.terms / total;
+    this.params.forEach((p, i) => {
+      const xs: Arr[] = [];
+      const as: number[] = [];
+      this.slots.forEach((s, w) => {
+        if (terms[w]! > 0 && s.hasGrad[i] === 1) {
+          xs.push(s.grads[i]!);
+          as.push(terms[w]! / total);
+        }
+      });
+      if (!p.grad && xs.length === 0) return; // no shard reached it: stays null, as single-threaded
+      combine(p.gradData(), own, xs, as); // gradData: zeros when this shard had no gradient for it
+    });
+    return { loss: loss / total, terms: total };
+  }
+
+  afterUpdate(): void {
+    for (const s of this.slots) s.release(this.updates);
+  }
+
+  /** Names the worker whose rows gave a non-finite loss (the main thread's own rows are replayed by the engine). */
+  explain(): string | null {
+    if (this.terms[0]! > 0 && !Number.isFinite(this.losses[0]!)) return null;
+    const w = this.losses.findIndex((l, i) => i > 0 && this.terms[i]! > 0 && !Number.isFinite(l));
+    return w > 0 ? `the non-finite loss came from the rows of worker ${w} (shard ${w}; the main thread's rows are finite)` : null;
+  }
+}
+
+/**
+ * Trains a model data-parallel over the batch rows on worker threads (Node).
+ * `await DataParallel.start(options)`, then `trainBatch` as with `Bptt`, and
+ * `await close()` at the end. The model's parameters are moved into
+ * SharedArrayBuffers at start: anything that kept a reference to their old
+ * arrays (rather than reading `param.value` when it needs it) must be created
+ * after start.
+ */
+export class DataParallel<B, S> {
+  readonly engine: Bptt<B, S>;
+  private readonly model: BpttOptions<B, S>['model'];
+  private readonly stateful: boolean;
+  private readonly params: readonly Variable[];
+  /** the shared arrays each parameter's value must be a view of */
+  private readonly shared: Arr[];
+  private broken: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    options: DataParallelOptions<B, S>,
+    private readonly module: ReplicaModule<B>,
+    private readonly slots: WorkerSlot[],
+    timeoutMs: number,
+    private readonly specs: ParamSpec[] = [],
+  ) {
+    const { module: _m, config: _c, workers: _w, timeoutMs: _t, ...bptt } = options;
+    const sync = slots.length ? new ReducingSync(options.parameters, slots, timeoutMs) : null;
+    this.engine = new Bptt({ ...bptt, sync });
+    this.model = options.model;
+    this.stateful = !!options.stateful;
+    this.params = options.parameters;
+    this.shared = slots.length ? this.params.map((p) => p.value.data) : [];
+  }
+
+  static async start<B, S>(options: DataParallelOptions<B, S>): Promise<DataParallel<B, S>> {
+    for (const key of Object.keys(options)) {
+      if (!KNOWN.includes(key)) throw new ConfigError(expected('DataParallel', `options among ${KNOWN.join(', ')}`, `'${key}'`));
+    }
+    const workers = options.workers ?? Math.max(0, availableParallelism() - 1);
+    if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(expected('DataParallel', 'workers an integer >= 0', workers));
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    if (!(timeoutMs > 0)) throw new ConfigError(expected('DataParallel', 'timeoutMs > 0', timeoutMs));
+    const strategy = validateStrategy(options.strategy ?? { kind: 'full' });
+    const params = options.parameters;
+    if (!params?.length) throw new ConfigError(expected('DataParallel', 'a non-empty parameters list', params?.length ?? 'none'));
+    if (new Set(params).size !== params.length) throw new ConfigError(expected('DataParallel', 'each parameter once', 'a repeated parameter'));
+
+    const url = options.module instanceof URL ? options.module.href : /^[a-z]+:/i.test(options.module) ? options.module : pathToFileURL(options.module).href;
+    const module = (await import(url)) as Partial<ReplicaModule<B>>;
+    if (typeof module.shard !== 'function' || typeof module.createReplica !== 'function') {
+      throw new ConfigError(expected(`DataParallel: ${url}`, 'a module exporting createReplica(config) and shard(batch, index, count)', `exports [${Object.keys(module).join(', ')}]`));
+    }
+    if (workers === 0) return new DataParallel(options, module as ReplicaModule<B>, [], timeoutMs);
+
+    const { specs, bytes } = layoutParams(params);
+    const shared = new SharedArrayBuffer(bytes);
+    shareParameters(params, specs, shared);
+    const slots: WorkerSlot[] = [];
+    try {
+      for (let w = 0; w < workers; w++) {
+        const init: WorkerInit = {
+          moduleUrl: url, config: options.config ?? null, specs, params: shared,
+          grads: new SharedArrayBuffer(bytes), hasGrad: new SharedArrayBuffer(4 * params.length), stats: new SharedArrayBuffer(16),
+          control: new SharedArrayBuffer(4 * CTRL.WORDS), errorText: new SharedArrayBuffer(ERROR_BYTES),
+          strategy, stateful: !!options.stateful, shard: w + 1, shards: workers + 1, backend: kernels().name,
+        };
+        const worker = new Worker(new URL('./parallel-worker.js', import.meta.url), { workerData: init });
+        slots.push(new WorkerSlot(worker, w + 1, init));
+      }
+      await Promise.all(slots.map(ready));
+    } catch (e) {
+      await Promise.all(slots.map((s) => s.close()));
+      throw e;
+    }
+    // Workers must not keep the process alive: the main thread only needs them inside trainBatch.
+    for (const s of slots) s.worker.unref();
+    return new DataParallel(options, module as ReplicaModule<B>, slots, timeoutMs, specs);
+  }
+
+  /** Worker threads besides the main thread. */
+  get workers(): number {
+    return this.slots.length;
+  }
+
+  /** The main thread's carried state (its shard's rows). */
+  get state(): S | null {
+    return this.engine.state;
+  }
+
+  /** Forgets the carried state on every thread. */
+  resetState(): void {
+    this.usable();
+    this.engine.resetState();
+    for (const s of this.slots) s.worker.postMessage({ type: 'resetState' } satisfies ToWorker);
+  }
+
+  /**
+   * Trains on one batch, as `Bptt.trainBatch`: the reports carry the global
+   * loss, terms and gradient norm (the flow record, if any, and the NaN guard's
+   * replay see the main thread's rows only). After an error during the update
+   * (a worker failed, the model threw) the threads are out of step and the
+   * trainer refuses further batches; errors found before (a batch that cannot
+   * be split or posted) leave it usable.
+   */
+  trainBatch(batch: B, options: { reset?: ArrayLike<number | boolean> } = {}): UpdateReport[] {
+    this.usable();
+    if (this.slots.length === 0) return this.engine.trainBatch(batch, options);
+    if (options.reset && !this.stateful) {
+      throw new ConfigError(expected('DataParallel.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
+    }
+    // Until the shards are posted nothing has happened on any thread: an error there (a bad batch) leaves the trainer usable.
+    for (const s of this.slots) s.check();
+    this.reshare();
+    const count = this.slots.length + 1;
+    const shards = Array.from({ length: count }, (_, i) => this.module.shard(batch, i, count));
+    const resets = options.reset ? shards.map((_, i) => shardFlags(options.reset!, i, count)) : null;
+    const steps = this.model.steps(shards[0]!);
+    const messages = this.slots.map((s) => ({ type: 'batch', batch: encodeBatch(shards[s.index]), reset: resets?.[s.index] ?? null, steps }) satisfies ToWorker);
+    try {
+      this.slots.forEach((s, i) => s.worker.postMessage(messages[i]));
+      return this.engine.trainBatch(shards[0]!, resets ? { reset: resets[0]! } : {});
+    } catch (e) {
+      // The threads are now out of step (a worker may wait for an update that will not come).
+      this.broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    }
+  }
+
+  /** Ends the worker threads (the main thread's model keeps its shared weights). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.close()));
+  }
+
+  /**
+   * A parameter whose value was replaced since start (loadStateDict, a
+   * checkpoint) would leave the workers on the old weights: copy the new values
+   * into the shared buffer and point the parameter back at it.
+   */
+  private reshare(): void {
+    this.params.forEach((p, i) => {
+      const view = this.shared[i]!;
+      if (p.value.data === view) return;
+      const spec = this.specs[i]!;
+      if (p.dtype !== spec.dtype || !sameShape(p.shape, spec.shape)) {
+        throw new ConfigError(expected(`DataParallel: parameter ${i} ('${p.name}')`, `${spec.dtype} [${spec.shape.join(', ')}] as at start`, `${p.dtype} [${p.shape.join(', ')}]`));
+      }
+      view.set(p.value.data);
+      p.value = new Tensor(spec.shape, view);
+    });
+  }
+
+  private usable(): void {
+    if (this.closed) throw new ConfigError(expected('DataParallel', 'an open trainer', 'a closed one'));
+    if (this.broken) {
+      throw new WorkerError(`DataParallel: unusable after an earlier error (${this.broken.message.split('\n')[0]}); close() it and start a new one`);
+    }
+  }
+
+}
+
+/** g ← own·g + Σ as[k]·xs[k], in one pass for the usual single worker. */
+function combine(g: Arr, own: number, xs: readonly Arr[], as: readonly number[]): void {
+  const n = g.length;
+  if (xs.length === 1) {
+    const x = xs[0]!, a = as[0]!;
+    for (let j = 0; j < n; j++) g[j] = own * g[j]! + a * x[j]!;
+    return;
+  }
+  if (own !== 1) for (let j = 0; j < n; j++) g[j] = own * g[j]!;
+  xs.forEach((x, k) => {
+    const a = as[k]!;
+    for (let j = 0; j < n; j++) g[j] = g[j]! + a * x[j]!;
+  });
+}
+
+/** Moves each parameter's values into the shared buffer (the old arrays are no longer the parameters'). */
+function shareParameters(params: readonly Variable[], specs: readonly ParamSpec[], shared: SharedArrayBuffer): void {
+  params.forEach((p, i) => {
+    const view = viewOf(shared, specs[i]!);
+    view.set(p.value.data);
+    p.value = new Tensor(p.shape, view);
+  });
+}
+
+/** Resolves once the worker has built its replica; rejects with its error otherwise. */
+function ready(s: WorkerSlot): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string; message?: string }): void => {
+      cleanup();
+      if (m.type === 'ready') resolve();
+      else reject(new WorkerError(m.message ?? `DataParallel worker ${s.index}: failed to start`));
+    };
+    const onError = (e: unknown): void => {
+      cleanup();
+      reject(new WorkerError(`DataParallel worker ${s.index} failed to start: ${e instanceof Error ? e.message : String(e)}`));
+    };
+    const onExit = (code: number): void => {
+      cleanup();
+      reject(new WorkerError(`DataParallel worker ${s.index} exited while starting (code ${code})`));
+    };
+    const cleanup = (): void => {
+      s.worker.off('message', onMessage);
+      s.worker.off('error', onError);
+      s.worker.off('exit', onExit);
+    };
+    s.worker.on('message', onMessage);
+    s.worker.on('error', onError);
+    s.worker.on('exit', onExit);
+  });
+}
