@@ -118,14 +118,23 @@ function runTorch(shape: string, o: Options): TorchOut {
   return JSON.parse(r.stdout) as TorchOut;
 }
 
+/**
+ * 'wasm+relaxed' is the wasm backend with Node 20's --experimental-wasm-relaxed-simd
+ * flag, so the loader picks the relaxed-SIMD (FMA) build; newer runtimes accept it
+ * without a flag. Worker threads inherit the flag.
+ */
+const RELAXED = 'wasm+relaxed';
+
 function runOurs(shape: string, backend: string, o: Options, workers = 0): ShapeResult | string {
   const mode = workers > 0 ? ['--workers', String(workers)] : ['--profile'];
-  const r = spawnSync(process.execPath, [stepScript, '--shape', shape, '--backend', backend, '--json', ...mode,
+  const flags = backend === RELAXED ? ['--experimental-wasm-relaxed-simd'] : [];
+  const r = spawnSync(process.execPath, [...flags, stepScript, '--shape', shape, '--backend', backend === RELAXED ? 'wasm' : backend, '--json', ...mode,
     '--budget', String(o.budget), '--repeats', String(o.repeats)], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
   });
   if (r.status !== 0) return `failed (exit ${r.status})`;
-  return (JSON.parse(r.stdout) as { results: ShapeResult[] }).results[0]!;
+  const result = (JSON.parse(r.stdout) as { results: ShapeResult[] }).results[0]!;
+  return { ...result, backend };
 }
 
 const torchRepeats = (o: Options): number => Math.max(o.repeats, 5);
@@ -196,7 +205,7 @@ function machine(torchV: string | null, torch: TorchOut | null): string[] {
 
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
-  const backends = backendNames();
+  const backends = [...backendNames(), ...(backendNames().includes('wasm') ? [RELAXED] : [])];
   const torchV = o.torch ? torchVersion() : null;
   const started = new Date();
   const load0 = loadavg();
