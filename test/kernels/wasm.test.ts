@@ -4,9 +4,12 @@ import { reference, wasmBackend, type Kernels, type WasmKernels } from '../../sr
 import { loadWasmKernels, loadWasmKernelsSync } from '../../src/kernels/wasm/wasm.js';
 import { ConfigError, Rng, ShapeError } from '../../src/tensor/index.js';
 
-const maybe = wasmBackend();
+// wasm-plain.test.ts reruns this file on the plain-SIMD build; by default the active (relaxed, where the engine has it) one.
+const plainBuild = process.env.BPTT_TEST_WASM_BUILD === 'simd';
+const maybe = plainBuild ? loadWasmKernelsSync({ simd: 'simd' }) : wasmBackend();
 assert.ok(maybe, 'the wasm backend did not load in Node');
 const wasm: WasmKernels = maybe;
+if (plainBuild) assert.equal(wasm.relaxedSimd, false);
 
 const rng = new Rng(1234);
 const rand = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => rng.range(-scale, scale));

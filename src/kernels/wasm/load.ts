@@ -127,13 +127,28 @@ function unshareMemoryImport(module: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** The relaxed-SIMD build where the engine validates it (Node 20 needs --experimental-wasm-relaxed-simd), else plain SIMD. */
+/**
+ * Node 20 compiles relaxed SIMD (standard since V8 11.4, on by default from Node 22)
+ * only behind --experimental-wasm-relaxed-simd; the flag can be set at run time
+ * before the first compile. Reached through process.getBuiltinModule, so there is
+ * no node: import and browsers skip it. Returns whether it could try.
+ */
+function enableRelaxedSimdInNode(): boolean {
+  type V8 = { setFlagsFromString(flags: string): void };
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.('node:v8') as V8 | undefined;
+  if (!v8) return false;
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return true;
+}
+
+/** The relaxed-SIMD build where the engine takes it (enabling it in Node 20), else plain SIMD. */
 function pickBinary(simd: WasmLoadOptions['simd'], shared: boolean): { bytes: Uint8Array; relaxed: boolean } {
   const WebAssembly = wasmApi();
   const prepare = (b64: string) => (shared ? decodeBase64(b64) : unshareMemoryImport(decodeBase64(b64)));
   if (simd !== 'simd') {
     const relaxed = prepare(relaxedSimd);
-    if (WebAssembly.validate(relaxed)) return { bytes: relaxed, relaxed: true };
+    if (WebAssembly.validate(relaxed) || (enableRelaxedSimdInNode() && WebAssembly.validate(relaxed))) return { bytes: relaxed, relaxed: true };
     if (simd === 'relaxed-simd') throw new ConfigError(expected('wasm backend', 'an engine with relaxed SIMD', 'one that rejects it'));
   }
   const plain = prepare(plainSimd);
