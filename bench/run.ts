@@ -119,18 +119,18 @@ function runTorch(shape: string, o: Options): TorchOut {
 }
 
 /**
- * 'wasm+relaxed' is the wasm backend with Node 20's --experimental-wasm-relaxed-simd
- * flag, so the loader picks the relaxed-SIMD (FMA) build; newer runtimes accept it
- * without a flag. Worker threads inherit the flag.
+ * The wasm backend uses its relaxed-SIMD (FMA) build by default where the engine
+ * takes it; 'wasm-simd128' pins the plain-SIMD build (BPTT_WASM_BUILD=simd), for
+ * runtimes without relaxed SIMD. Worker threads inherit the environment.
  */
-const RELAXED = 'wasm+relaxed';
+const PLAIN = 'wasm-simd128';
 
 function runOurs(shape: string, backend: string, o: Options, workers = 0): ShapeResult | string {
   const mode = workers > 0 ? ['--workers', String(workers)] : ['--profile'];
-  const flags = backend === RELAXED ? ['--experimental-wasm-relaxed-simd'] : [];
-  const r = spawnSync(process.execPath, [...flags, stepScript, '--shape', shape, '--backend', backend === RELAXED ? 'wasm' : backend, '--json', ...mode,
+  const env = backend === PLAIN ? { ...process.env, BPTT_WASM_BUILD: 'simd' } : process.env;
+  const r = spawnSync(process.execPath, [stepScript, '--shape', shape, '--backend', backend === PLAIN ? 'wasm' : backend, '--json', ...mode,
     '--budget', String(o.budget), '--repeats', String(o.repeats)], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, env,
   });
   if (r.status !== 0) return `failed (exit ${r.status})`;
   const result = (JSON.parse(r.stdout) as { results: ShapeResult[] }).results[0]!;
@@ -205,7 +205,7 @@ function machine(torchV: string | null, torch: TorchOut | null): string[] {
 
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
-  const backends = [...backendNames(), ...(backendNames().includes('wasm') ? [RELAXED] : [])];
+  const backends = [...backendNames(), ...(backendNames().includes('wasm') ? [PLAIN] : [])];
   const torchV = o.torch ? torchVersion() : null;
   const started = new Date();
   const load0 = loadavg();

@@ -14,13 +14,23 @@ let active: Kernels = reference;
 /** Why the wasm backend is not registered, if it is not. */
 let wasmFailure: string | null = null;
 
-/** BPTT_BACKEND from the environment, read without a node: import (browsers have no process). */
-function requestedBackend(): string | undefined {
+/** A setting from the environment, read without a node: import (browsers have no process). */
+function fromEnv(name: string, allowed: readonly string[]): string | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const value = env?.BPTT_BACKEND;
+  const value = env?.[name];
   if (value === undefined || value === '') return undefined;
-  if (!BACKENDS.includes(value)) throw new ConfigError(expected('BPTT_BACKEND', `one of ${BACKENDS.join(', ')}`, `'${value}'`));
+  if (!allowed.includes(value)) throw new ConfigError(expected(name, `one of ${allowed.join(', ')}`, `'${value}'`));
   return value;
+}
+
+/** BPTT_BACKEND=reference|wasm */
+function requestedBackend(): string | undefined {
+  return fromEnv('BPTT_BACKEND', BACKENDS);
+}
+
+/** BPTT_WASM_BUILD=simd|relaxed-simd pins the wasm build (default: relaxed SIMD where the engine takes it). */
+function requestedBuild(): 'simd' | 'relaxed-simd' | 'auto' {
+  return (fromEnv('BPTT_WASM_BUILD', ['simd', 'relaxed-simd']) as 'simd' | 'relaxed-simd' | undefined) ?? 'auto';
 }
 
 /** The backend every op uses. */
@@ -58,7 +68,7 @@ export function wasmBackend(): WasmKernels | null {
  * registers it and, unless BPTT_BACKEND says otherwise, makes it active.
  */
 export async function initWasmBackend(): Promise<WasmKernels> {
-  const loaded = wasmBackend() ?? (await loadWasmKernels());
+  const loaded = wasmBackend() ?? (await loadWasmKernels({ simd: requestedBuild() }));
   registerBackend(loaded);
   wasmFailure = null;
   if (requestedBackend() !== 'reference') active = loaded;
@@ -66,11 +76,12 @@ export async function initWasmBackend(): Promise<WasmKernels> {
 }
 
 // At import: register wasm when it compiles synchronously and make it the
-// default; BPTT_BACKEND=reference|wasm overrides the choice.
+// default; BPTT_BACKEND=reference|wasm overrides the choice, BPTT_WASM_BUILD the build.
 {
   const requested = requestedBackend();
+  const build = requestedBuild();
   try {
-    registerBackend(loadWasmKernelsSync());
+    registerBackend(loadWasmKernelsSync({ simd: build }));
   } catch (e) {
     wasmFailure = e instanceof Error ? e.message : String(e);
     if (requested === 'wasm') {

@@ -25,3 +25,20 @@ test('an unknown BPTT_BACKEND is a ConfigError at import, not silently ignored',
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /ConfigError: BPTT_BACKEND: expected one of reference, wasm, got 'gpu'/);
 });
+
+test('the relaxed-SIMD build is the default in Node; BPTT_WASM_BUILD=simd pins plain SIMD; a bad value is a ConfigError', () => {
+  const build = (value: string | undefined) => {
+    const env = { ...process.env };
+    delete env.BPTT_BACKEND;
+    if (value === undefined) delete env.BPTT_WASM_BUILD;
+    else env.BPTT_WASM_BUILD = value;
+    const code = `import { kernels } from '${indexUrl}'; console.log(kernels().relaxedSimd);`;
+    return spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8' });
+  };
+  assert.equal(build(undefined).stdout.trim(), 'true');
+  assert.equal(build('relaxed-simd').stdout.trim(), 'true');
+  assert.equal(build('simd').stdout.trim(), 'false');
+  const bad = build('avx');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /ConfigError: BPTT_WASM_BUILD: expected one of simd, relaxed-simd, got 'avx'/);
+});
