@@ -83,6 +83,8 @@ export interface Kernels {
   /** dG = dh · act'(from h). */
   rnnBackward(h: Arr, dh: Arr, dG: Arr, nonlinearity: Nonlinearity): void;
 
+  /** out = exp(x), element-wise (softmax probabilities from log-probabilities). */
+  exp(x: Arr, out: Arr): void;
   /** Row-wise log-softmax of X (rows×cols) into out. */
   logSoftmax(x: Arr, out: Arr, rows: number, cols: number): void;
 

@@ -188,6 +188,10 @@ export const reference: Kernels = {
     else for (let i = 0; i < h.length; i++) dG[i] = h[i]! > 0 ? dh[i]! : 0;
   },
 
+  exp(x, out) {
+    for (let i = 0; i < x.length; i++) out[i] = Math.exp(x[i]!);
+  },
+
   logSoftmax(x, out, rows, cols) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;

@@ -41,10 +41,14 @@ export function crossEntropy(logits: Variable, targets: ArrayLike<number>, optio
     // d/dlogits = (softmax - onehot) / divisor on counted rows.
     const g = out.grad!.data[0]! / divisor;
     const gl = logits.gradData();
+    const p = zerosLike(logits).data;
+    kernels().exp(logp, p);
     for (let i = 0; i < N; i++) {
       const t = targets[i]!;
       if (t === ignoreIndex) continue;
-      for (let j = 0; j < C; j++) gl[i * C + j]! += g * (Math.exp(logp[i * C + j]!) - (j === t ? 1 : 0));
+      const row = i * C;
+      for (let j = 0; j < C; j++) gl[row + j]! += g * p[row + j]!;
+      gl[row + t]! -= g;
     }
   });
   return out;

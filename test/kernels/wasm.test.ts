@@ -267,6 +267,13 @@ describe('wasm pointwise kernels against reference', () => {
     }
   });
 
+  test('exp of log-probabilities (odd lengths, in place)', () => {
+    for (const n of [1, 3, 7, 80, 1001]) {
+      compare(`exp ${n}`, [rand(n, 20).map((v) => -Math.abs(v)), rand(n)], (k, [xs, out]) => k.exp(xs!, out!), 1e-6);
+      compare(`exp in place ${n}`, [rand(n, 5)], (k, [xs]) => k.exp(xs!, xs!), 1e-6);
+    }
+  });
+
   test('logSoftmax (wide ranges, in place)', () => {
     for (const [r, c] of [[1, 1], [2, 3], [3, 7], [4, 80], [2, 1001]] as const) {
       compare(`logSoftmax ${r}x${c}`, [rand(r * c, 30), rand(r * c)], (k, [xs, out]) => k.logSoftmax(xs!, out!, r, c), 1e-6);

@@ -207,6 +207,11 @@ class WasmBackend implements WasmKernels {
     this.st.finish();
   }
 
+  exp(xs: Arr, out: Arr): void {
+    if (!(isF32(xs) && isF32(out))) return reference.exp(xs, out);
+    this.activation('exp', xs, out);
+  }
+
   logSoftmax(xs: Arr, out: Arr, rows: number, cols: number): void {
     if (!(isF32(xs) && isF32(out))) return reference.logSoftmax(xs, out, rows, cols);
     const n = rows * cols;
