@@ -6,9 +6,10 @@ import { ConfigError, Rng, ShapeError } from '../../src/tensor/index.js';
 
 // wasm-plain.test.ts reruns this file on the plain-SIMD build; by default the active (relaxed, where the engine has it) one.
 const plainBuild = process.env.BPTT_TEST_WASM_BUILD === 'simd';
-const maybe = plainBuild ? loadWasmKernelsSync({ simd: 'simd' }) : wasmBackend();
-assert.ok(maybe, 'the wasm backend did not load in Node');
-const wasm: WasmKernels = maybe;
+// delegateSmall: false, so that the small odd shapes below exercise the wasm code rather than being handed to reference.
+const active = wasmBackend();
+assert.ok(active, 'the wasm backend did not load in Node');
+const wasm: WasmKernels = loadWasmKernelsSync({ simd: plainBuild ? 'simd' : active.relaxedSimd ? 'relaxed-simd' : 'simd', delegateSmall: false });
 if (plainBuild) assert.equal(wasm.relaxedSimd, false);
 
 const rng = new Rng(1234);

@@ -71,6 +71,8 @@ export interface WasmLoadOptions {
   simd?: 'auto' | 'simd' | 'relaxed-simd';
   /** shared memory where the engine allows it ('auto'; browsers only when cross-origin isolated), or fixed */
   sharedMemory?: 'auto' | boolean;
+  /** hand problems too small to pay for staging to the reference kernels (default true; tests turn it off to reach every wasm path) */
+  delegateSmall?: boolean;
 }
 
 /** Pages the memory starts with: static data, GEMM packing space and a first staging arena fit. */

@@ -55,6 +55,12 @@ export interface WasmKernels extends Kernels {
   activation(f: 'exp' | 'sigmoid' | 'tanh', x: Float32Array, out: Float32Array): void;
 }
 
+/**
+ * Below these sizes a call costs more in staging than it saves (a single
+ * sequence through a tiny layer, bench/inference.ts): plain TypeScript does it.
+ */
+const SMALL = { gemm: 4096, pack: 1024, pointwise: 64 }; // m·n·k, k·n, batch·hidden
+
 /** WasmKernels over one instance: each kernel stages its operands, calls the export, copies outputs back. */
 class WasmBackend implements WasmKernels {
   readonly name = 'wasm' as const;
@@ -64,8 +70,10 @@ class WasmBackend implements WasmKernels {
   private readonly be: Backend;
   private readonly x: WasmExports;
   private readonly st: Stager;
+  private readonly small: typeof SMALL;
 
-  constructor(inst: WasmInstance) {
+  constructor(inst: WasmInstance, delegateSmall = true) {
+    this.small = delegateSmall ? SMALL : { gemm: 0, pack: 0, pointwise: 0 };
     this.be = new Backend(inst.exports, inst);
     this.x = inst.exports;
     this.st = this.be.stage;
@@ -82,26 +90,26 @@ class WasmBackend implements WasmKernels {
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     a: Arr, lda: number, b: Arr, ldb: number, c: Arr, ldc: number, accumulate: boolean,
   ): void {
-    if (!(isF32(a) && isF32(b) && isF32(c))) return reference.gemmStrided(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    if (!(isF32(a) && isF32(b) && isF32(c)) || m * n * k < this.small.gemm) return reference.gemmStrided(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     this.be.gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, null);
   }
 
   addRowVector(c: Arr, bias: Arr, m: number, n: number): void {
-    if (!(isF32(c) && isF32(bias))) return reference.addRowVector(c, bias, m, n);
+    if (!(isF32(c) && isF32(bias)) || m * n < this.small.pack) return reference.addRowVector(c, bias, m, n);
     const p = this.st.begin().add(c, m * n, INOUT, 'addRowVector: C').add(bias, n, IN, 'addRowVector: bias').commit();
     this.x.addRowVector(p[0]!, p[1]!, m, n);
     this.st.finish();
   }
 
   sumRows(a: Arr, m: number, n: number, out: Arr): void {
-    if (!(isF32(a) && isF32(out))) return reference.sumRows(a, m, n, out);
+    if (!(isF32(a) && isF32(out)) || m * n < this.small.pack) return reference.sumRows(a, m, n, out);
     const p = this.st.begin().add(a, m * n, IN, 'sumRows: A').add(out, n, INOUT, 'sumRows: out').commit();
     this.x.sumRows(p[0]!, m, n, p[1]!);
     this.st.finish();
   }
 
   lstmForward(g: Arr, cPrev: Arr, c: Arr, h: Arr, batch: number, hidden: number): void {
-    if (!(isF32(g) && isF32(cPrev) && isF32(c) && isF32(h))) return reference.lstmForward(g, cPrev, c, h, batch, hidden);
+    if (!(isF32(g) && isF32(cPrev) && isF32(c) && isF32(h)) || batch * hidden < this.small.pointwise) return reference.lstmForward(g, cPrev, c, h, batch, hidden);
     const n = batch * hidden;
     const p = this.st.begin().add(g, 4 * n, INOUT, 'lstmForward: g').add(cPrev, n, IN, 'lstmForward: cPrev')
       .add(c, n, OUT, 'lstmForward: c').add(h, n, OUT, 'lstmForward: h').commit();
@@ -110,7 +118,7 @@ class WasmBackend implements WasmKernels {
   }
 
   lstmBackward(gates: Arr, cPrev: Arr, c: Arr, dh: Arr, dc: Arr, dG: Arr, batch: number, hidden: number): void {
-    if (!(isF32(gates) && isF32(cPrev) && isF32(c) && isF32(dh) && isF32(dc) && isF32(dG))) {
+    if (!(isF32(gates) && isF32(cPrev) && isF32(c) && isF32(dh) && isF32(dc) && isF32(dG)) || batch * hidden < this.small.pointwise) {
       return reference.lstmBackward(gates, cPrev, c, dh, dc, dG, batch, hidden);
     }
     const n = batch * hidden;
@@ -122,7 +130,7 @@ class WasmBackend implements WasmKernels {
   }
 
   gruForward(xp: Arr, hp: Arr, hPrev: Arr, gates: Arr, h: Arr, batch: number, hidden: number): void {
-    if (!(isF32(xp) && isF32(hp) && isF32(hPrev) && isF32(gates) && isF32(h))) {
+    if (!(isF32(xp) && isF32(hp) && isF32(hPrev) && isF32(gates) && isF32(h)) || batch * hidden < this.small.pointwise) {
       return reference.gruForward(xp, hp, hPrev, gates, h, batch, hidden);
     }
     const n = batch * hidden;
@@ -133,7 +141,7 @@ class WasmBackend implements WasmKernels {
   }
 
   gruBackward(gates: Arr, hp: Arr, hPrev: Arr, dh: Arr, dXp: Arr, dHp: Arr, dhPrev: Arr, batch: number, hidden: number): void {
-    if (!(isF32(gates) && isF32(hp) && isF32(hPrev) && isF32(dh) && isF32(dXp) && isF32(dHp) && isF32(dhPrev))) {
+    if (!(isF32(gates) && isF32(hp) && isF32(hPrev) && isF32(dh) && isF32(dXp) && isF32(dHp) && isF32(dhPrev)) || batch * hidden < this.small.pointwise) {
       return reference.gruBackward(gates, hp, hPrev, dh, dXp, dHp, dhPrev, batch, hidden);
     }
     const n = batch * hidden;
@@ -145,7 +153,7 @@ class WasmBackend implements WasmKernels {
   }
 
   gruResetGates(xp: Arr, hp: Arr, hPrev: Arr, gates: Arr, rh: Arr, batch: number, hidden: number): void {
-    if (!(isF32(xp) && isF32(hp) && isF32(hPrev) && isF32(gates) && isF32(rh))) {
+    if (!(isF32(xp) && isF32(hp) && isF32(hPrev) && isF32(gates) && isF32(rh)) || batch * hidden < this.small.pointwise) {
       return reference.gruResetGates(xp, hp, hPrev, gates, rh, batch, hidden);
     }
     const n = batch * hidden;
@@ -157,7 +165,7 @@ class WasmBackend implements WasmKernels {
   }
 
   gruResetOutput(xp: Arr, hp: Arr, hPrev: Arr, gates: Arr, h: Arr, batch: number, hidden: number): void {
-    if (!(isF32(xp) && isF32(hp) && isF32(hPrev) && isF32(gates) && isF32(h))) {
+    if (!(isF32(xp) && isF32(hp) && isF32(hPrev) && isF32(gates) && isF32(h)) || batch * hidden < this.small.pointwise) {
       return reference.gruResetOutput(xp, hp, hPrev, gates, h, batch, hidden);
     }
     const n = batch * hidden;
@@ -169,7 +177,7 @@ class WasmBackend implements WasmKernels {
   }
 
   gruResetBackwardZN(gates: Arr, hPrev: Arr, dh: Arr, dG: Arr, dhPrev: Arr, batch: number, hidden: number): void {
-    if (!(isF32(gates) && isF32(hPrev) && isF32(dh) && isF32(dG) && isF32(dhPrev))) {
+    if (!(isF32(gates) && isF32(hPrev) && isF32(dh) && isF32(dG) && isF32(dhPrev)) || batch * hidden < this.small.pointwise) {
       return reference.gruResetBackwardZN(gates, hPrev, dh, dG, dhPrev, batch, hidden);
     }
     const n = batch * hidden;
@@ -181,7 +189,7 @@ class WasmBackend implements WasmKernels {
   }
 
   gruResetBackwardR(gates: Arr, hPrev: Arr, dRh: Arr, dG: Arr, dhPrev: Arr, batch: number, hidden: number): void {
-    if (!(isF32(gates) && isF32(hPrev) && isF32(dRh) && isF32(dG) && isF32(dhPrev))) {
+    if (!(isF32(gates) && isF32(hPrev) && isF32(dRh) && isF32(dG) && isF32(dhPrev)) || batch * hidden < this.small.pointwise) {
       return reference.gruResetBackwardR(gates, hPrev, dRh, dG, dhPrev, batch, hidden);
     }
     const n = batch * hidden;
@@ -193,14 +201,14 @@ class WasmBackend implements WasmKernels {
   }
 
   rnnForward(g: Arr, nonlinearity: Nonlinearity): void {
-    if (!isF32(g)) return reference.rnnForward(g, nonlinearity);
+    if (!isF32(g) || g.length < this.small.pointwise) return reference.rnnForward(g, nonlinearity);
     const p = this.st.begin().add(g, g.length, INOUT, 'rnnForward: g').commit();
     this.x.rnnForward(p[0]!, g.length, nonlinearity === 'tanh' ? 0 : 1);
     this.st.finish();
   }
 
   rnnBackward(h: Arr, dh: Arr, dG: Arr, nonlinearity: Nonlinearity): void {
-    if (!(isF32(h) && isF32(dh) && isF32(dG))) return reference.rnnBackward(h, dh, dG, nonlinearity);
+    if (!(isF32(h) && isF32(dh) && isF32(dG)) || h.length < this.small.pointwise) return reference.rnnBackward(h, dh, dG, nonlinearity);
     const n = h.length;
     const p = this.st.begin().add(h, n, IN, 'rnnBackward: h').add(dh, n, IN, 'rnnBackward: dh').add(dG, n, OUT, 'rnnBackward: dG').commit();
     this.x.rnnBackward(p[0]!, p[1]!, p[2]!, n, nonlinearity === 'tanh' ? 0 : 1);
@@ -265,7 +273,8 @@ class WasmBackend implements WasmKernels {
   }
 
   packB(transB: boolean, k: number, n: number, b: Arr, ldb?: number): PackedB {
-    if (!isF32(b)) return reference.packB(transB, k, n, b, ldb); // the float64 check path
+    // The float64 check path, and matrices too small for packing and staging to pay off.
+    if (!isF32(b) || k * n < this.small.pack) return reference.packB(transB, k, n, b, ldb);
     return this.be.packB(transB, k, n, b, ldb ?? (transB ? k : n));
   }
 
@@ -290,10 +299,10 @@ class WasmBackend implements WasmKernels {
 
 /** Instantiates the backend synchronously (Node; in browsers, prefer loadWasmKernels). Throws if WebAssembly SIMD is missing. */
 export function loadWasmKernelsSync(options: WasmLoadOptions = {}): WasmKernels {
-  return new WasmBackend(instantiateSync(options));
+  return new WasmBackend(instantiateSync(options), options.delegateSmall);
 }
 
 /** Instantiates the backend with asynchronous compilation (browsers' main thread). */
 export async function loadWasmKernels(options: WasmLoadOptions = {}): Promise<WasmKernels> {
-  return new WasmBackend(await instantiateAsync(options));
+  return new WasmBackend(await instantiateAsync(options), options.delegateSmall);
 }
