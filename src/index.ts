@@ -7,3 +7,6 @@ export * from './losses/index.js';
 export * from './optim/index.js';
 export * from './data/index.js';
 export * from './bptt/index.js';
+export * from './decode/index.js';
+export * from './io/index.js';
+export * from './tasks/language-model/index.js';

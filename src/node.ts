@@ -9,3 +9,7 @@ export {
   DataParallel, WorkerError, rowRange, shardTensor, shardFlags, sliceRows,
   type DataParallelOptions, type ReplicaModule, type Replica,
 } from './bptt/parallel.js';
+export { readTextFile, mobyDick } from './data/text-files.js';
+export { saveCheckpoint, loadCheckpoint, ensureWritableDir, type CheckpointContent, type LoadedCheckpoint, type Manifest } from './io/checkpoint-files.js';
+export { LmTrainer, type LmTrainingOptions, type TrainerState, type TrainerProgress, type StepReport } from './tasks/language-model/trainer.js';
+export { saveLmCheckpoint, loadLanguageModel, trainerStateOf, type LmMeta, type LmCheckpoint } from './tasks/language-model/checkpoint.js';

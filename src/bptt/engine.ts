@@ -119,6 +119,11 @@ export class Bptt<B, S> {
     return this.carried;
   }
 
+  /** Sets the state carried into the next batch (restoring a checkpoint). */
+  setState(state: S | null): void {
+    this.carried = state && detachState(state);
+  }
+
   /** Forget the carried state (a new stream starts). */
   resetState(): void {
     this.carried = null;

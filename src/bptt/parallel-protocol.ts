@@ -4,7 +4,7 @@
  * update handshake, the batch codec and the row-split helpers. No node:
  * imports here: only parallel.ts and parallel-worker.ts are Node-only.
  */
-import type { Variable } from '../autograd/index.js';
+import { Variable } from '../autograd/index.js';
 import { BpttError, DataError, Tensor, expected, type Arr, type DType } from '../tensor/index.js';
 import type { Strategy } from './strategy.js';
 
@@ -79,7 +79,15 @@ export interface WorkerInit {
 /** Messages main → worker (posted, in order). */
 export type ToWorker =
   | { type: 'batch'; batch: unknown; reset: number[] | null; steps: number }
-  | { type: 'resetState' };
+  | { type: 'resetState' }
+  | { type: 'getState' }
+  | { type: 'setState'; state: unknown };
+
+/** A worker's answer to getState (posted). */
+export interface StateMessage {
+  type: 'state';
+  state: unknown;
+}
 
 /** Writes a failure into the worker's error slot and wakes the main thread. */
 export function publishFailure(control: Int32Array, errorText: Uint8Array, message: string): void {
@@ -132,6 +140,23 @@ export function decodeBatch(value: unknown): unknown {
   const o = value as Record<string, unknown>;
   if (o[TAG] === true) return new Tensor(o['shape'] as number[], o['data'] as Arr);
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decodeBatch(v)]));
+}
+
+/** A carried state (a tree of Variables, or null) as something postMessage can clone. */
+export function encodeState(state: unknown): unknown {
+  const plain = (s: unknown): unknown =>
+    s instanceof Variable ? s.value
+      : Array.isArray(s) ? s.map(plain)
+        : s && typeof s === 'object' ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, plain(v)])) : s;
+  return encodeBatch(plain(state), 'state');
+}
+
+export function decodeState(value: unknown): unknown {
+  const tree = (s: unknown): unknown =>
+    s instanceof Tensor ? new Variable(s, false)
+      : Array.isArray(s) ? s.map(tree)
+        : s && typeof s === 'object' ? Object.fromEntries(Object.entries(s).map(([k, v]) => [k, tree(v)])) : s;
+  return tree(decodeBatch(value));
 }
 
 function notCloneable(path: string, got: string): DataError {

@@ -14,7 +14,10 @@ import type { Variable } from '../autograd/index.js';
 import { setBackend } from '../kernels/index.js';
 import { ConfigError, Tensor, expected, sameShape, type Arr } from '../tensor/index.js';
 import { Bptt, type GradientSync, type LossTerms, type Unrollable } from './engine.js';
-import { CTRL, decodeBatch, describeError, publishFailure, viewOf, type ToWorker, type WorkerInit } from './parallel-protocol.js';
+import {
+  CTRL, decodeBatch, decodeState, describeError, encodeState, publishFailure, viewOf,
+  type StateMessage, type ToWorker, type WorkerInit,
+} from './parallel-protocol.js';
 
 /** What a replica module's `createReplica(config)` returns (possibly as a promise). */
 export interface Replica<B, S> {
@@ -109,6 +112,14 @@ function onMessage({ engine, model }: Running, msg: ToWorker): void {
   try {
     if (msg.type === 'resetState') {
       engine.resetState();
+      return;
+    }
+    if (msg.type === 'getState') {
+      parentPort!.postMessage({ type: 'state', state: encodeState(engine.state) } satisfies StateMessage);
+      return;
+    }
+    if (msg.type === 'setState') {
+      engine.setState(decodeState(msg.state));
       return;
     }
     const batch = decodeBatch(msg.batch);

@@ -16,14 +16,15 @@
  */
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Variable } from '../autograd/index.js';
 import { kernels } from '../kernels/index.js';
 import { ConfigError, Tensor, expected, sameShape, type Arr } from '../tensor/index.js';
 import { Bptt, type BpttOptions, type GradientSync, type LossTerms, type UpdateReport } from './engine.js';
 import {
-  CTRL, ERROR_BYTES, WorkerError, encodeBatch, layoutParams, readFailure, shardFlags, viewOf,
-  type ParamSpec, type ToWorker, type WorkerInit,
+  CTRL, ERROR_BYTES, WorkerError, decodeState, encodeBatch, encodeState, layoutParams, readFailure, shardFlags, viewOf,
+  type ParamSpec, type StateMessage, type ToWorker, type WorkerInit,
 } from './parallel-protocol.js';
 import { validateStrategy } from './strategy.js';
 
@@ -261,6 +262,33 @@ export class DataParallel<B, S> {
     this.usable();
     this.engine.resetState();
     for (const s of this.slots) s.worker.postMessage({ type: 'resetState' } satisfies ToWorker);
+  }
+
+  /** Every shard's carried state, the main thread's first (null where none): what a checkpoint saves. */
+  async carriedStates(): Promise<Array<S | null>> {
+    this.usable();
+    const theirs = await Promise.all(this.slots.map(async (s) => {
+      const reply = once(s.worker, 'message') as Promise<[StateMessage]>;
+      s.worker.ref(); // an unref'd worker's answer would not keep the process waiting
+      try {
+        s.worker.postMessage({ type: 'getState' } satisfies ToWorker);
+        const [m] = await reply;
+        return decodeState(m.state) as S | null;
+      } finally {
+        s.worker.unref();
+      }
+    }));
+    return [this.engine.state, ...theirs];
+  }
+
+  /** Restores what carriedStates returned (one entry per shard, same order). */
+  setCarriedStates(states: ReadonlyArray<S | null>): void {
+    this.usable();
+    if (states.length !== this.slots.length + 1) {
+      throw new ConfigError(expected('DataParallel.setCarriedStates', `${this.slots.length + 1} states, one per shard`, states.length));
+    }
+    this.engine.setState(states[0]!);
+    this.slots.forEach((s, i) => s.worker.postMessage({ type: 'setState', state: encodeState(states[i + 1]) } satisfies ToWorker));
   }
 
   /**

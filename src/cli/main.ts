@@ -1,26 +1,44 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { backendNames, kernels } from '../kernels/index.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string; description: string };
+import { BpttError } from '../tensor/index.js';
+import { trainLmCommand } from './train-lm.js';
+import { evalCommand, sampleCommand } from './use-lm.js';
+import { DESCRIPTION, VERSION } from './version.js';
 
 const program = new Command()
   .name('bptt')
-  .description(pkg.description)
-  .version(pkg.version)
-  .showHelpAfterError();
+  .description(DESCRIPTION)
+  .version(VERSION)
+  .option('--debug', 'print stack traces of errors')
+  .showSuggestionAfterError()
+  .exitOverride();
 
 program
   .command('info')
   .description('print the version, the active numeric backend and the available ones')
   .action(() => {
-    console.log(`bptt ${pkg.version}`);
+    console.log(`bptt ${VERSION}`);
     console.log(`node ${process.version}`);
     console.log(`backend ${kernels().name} (available: ${backendNames().join(', ')})`);
   });
 
+program
+  .command('train')
+  .description('train a model (default task: lm, a language model on Moby Dick)')
+  .addCommand(trainLmCommand(), { isDefault: true });
+
+program.addCommand(sampleCommand());
+program.addCommand(evalCommand());
+
+// Every command shares the error policy: one line, exit code 1, the stack only with --debug.
+for (const c of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride().configureOutput({ outputError: (s, write) => write(s) });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`bptt: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof CommanderError) process.exit(err.exitCode); // commander already printed its one-line message (or the help)
+  const debug = process.argv.includes('--debug');
+  if (debug && err instanceof Error) console.error(err.stack);
+  else if (err instanceof BpttError) console.error(`bptt: ${err.message}`);
+  else console.error(`bptt: internal error: ${err instanceof Error ? err.message : String(err)} (run with --debug for the stack trace)`);
   process.exit(1);
 });

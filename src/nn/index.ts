@@ -1,4 +1,4 @@
-export { Module, Parameter, initUniform } from './module.js';
+export { Module, Parameter, initUniform, rejectUnknownOptions, requirePositiveInt } from './module.js';
 export { Linear, Embedding, Dropout, type LinearOptions, type EmbeddingOptions } from './linear.js';
 export { Recurrent, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type GRUOptions, type HiddenState, type LSTMState, type ForwardOptions } from './recurrent.js';
 export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';

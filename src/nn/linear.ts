@@ -57,7 +57,8 @@ export class Embedding extends Module {
 
 /** Inverted dropout, active only in training mode. */
 export class Dropout extends Module {
-  private readonly rng: Rng;
+  /** draws the masks; public so a trainer can reseed it (exact resume, checkpointed recomputation) */
+  readonly rng: Rng;
 
   constructor(readonly p: number, rng: Rng = new Rng(0)) {
     super();

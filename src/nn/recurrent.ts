@@ -62,7 +62,8 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
   /** When set, each batch row of dL/dh_t is clipped to this norm at every backward step. */
   hiddenGradClip: number | null = null;
   protected readonly layers: LayerWeights[][] = [];
-  private readonly dropoutRng: Rng;
+  /** draws the masks between layers; public so a trainer can reseed it */
+  readonly dropoutRng: Rng;
 
   protected constructor(readonly kind: string, options: RecurrentOptions, extraKnown: readonly string[], private readonly cell: CellSteps) {
     super();

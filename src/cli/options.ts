@@ -1,0 +1,72 @@
+/** Parsers for command-line values: each throws commander's InvalidArgumentError with what was expected. */
+import { InvalidArgumentError } from 'commander';
+import type { Strategy } from '../bptt/index.js';
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^[+-]?\d+$/.test(v.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`}`);
+    }
+    return n;
+  };
+}
+
+/** A finite number in [min, max] (or (min, max] when minOpen). */
+export function real(min: number, max = Infinity, minOpen = false): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || (minOpen ? n <= min : n < min) || n > max) {
+      const lo = `${minOpen ? '>' : '>='} ${min}`;
+      throw new InvalidArgumentError(`expected a number ${max === Infinity ? lo : `${lo} and <= ${max}`}`);
+    }
+    return n;
+  };
+}
+
+/** A number, or 'none' / 'off' for null. */
+export function realOrNone(min: number): (v: string) => number | null {
+  const parse = real(min, Infinity, true);
+  return (v) => (/^(none|off)$/i.test(v.trim()) ? null : parse(v));
+}
+
+const UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** A duration in seconds: '90', '90s', '10m', '1h30m', '1.5h'. */
+export function duration(v: string): number {
+  const s = v.trim();
+  if (/^\d+(\.\d+)?$/.test(s) && Number(s) > 0) return Number(s);
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  const total = parts.reduce((a, p) => a + Number(p[1]) * UNITS[p[2]!]!, 0);
+  if (!parts.length || parts.map((p) => p[0]).join('') !== s || !(total > 0)) {
+    throw new InvalidArgumentError("expected a duration such as 90s, 10m or 1h30m (a plain number is seconds)");
+  }
+  return total;
+}
+
+/** 'full', 'truncated:K1[:K2]' or 'checkpointed[:SEGMENT]'. */
+export function strategy(v: string): Strategy {
+  const [kind, ...rest] = v.trim().split(':');
+  const ints = rest.map(Number);
+  const ok = rest.every((r) => /^\d+$/.test(r) && Number(r) >= 1);
+  if (kind === 'full' && rest.length === 0) return { kind: 'full' };
+  if (kind === 'truncated' && ok && (rest.length === 1 || rest.length === 2) && (ints[1] ?? ints[0]!) >= ints[0]!) {
+    return { kind: 'truncated', k1: ints[0]!, k2: ints[1] ?? ints[0]! };
+  }
+  if (kind === 'checkpointed' && ok && rest.length <= 1) return ints[0] ? { kind: 'checkpointed', segment: ints[0] } : { kind: 'checkpointed' };
+  throw new InvalidArgumentError("expected full, truncated:K1[:K2] (K2 >= K1) or checkpointed[:SEGMENT]");
+}
+
+export function describeStrategy(s: Strategy): string {
+  if (s.kind === 'truncated') return `truncated:${s.k1}:${s.k2 ?? s.k1}`;
+  if (s.kind === 'checkpointed') return s.segment ? `checkpointed:${s.segment}` : 'checkpointed';
+  return 'full';
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}

