@@ -23,10 +23,12 @@ program
     console.log(`backend ${kernels().name} (available: ${backendNames().join(', ')})`);
   });
 
+const lm = trainLmCommand();
 program
   .command('train')
   .description('train a model (default task: lm, a language model on Moby Dick)')
-  .addCommand(trainLmCommand(), { isDefault: true });
+  .addCommand(lm, { isDefault: true })
+  .addHelpText('after', () => `\nThe default task, lm (bptt train = bptt train lm):\n\n${lm.helpInformation()}`);
 
 program.addCommand(sampleCommand());
 program.addCommand(evalCommand());

@@ -4,7 +4,7 @@ import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { Vocabulary } from '../data/index.js';
+import { TokenStreams, Vocabulary } from '../data/index.js';
 import { mobyDick, readTextFile } from '../data/text-files.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
@@ -17,6 +17,8 @@ import { Progress, formatCount } from './progress.js';
 import { VERSION } from './version.js';
 
 const MOBY_DICK = 'moby-dick';
+/** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value). */
+const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'bptt', 'seqLen', 'stateless', 'batch', 'lr', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
 const DEFAULT_SECONDS = 300;
 
 interface TrainLmOptions {
@@ -61,7 +63,7 @@ export function trainLmCommand(): Command {
     .option('--hidden <n>', 'hidden units per layer', integer(1), 256)
     .option('--layers <n>', 'stacked recurrent layers', integer(1), 2)
     .option('--dropout <p>', 'dropout on the embeddings, between layers and before the output layer', real(0, 0.99), 0)
-    .option('--bptt <strategy>', 'how the error goes back within each --seq-len window: full, truncated:K1[:K2] or checkpointed[:SEGMENT]', strategy, { kind: 'full' })
+    .addOption(new Option('--bptt <strategy>', 'how the error goes back within each --seq-len window: full, truncated:K1[:K2] or checkpointed[:SEGMENT]').argParser(strategy).default({ kind: 'full' }, 'full'))
     .option('--seq-len <n>', 'steps per window; the state is carried from window to window (stateful truncated BPTT)', integer(1), 100)
     .option('--stateless', 'start every window from a zero state instead')
     .option('--batch <n>', 'text streams trained side by side', integer(1), 32)
@@ -85,17 +87,18 @@ export function trainLmCommand(): Command {
 }
 
 async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
-  ensureWritableDir(o.out);
-  if (o.log) ensureWritableLog(o.log);
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+  // Inputs first, then the output: a bad input leaves no directory or file behind.
   const setup = o.resume ? resumeSetup(o, given) : freshSetup(o);
   const { model, vocabulary, corpus, training, resume } = setup;
-
   const { ids, unknown } = vocabulary.encode(setup.text);
   const cut = Math.floor(ids.length * (1 - training.valFraction));
   const trainIds = ids.subarray(0, cut);
   const valIds = ids.subarray(cut);
   if (valIds.length < 2) throw new DataError(expected(`the text (${corpus})`, 'enough tokens for a validation split', `${ids.length} tokens in all`));
+  void new TokenStreams(trainIds, training.options.batch, training.options.seqLen, 'training text');
+  ensureWritableDir(o.out);
+  if (o.log) ensureWritableLog(o.log);
   const unit = vocabulary.level === 'char' ? 'bpc' : 'bits/word';
   const out = (line: string): void => {
     if (!o.quiet) console.log(line);
@@ -115,7 +118,8 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', unit);
   const save = async (name: 'last' | 'best'): Promise<string> => {
-    const path = saveLmCheckpoint(o.out, name, model, vocabulary, await trainer.snapshot(), { corpus, training: training.options, writtenBy: `bptt ${VERSION}` });
+    const path = saveLmCheckpoint(o.out, name, model, vocabulary, await trainer.snapshot(), { corpus, training: training.options, writtenBy: `bptt ${VERSION}`, settings: setup.settings });
+    savedAt = trainer.state.updates;
     log({ type: 'checkpoint', name, path, update: trainer.state.updates });
     return path;
   };
@@ -129,6 +133,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   for (const [s, h] of Object.entries(handlers)) process.on(s, h);
 
   let val: number | null = training.lastValBits;
+  let savedAt = -1;
   let rate = { at: performance.now(), tokens: trainer.state.tokens, value: 0 };
   try {
     let last: StepReport | null = null;
@@ -138,18 +143,18 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
-      if (r.updates % training.options.evalEvery === 0 || trainer.finished) val = await validateAndSave(r);
+      if (r.updates % training.options.evalEvery === 0) val = await validateAndSave(r);
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss / Math.LN2, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }
-    if (stop) {
+    if (stop && !trainer.finished) {
       const path = await save('last');
       progress.stop();
       console.error(`bptt: ${stop}: saved ${path} at update ${trainer.state.updates}; continue with --resume`);
       process.exitCode = 130;
       return;
     }
-    if (last && last.updates % training.options.evalEvery !== 0 && !trainer.finished) val = await validateAndSave(last);
+    if (last && savedAt !== last.updates) val = await validateAndSave(last); // the budget ran out between validations
     progress.stop();
   } finally {
     for (const [s, h] of Object.entries(handlers)) process.off(s, h);
@@ -184,6 +189,11 @@ interface Setup {
   corpus: string;
   training: { options: LmTrainingOptions; valFraction: number; lastValBits: number | null };
   resume: ReturnType<typeof trainerStateOf> | null;
+  settings: Record<string, unknown>;
+}
+
+function settingsOf(o: TrainLmOptions): Record<string, unknown> {
+  return Object.fromEntries(FIXED.map((k) => [k, o[k] ?? null]));
 }
 
 function trainingOptions(o: TrainLmOptions): LmTrainingOptions & { valFraction: number } {
@@ -202,7 +212,7 @@ function freshSetup(o: TrainLmOptions): Setup {
   const config: LanguageModelConfig = { cell: o.cell, vocab: vocabulary.size, embed: o.embed, hidden: o.hidden, layers: o.layers, dropout: o.dropout, seed: o.seed };
   const model = new LanguageModel(config);
   const options = trainingOptions(o);
-  return { model, vocabulary, text, corpus: corpusName(o.text, text), training: { options, valFraction: options.valFraction, lastValBits: null }, resume: null };
+  return { model, vocabulary, text, corpus: corpusName(o.text, text), training: { options, valFraction: options.valFraction, lastValBits: null }, resume: null, settings: settingsOf(o) };
 }
 
 /** The checkpoint decides the model, data and settings; the budget, output and display options may be given anew. */
@@ -210,30 +220,33 @@ function resumeSetup(o: TrainLmOptions, given: (name: string) => boolean): Setup
   const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
   const ckpt = loadLanguageModel(path);
   const saved = ckpt.meta.training as LmTrainingOptions & { valFraction: number };
-  const fixed = ['text', 'level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'bptt', 'seqLen', 'stateless', 'batch', 'lr', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'];
-  const now = trainingOptions(o) as unknown as Record<string, unknown>;
-  for (const k of fixed.filter((k) => given(k))) {
-    const mine = k in now ? now[k] : (o as unknown as Record<string, unknown>)[k];
-    const theirs = k in saved ? (saved as unknown as Record<string, unknown>)[k] : (ckpt.meta.model as unknown as Record<string, unknown>)[k];
-    if (k === 'text' || JSON.stringify(mine) !== JSON.stringify(theirs)) {
-      throw new ConfigError(expected(`--resume ${ckpt.path}`, `no --${kebab(k)} (the checkpoint fixes it${theirs !== undefined ? `: ${JSON.stringify(theirs)}` : ''})`, `--${kebab(k)} ${JSON.stringify(mine)}`));
+  const settings = ckpt.meta.settings ?? {};
+  const mine = settingsOf(o);
+  for (const k of FIXED.filter((k) => given(k))) {
+    if (JSON.stringify(mine[k]) !== JSON.stringify(settings[k] ?? null)) {
+      throw new ConfigError(expected(`--resume ${ckpt.path}`, `--${kebab(k)} ${show(settings[k])} as saved, or no --${kebab(k)}`, `--${kebab(k)} ${show(mine[k])}`));
     }
   }
-  const corpusPath = ckpt.meta.corpus.startsWith(`${MOBY_DICK} `) || ckpt.meta.corpus === MOBY_DICK ? null : ckpt.meta.corpus.replace(/ \(sha256 [0-9a-f]+\)$/, '');
+  const corpusPath = ckpt.meta.corpus.startsWith(`${MOBY_DICK} `) ? null : ckpt.meta.corpus.replace(/ \(sha256 [0-9a-f]+\)$/, '');
   const text = corpusPath ? readTextFile(corpusPath) : mobyDick();
-  if (corpusName(corpusPath ?? undefined, text) !== ckpt.meta.corpus) {
-    throw new DataError(expected(`--resume ${ckpt.path}`, `the text it was trained on (${ckpt.meta.corpus})`, 'a file with other contents at that path'));
+  if (corpusName(corpusPath ?? undefined, text) !== ckpt.meta.corpus || (o.text !== undefined && resolve(o.text) !== corpusPath)) {
+    throw new DataError(expected(`--resume ${ckpt.path}`, `the text it was trained on (${ckpt.meta.corpus})`, o.text !== undefined ? `--text ${o.text}` : 'a file with other contents at that path'));
   }
   const budget = given('steps') || given('time') ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
   const options = { ...saved, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
   const lastValBits = ckpt.meta.progress.lastValLoss !== null ? ckpt.meta.progress.lastValLoss / Math.LN2 : null;
-  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus: ckpt.meta.corpus, training: { options, valFraction: saved.valFraction, lastValBits }, resume: trainerStateOf(ckpt) };
+  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus: ckpt.meta.corpus, training: { options, valFraction: saved.valFraction, lastValBits }, resume: trainerStateOf(ckpt), settings };
 }
 
 /** Names the corpus with a hash of its text, so a resumed run can tell it trains on the same data. */
 function corpusName(path: string | undefined, text: string): string {
   const sha = createHash('sha256').update(text).digest('hex').slice(0, 16);
   return `${path ? resolve(path) : MOBY_DICK} (sha256 ${sha})`;
+}
+
+function show(v: unknown): string {
+  if (v && typeof v === 'object' && 'kind' in v) return describeStrategy(v as LmTrainingOptions['strategy']);
+  return v === null || v === undefined ? '(unset)' : String(v);
 }
 
 function kebab(k: string): string {

@@ -12,18 +12,48 @@ export function tokenize(text: string, level: TokenLevel): string[] {
   throw new ConfigError(expected('tokenize', "level 'char' or 'word'", `'${String(level)}'`));
 }
 
-const NO_SPACE_BEFORE = /^[.,;:!?)\]}’”'"\n]$/u;
+const NO_SPACE_BEFORE = /^[.,;:!?)\]}’”\n]$/u;
 const NO_SPACE_AFTER = /^[([{“‘\n]$/u;
+const STRAIGHT_QUOTE = /^["']$/;
 
-/** Joins tokens back into text: characters as they are; words with single spaces, none around punctuation and newlines. */
+/**
+ * Joins word tokens back into text as they come (for streaming): single
+ * spaces, none before closing punctuation or after opening brackets and
+ * newlines; straight quotes alternate between opening and closing.
+ */
+export class WordJoiner {
+  /** whether the next token attaches to the previous one (start of text, newline, opening bracket or quote) */
+  private attach = true;
+  private readonly open = new Set<string>();
+
+  /** Starts after `context` (e.g. a prime's tokens) without emitting it. */
+  constructor(context: readonly string[] = []) {
+    for (const t of context) this.push(t);
+  }
+
+  /** The text to append for token `t`: a space if one belongs before it, then the token. */
+  push(t: string): string {
+    let closes: boolean;
+    let opens: boolean;
+    if (STRAIGHT_QUOTE.test(t)) {
+      closes = this.open.has(t);
+      if (closes) this.open.delete(t);
+      else this.open.add(t);
+      opens = !closes;
+    } else {
+      closes = NO_SPACE_BEFORE.test(t);
+      opens = NO_SPACE_AFTER.test(t);
+    }
+    if (t === '\n') this.open.clear(); // quotations do not run across lines here
+    const out = (closes || this.attach ? '' : ' ') + t;
+    this.attach = opens;
+    return out;
+  }
+}
+
+/** Joins tokens back into text: characters as they are; words with WordJoiner's spacing. */
 export function detokenize(tokens: readonly string[], level: TokenLevel): string {
   if (level === 'char') return tokens.join('');
-  let out = '';
-  let prev = '\n';
-  for (const t of tokens) {
-    if (!(NO_SPACE_BEFORE.test(t) || NO_SPACE_AFTER.test(prev))) out += ' ';
-    out += t;
-    prev = t;
-  }
-  return out;
+  const joiner = new WordJoiner();
+  return tokens.map((t) => joiner.push(t)).join('');
 }

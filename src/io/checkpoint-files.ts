@@ -73,9 +73,10 @@ export function saveCheckpoint(dir: string, name: string, content: CheckpointCon
   };
   const path = join(dir, `${name}.json`);
   writeFileAtomic.sync(path, JSON.stringify(manifest, null, 1) + '\n');
-  // Only now are the older files unreferenced.
+  // Only now are the older files unreferenced (also temporary files a killed run left behind).
+  const ours = new RegExp(`^${escapeRegExp(name)}-[0-9a-f]{8}(\\.state)?\\.safetensors(\\.\\d+)?$`);
   for (const f of readdirSync(dir)) {
-    if (f.startsWith(`${name}-`) && f.endsWith('.safetensors') && !(f in sha256)) rmSync(join(dir, f), { force: true });
+    if (ours.test(f) && !(f in sha256)) rmSync(join(dir, f), { force: true });
   }
   return path;
 }
@@ -130,6 +131,10 @@ function resolveManifest(path: string): string {
     }
   }
   throw new DataError(expected(`checkpoint directory '${path}'`, 'a best.json or last.json manifest in it', 'neither'));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function errnoText(e: unknown): string {

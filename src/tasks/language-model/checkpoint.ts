@@ -23,6 +23,8 @@ export interface LmMeta {
   /** the text the model was trained on (a path, or 'moby-dick') */
   corpus: string;
   training: LmTrainingOptions;
+  /** the command-line settings of the run (the CLI checks a resumed run against them) */
+  settings: Record<string, unknown>;
   progress: TrainerProgress;
   rng: number[];
   /** the optimiser's settings and step counts; its moments are in the state tensors */
@@ -38,7 +40,7 @@ export interface LmCheckpoint {
 
 /** Saves model, vocabulary and trainer state as checkpoint `name` in `dir`. */
 export function saveLmCheckpoint(dir: string, name: string, model: LanguageModel, vocabulary: Vocabulary, trainer: TrainerState,
-  info: { corpus: string; training: LmTrainingOptions; writtenBy: string }): string {
+  info: { corpus: string; training: LmTrainingOptions; writtenBy: string; settings?: Record<string, unknown> }): string {
   const names = model.namedParameters().map(([n]) => n);
   const state = new Map<string, Tensor>();
   const optState = trainer.optimizer.state.map((s, i) => {
@@ -51,7 +53,7 @@ export function saveLmCheckpoint(dir: string, name: string, model: LanguageModel
   });
   const meta: LmMeta = {
     task: TASK, writtenBy: info.writtenBy, model: model.config, vocabulary: vocabulary.toJSON(), corpus: info.corpus,
-    training: info.training, progress: trainer.progress, rng: trainer.rng,
+    training: info.training, settings: info.settings ?? {}, progress: trainer.progress, rng: trainer.rng,
     optimizer: { ...trainer.optimizer, state: optState },
   };
   return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state });

@@ -1,5 +1,5 @@
 import { Variable, noGrad } from '../../autograd/index.js';
-import type { Vocabulary } from '../../data/index.js';
+import { WordJoiner, type Vocabulary } from '../../data/index.js';
 import { beamSearch, logSoftmax, sampleFromLogits, validateSampling, type BeamModel, type SamplingOptions } from '../../decode/index.js';
 import type { HiddenState } from '../../nn/index.js';
 import { ConfigError, Rng, Tensor, expected } from '../../tensor/index.js';
@@ -45,9 +45,11 @@ export function* sampleText(model: LanguageModel, vocab: Vocabulary, options: Ge
   model.eval();
   try {
     let { state, logits } = noGrad(() => readPrime(model, primeIds(vocab, options.prime ?? '').ids));
+    const joiner = vocab.level === 'word' ? new WordJoiner(primeTokens(vocab, options.prime ?? '')) : null;
     for (let i = 0; i < options.length; i++) {
-      const id = sampleFromLogits(logits, sampling, rng);
-      yield vocab.decode([id]) + (vocab.level === 'word' ? ' ' : '');
+      const id = sampleFromLogits(maskUnknown(vocab, logits), sampling, rng);
+      const token = vocab.tokens[id]!;
+      yield joiner ? joiner.push(token) : token;
       ({ state, logits } = noGrad(() => {
         const { output, state: next } = model.rnn.forward(model.embedding.forward([id], [1, 1]), state);
         return { state: next, logits: model.head.forward(output).value.data };
@@ -56,6 +58,11 @@ export function* sampleText(model: LanguageModel, vocab: Vocabulary, options: Ge
   } finally {
     model.train(wasTraining);
   }
+}
+
+/** The prime as the model reads it, in tokens (for joining words after it). */
+function primeTokens(vocab: Vocabulary, prime: string): string[] {
+  return Array.from(primeIds(vocab, prime).ids, (i) => vocab.tokens[i]!);
 }
 
 /** The most likely continuation of `length` tokens found by a beam of `width` (no streaming: known only at the end). */
@@ -69,12 +76,22 @@ export function beamText(model: LanguageModel, vocab: Vocabulary, options: { pri
       const ids = primeIds(vocab, options.prime ?? '').ids;
       const context = ids.subarray(0, ids.length - 1);
       const state = context.length ? unstack(readPrime(model, context).state, 1)[0]! : zeroRow(model);
-      const best = beamSearch(beamModel(model), { state, token: ids[ids.length - 1]! }, { width: options.width, maxLength: options.length })[0]!;
-      return { text: vocab.decode(best.tokens), logProb: best.logProb };
+      const best = beamSearch(beamModel(model, vocab), { state, token: ids[ids.length - 1]! }, { width: options.width, maxLength: options.length })[0]!;
+      const joiner = vocab.level === 'word' ? new WordJoiner(primeTokens(vocab, options.prime ?? '')) : null;
+      const tokens = best.tokens.map((i) => vocab.tokens[i]!);
+      return { text: joiner ? tokens.map((t) => joiner.push(t)).join('') : tokens.join(''), logProb: best.logProb };
     });
   } finally {
     model.train(wasTraining);
   }
+}
+
+/** A character model never saw <unk> in training: it is never drawn. (Words keep it: it stands for real rare words.) */
+function maskUnknown(vocab: Vocabulary, logits: Float32Array | Float64Array): Float32Array | Float64Array {
+  if (vocab.level !== 'char') return logits;
+  const out = logits.slice();
+  out[0] = -Infinity;
+  return out;
 }
 
 function checkLength(n: number): void {
@@ -82,7 +99,7 @@ function checkLength(n: number): void {
 }
 
 /** The language model stepping several hypotheses at once, each with its own state. */
-function beamModel(model: LanguageModel): BeamModel<RowState> {
+function beamModel(model: LanguageModel, vocab: Vocabulary): BeamModel<RowState> {
   return {
     step(states, tokens) {
       const n = tokens.length;
@@ -90,7 +107,7 @@ function beamModel(model: LanguageModel): BeamModel<RowState> {
       const { output, state: next } = model.rnn.forward(model.embedding.forward(tokens, [1, n]), state);
       const logits = model.head.forward(output).value.data;
       const V = model.config.vocab;
-      const logProbs = Array.from({ length: n }, (_, i) => logSoftmax(logits.subarray(i * V, (i + 1) * V)));
+      const logProbs = Array.from({ length: n }, (_, i) => logSoftmax(maskUnknown(vocab, logits.subarray(i * V, (i + 1) * V))));
       return { logProbs, states: unstack(next, n) };
     },
   };

@@ -98,9 +98,14 @@ export class LmTrainer {
     // Created after start: the parameters now live in shared memory.
     const adam = { lr: options.schedule.lr, weightDecay: options.weightDecay };
     const optimizer = options.weightDecay > 0 ? new AdamW(model.parameters(), adam) : new Adam(model.parameters(), adam);
-    const trainer = new LmTrainer(model, options, valIds, dp, optimizer, trainIds);
-    if (resume) trainer.restore(resume);
-    return trainer;
+    try {
+      const trainer = new LmTrainer(model, options, valIds, dp, optimizer, trainIds);
+      if (resume) trainer.restore(resume);
+      return trainer;
+    } catch (e) {
+      await dp.close(); // no worker threads left behind
+      throw e;
+    }
   }
 
   get workers(): number {
