@@ -1,5 +1,5 @@
 import { add, scale, type Variable } from '../autograd/index.js';
-import { clipGradNorm, gradNorm } from '../optim/index.js';
+import { gradNorm, scaleToNorm } from '../optim/index.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { checkpointedGradient } from './checkpointed.js';
 import type { FlowRecord, FlowRecorder } from './diagnostics.js';
@@ -210,9 +210,13 @@ export class Bptt<B, S> {
       const flow = recorder?.endUpdate(this.updates, 0, false) ?? null;
       return { update: this.updates, window, loss: NaN, terms, gradNorm: 0, clipped: false, skipped: null, flow };
     }
-    const bad = this.options.nanGuard === false ? null : firstNonFinite(loss, parameters);
+    // One pass for the norm; it is finite exactly when every gradient is, so the guard looks closer only then.
+    const measured = gradNorm(parameters);
+    const suspect = this.options.nanGuard !== false && !(Number.isFinite(loss) && Number.isFinite(measured));
+    const bad = suspect ? firstNonFinite(loss, parameters) : null;
     const skipped = bad && `update ${this.updates}: ${bad}; ${this.options.sync?.explain?.() ?? locate()}`;
-    const norm = skipped ? NaN : clipNorm ? clipGradNorm(parameters, clipNorm) : gradNorm(parameters);
+    const norm = skipped ? NaN : measured;
+    if (!skipped && clipNorm) scaleToNorm(parameters, clipNorm, measured);
     const clipped = !skipped && !!clipNorm && norm > clipNorm;
     if (skipped) {
       for (const p of parameters) p.zeroGrad();

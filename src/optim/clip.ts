@@ -14,19 +14,22 @@ export function clipGradNorm(params: readonly Variable[], maxNorm: number, normT
   if (typeof normType !== 'number' || !(normType > 0)) {
     throw new ConfigError(expected('clipGradNorm', 'normType > 0 (or Infinity)', show(normType)));
   }
-  const grads = gradsOf(params);
-  if (grads.length === 0) return 0;
-  // Norm of the per-tensor norms, the order PyTorch uses, for parity in the last digits.
-  const total = pNorm(grads.map((g) => pNorm(g, normType)), normType);
+  const total = gradNorm(params, normType);
+  scaleToNorm(params, maxNorm, total);
+  return total;
+}
+
+/** The scaling step of clipGradNorm, for a caller that has measured the norm already (`gradNorm`). */
+export function scaleToNorm(params: readonly Variable[], maxNorm: number, total: number): void {
   const coef = maxNorm / (total + 1e-6);
   // `!(coef >= 1)` rather than `coef < 1`: a NaN coefficient is applied too, as PyTorch's clamp does.
-  if (!(coef >= 1)) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
-  return total;
+  if (!(coef >= 1)) for (const g of gradsOf(params)) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
 }
 
 /** The joint norm of all gradients, as clipGradNorm measures it, without changing them. */
 export function gradNorm(params: readonly Variable[], normType = 2): number {
   const grads = gradsOf(params);
+  // Norm of the per-tensor norms, the order PyTorch uses, for parity in the last digits.
   return grads.length === 0 ? 0 : pNorm(grads.map((g) => pNorm(g, normType)), normType);
 }
 

@@ -73,6 +73,25 @@ describe('LanguageModel', () => {
     assert.throws(() => validateConfig({ ...config(), dropout: 2 }, 'my model'), /my model: expected dropout in \[0, 1\)/);
   });
 
+  test('forgetBias sets the forget slice of every bias_hh of an LSTM and nothing else; other cells refuse it', () => {
+    const plain = new LanguageModel(config({ layers: 2 }));
+    const open = new LanguageModel(config({ layers: 2, forgetBias: 1 }));
+    const H = 8;
+    const weights = new Map(plain.namedParameters().map(([n, p]) => [n, p.value.data]));
+    for (const [name, p] of open.namedParameters()) {
+      const d = p.value.data;
+      if (name.startsWith('rnn.bias_hh_')) {
+        assert.ok(d.subarray(H, 2 * H).every((v) => v === 1), name);
+        assert.deepEqual([...d.subarray(0, H)], [...weights.get(name)!.subarray(0, H)], `${name}: input gate as initialised`);
+        assert.deepEqual([...d.subarray(2 * H)], [...weights.get(name)!.subarray(2 * H)], `${name}: g and o gates as initialised`);
+      } else {
+        assert.deepEqual([...d], [...weights.get(name)!], `${name} untouched`);
+      }
+    }
+    assert.throws(() => new LanguageModel(config({ cell: 'gru', forgetBias: 1 })), ConfigError);
+    assert.throws(() => new LanguageModel(config({ forgetBias: NaN })), ConfigError);
+  });
+
   test('dropout masks come from the batch noiseSeed: same seed same loss, another seed another loss', () => {
     const m = new LanguageModel(config({ dropout: 0.3, layers: 2 }));
     m.train();

@@ -18,6 +18,8 @@ export interface LanguageModelConfig {
   layers: number;
   /** on the embedding, between recurrent layers and before the output layer */
   dropout: number;
+  /** LSTM only: the initial forget-gate bias (in bias_hh), so memory lasts from the first update (Jozefowicz et al. 2015); 0 is PyTorch's initialisation */
+  forgetBias?: number;
   /** initialisation seed */
   seed: number;
 }
@@ -27,7 +29,7 @@ export interface LmBatch extends TokenBatch {
   noiseSeed: number;
 }
 
-const KNOWN: readonly (keyof LanguageModelConfig)[] = ['cell', 'vocab', 'embed', 'hidden', 'layers', 'dropout', 'seed'];
+const KNOWN: readonly (keyof LanguageModelConfig)[] = ['cell', 'vocab', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'seed'];
 
 export function validateConfig(c: LanguageModelConfig, where = 'LanguageModel'): LanguageModelConfig {
   if (!c || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', String(c)));
@@ -35,6 +37,9 @@ export function validateConfig(c: LanguageModelConfig, where = 'LanguageModel'):
   if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", `'${String(c.cell)}'`));
   for (const k of ['vocab', 'embed', 'hidden', 'layers'] as const) requirePositiveInt(where, k, c[k]);
   if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', c.dropout));
+  if (c.forgetBias !== undefined && !(Number.isFinite(c.forgetBias) && (c.cell === 'lstm' || c.forgetBias === 0))) {
+    throw new ConfigError(expected(where, 'forgetBias a finite number, and only for an LSTM', `${c.forgetBias} for cell '${c.cell}'`));
+  }
   if (!Number.isInteger(c.seed)) throw new ConfigError(expected(where, 'an integer seed', c.seed));
   return c;
 }
@@ -69,6 +74,7 @@ export class LanguageModel extends Module implements Unrollable<LmBatch, HiddenS
     this.embedding = this.addModule('embedding', new Embedding(c.vocab, c.embed, { rng: rng.split() }));
     const common = { inputSize: c.embed, hiddenSize: c.hidden, numLayers: c.layers, dropout: c.layers > 1 ? c.dropout : 0, rng: rng.split() };
     this.rnn = this.addModule('rnn', c.cell === 'lstm' ? new LSTM(common) : c.cell === 'gru' ? new GRU(common) : new RNN({ ...common, nonlinearity: 'tanh' }));
+    if (c.forgetBias) this.openForgetGates(c.forgetBias);
     this.drop = this.addModule('drop', new Dropout(c.dropout, rng.split()));
     this.head = this.addModule('head', new Linear(c.hidden, c.vocab, { rng: rng.split() }));
   }
@@ -88,6 +94,13 @@ export class LanguageModel extends Module implements Unrollable<LmBatch, HiddenS
     const logits = this.head.forward(this.drop.forward(output));
     const loss = crossEntropy(logits, b.targets.subarray(from * B, to * B), { reduction: 'sum' });
     return { state: next, loss, terms: (to - from) * B };
+  }
+
+  private openForgetGates(bias: number): void {
+    const H = this.config.hidden;
+    for (const [name, p] of this.rnn.namedParameters()) {
+      if (name.startsWith('bias_hh_')) p.value.data.fill(bias, H, 2 * H); // gate order i, f, g, o
+    }
   }
 
   private reseed(seed: number): void {
