@@ -18,7 +18,7 @@ import { VERSION } from './version.js';
 
 const MOBY_DICK = 'moby-dick';
 /** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value). */
-const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'bptt', 'seqLen', 'stateless', 'batch', 'lr', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
+const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'bptt', 'seqLen', 'stateless', 'restart', 'batch', 'lr', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
 const DEFAULT_SECONDS = 300;
 
 interface TrainLmOptions {
@@ -34,6 +34,7 @@ interface TrainLmOptions {
   bptt: LmTrainingOptions['strategy'];
   seqLen: number;
   stateless?: boolean;
+  restart: number;
   batch: number;
   lr: number;
   schedule: 'cosine' | 'constant';
@@ -64,20 +65,21 @@ export function trainLmCommand(): Command {
     .option('--hidden <n>', 'hidden units per layer', integer(1), 256)
     .option('--layers <n>', 'stacked recurrent layers', integer(1), 2)
     .option('--dropout <p>', 'dropout on the embeddings, between layers and before the output layer', real(0, 0.99), 0)
-    .option('--forget-bias <b>', "LSTM: initial forget-gate bias (0 is PyTorch's initialisation)", real(-100, 100), 1)
+    .option('--forget-bias <b>', "LSTM: initial forget-gate bias (0 is PyTorch's initialisation)", real(-100, 100), 0)
     .addOption(new Option('--bptt <strategy>', 'how the error goes back within each --seq-len window: full, truncated:K1[:K2] or checkpointed[:SEGMENT]').argParser(strategy).default({ kind: 'full' }, 'full'))
-    .option('--seq-len <n>', 'steps per window; the state is carried from window to window (stateful truncated BPTT)', integer(1), 50)
+    .option('--seq-len <n>', 'steps per window; the state is carried from window to window (stateful truncated BPTT)', integer(1), 32)
     .option('--stateless', 'start every window from a zero state instead')
+    .option('--restart <p>', 'stateful: the chance that a stream starts a window from a zero state, so the model learns to start anywhere', real(0, 1), 0.02)
     .option('--batch <n>', 'text streams trained side by side', integer(1), 16)
-    .option('--lr <rate>', 'peak learning rate (Adam)', real(0, 10, true), 3e-3)
-    .addOption(new Option('--schedule <kind>', 'learning rate after warm-up: cosine decay to 10% over the budget, or constant').choices(['cosine', 'constant']).default('cosine'))
+    .option('--lr <rate>', 'peak learning rate (Adam)', real(0, 10, true), 8e-3)
+    .addOption(new Option('--schedule <kind>', 'learning rate after warm-up: cosine decay to 0 over the budget, or constant').choices(['cosine', 'constant']).default('cosine'))
     .option('--warmup <updates>', 'linear learning-rate warm-up', integer(0), 50)
     .option('--clip <norm>', "clip the global gradient norm ('none' to turn off)", realOrNone(0), 5)
     .option('--weight-decay <w>', 'decoupled weight decay (AdamW)', real(0), 0)
     .option('--steps <n>', 'stop after n updates', integer(1))
     .option('--time <duration>', `stop after this much training time, e.g. 90s, 10m, 1h (default ${DEFAULT_SECONDS / 60}m when --steps is not given)`, duration)
     .option('--val-fraction <f>', 'the end of the text held out for validation', real(0, 0.5, true), 0.05)
-    .option('--eval-every <updates>', 'validate (and save checkpoints) this often', integer(1), 1000)
+    .option('--eval-every <updates>', 'validate (and save checkpoints) this often', integer(1), 2000)
     .option('--workers <n>', 'worker threads besides the main one (data-parallel over the batch)', integer(0, 64), Math.max(0, availableParallelism() - 1))
     .option('--seed <n>', 'seed of the initialisation, data order and dropout', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/lm')
@@ -200,8 +202,8 @@ function settingsOf(o: TrainLmOptions): Record<string, unknown> {
 
 function trainingOptions(o: TrainLmOptions): LmTrainingOptions & { valFraction: number } {
   return {
-    batch: o.batch, seqLen: o.seqLen, strategy: o.bptt, stateful: !o.stateless,
-    schedule: { kind: o.schedule, lr: o.lr, warmup: o.warmup, floor: 0.1 },
+    batch: o.batch, seqLen: o.seqLen, strategy: o.bptt, stateful: !o.stateless, resetProbability: o.stateless ? 0 : o.restart,
+    schedule: { kind: o.schedule, lr: o.lr, warmup: o.warmup, floor: 0 },
     clip: o.clip, weightDecay: o.weightDecay,
     maxUpdates: o.steps ?? null, maxSeconds: o.time ?? (o.steps ? null : DEFAULT_SECONDS),
     evalEvery: o.evalEvery, workers: o.workers, seed: o.seed, valFraction: o.valFraction,

@@ -205,7 +205,7 @@ describe('language-model checkpoints', () => {
   const text = 'Call me Ishmael. Some years ago, never mind how long precisely, I thought I would sail about.\n'.repeat(4);
   const training: LmTrainingOptions = {
     batch: 4, seqLen: 8, strategy: { kind: 'full' }, stateful: true, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0.1 },
-    clip: 5, weightDecay: 0, maxUpdates: 3, maxSeconds: null, evalEvery: 100, workers: 0, seed: 1,
+    clip: 5, weightDecay: 0, maxUpdates: 3, maxSeconds: null, evalEvery: 100, workers: 0, seed: 1, resetProbability: 0,
   };
 
   async function trained(dir: string): Promise<{ model: LanguageModel; vocab: Vocabulary; path: string }> {

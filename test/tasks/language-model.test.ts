@@ -225,7 +225,7 @@ describe('generation, word level', () => {
 const trainingOptions = (over: Partial<LmTrainingOptions> = {}): LmTrainingOptions => ({
   batch: 4, seqLen: 16, strategy: { kind: 'full' }, stateful: true,
   schedule: { kind: 'cosine', lr: 1e-2, warmup: 3, floor: 0.1 }, clip: 5, weightDecay: 0,
-  maxUpdates: 12, maxSeconds: null, evalEvery: 1000, workers: 0, seed: 3, ...over,
+  maxUpdates: 12, maxSeconds: null, evalEvery: 1000, workers: 0, seed: 3, resetProbability: 0.2, ...over,
 });
 
 describe('LmTrainer', () => {

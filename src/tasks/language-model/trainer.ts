@@ -22,6 +22,14 @@ export interface LmTrainingOptions {
   strategy: Strategy;
   /** carry each stream's state across batches (truncated BPTT over the whole text) */
   stateful: boolean;
+  /**
+   * Stateful only: the chance that a stream starts a window from a zero state.
+   * Without such restarts a stream runs from a zero state once per epoch, and
+   * the model may learn latching cells that depend on how its stream began:
+   * started anywhere else (sampling, another text) it can derail for thousands
+   * of steps. 0 keeps the state through the epoch.
+   */
+  resetProbability: number;
   schedule: Schedule;
   clip: number | null;
   /** decoupled weight decay (AdamW) when > 0 */
@@ -138,7 +146,7 @@ export class LmTrainer {
     const lr = learningRate(this.options.schedule, this.progress.updates + 1, this.done);
     this.optimizer.lr = lr;
     const batch: LmBatch = { ...this.streams.get(k), noiseSeed: this.rng.nextU32() };
-    const reports: UpdateReport[] = this.dp.trainBatch(batch);
+    const reports: UpdateReport[] = this.dp.trainBatch(batch, k > 0 ? this.restarts() : {});
     this.progress.updates += reports.length;
     this.progress.batches++;
     this.progress.tokens += batch.steps * batch.batch;
@@ -149,6 +157,14 @@ export class LmTrainer {
       ...this.state, epoch: this.epoch, lr, loss: counted.length ? loss : NaN,
       gradNorm: last.gradNorm, clipped: reports.some((r) => r.clipped), skipped: reports.find((r) => r.skipped)?.skipped ?? null,
     };
+  }
+
+  /** Which streams start this window from a zero state (drawn even when none does, so the draws stay in step). */
+  private restarts(): { reset?: number[] } {
+    const q = this.options.resetProbability;
+    if (!this.options.stateful || q === 0) return {};
+    const reset = Array.from({ length: this.options.batch }, () => (this.rng.uniform() < q ? 1 : 0));
+    return reset.includes(1) ? { reset } : {};
   }
 
   /** Scores the validation text and remembers the best loss. */
@@ -198,6 +214,7 @@ function validateOptions(o: LmTrainingOptions): void {
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
   if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', o.maxUpdates));
   if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', o.maxSeconds));
+  if (!(o.resetProbability >= 0 && o.resetProbability <= 1)) throw new ConfigError(expected(where, 'resetProbability in [0, 1]', o.resetProbability));
   if (!(o.weightDecay >= 0)) throw new ConfigError(expected(where, 'weightDecay >= 0', o.weightDecay));
   validateSchedule(o.schedule, `${where}: schedule`);
 }
