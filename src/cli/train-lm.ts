@@ -147,7 +147,10 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
-      if (r.updates % training.options.evalEvery === 0) val = await validateAndSave(r);
+      if (r.updates % training.options.evalEvery === 0) {
+        val = await validateAndSave(r);
+        rate = { ...rate, at: performance.now(), tokens: trainer.state.tokens }; // the rate is of training, not validation
+      }
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss / Math.LN2, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }
