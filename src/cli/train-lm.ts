@@ -151,7 +151,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
         val = await validateAndSave(r);
         rate = { ...rate, at: performance.now(), tokens: trainer.state.tokens }; // the rate is of training, not validation
       }
-      progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss / Math.LN2, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
+      show(r);
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }
     if (stop && !trainer.finished) {
@@ -161,7 +161,10 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       process.exitCode = 130;
       return;
     }
-    if (last && savedAt !== last.updates) val = await validateAndSave(last); // the budget ran out between validations
+    if (last && savedAt !== last.updates) {
+      val = await validateAndSave(last); // the budget ran out between validations
+      show(last);
+    }
     progress.stop();
   } finally {
     for (const [s, h] of Object.entries(handlers)) process.off(s, h);
@@ -177,6 +180,10 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     console.log(`\n--- sample (temperature 0.8, seed ${training.options.seed}) ---`);
     for (const piece of sampleText(model, vocabulary, { length: o.sample, temperature: 0.8, seed: training.options.seed })) process.stdout.write(piece);
     process.stdout.write('\n');
+  }
+
+  function show(r: StepReport): void {
+    progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss / Math.LN2, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
   }
 
   async function validateAndSave(r: StepReport): Promise<number> {
