@@ -20,6 +20,12 @@ export class Variable {
   requiresGrad: boolean;
   creator: Node | null = null;
   name: string;
+  /**
+   * When set (same size as the value), gradData() zero-fills and uses this
+   * array instead of allocating a new one: a DataParallel worker's gradients
+   * then land straight in the shared buffer the main thread reduces.
+   */
+  gradHome: Arr | null = null;
 
   constructor(value: Tensor, requiresGrad = false, name = '') {
     this.value = value;
@@ -41,7 +47,7 @@ export class Variable {
 
   /** The gradient buffer, allocated as zeros on first use, for ops to add into. */
   gradData(): Arr {
-    if (!this.grad) this.grad = new Tensor(this.value.shape, allocate(this.value.dtype, this.value.size));
+    if (!this.grad) this.grad = new Tensor(this.value.shape, this.gradHome ? this.gradHome.fill(0) : allocate(this.value.dtype, this.value.size));
     return this.grad.data;
   }
 

@@ -53,8 +53,10 @@ export interface GradientSync {
    * mean loss, (Σ tᵢ·gᵢ) / Σ tᵢ over the shards, null only where every shard's
    * is null; returns the global mean loss and terms. The NaN guard, clipping
    * and the optimizer step then act on the global gradient.
+   * Returns null instead when another thread applies the update (a worker's
+   * sync): this engine then skips the norm, the clip and the step.
    */
-  reduce(local: LossTerms): LossTerms;
+  reduce(local: LossTerms): LossTerms | null;
   /** Called after the update was applied, skipped by the guard, or found empty (not when reduce threw). */
   afterUpdate?(): void;
   /**
@@ -196,6 +198,7 @@ export class Bptt<B, S> {
     if (!sync) return this.applyUpdate(window, loss, terms, locate);
     const global = sync.reduce({ loss, terms });
     try {
+      if (!global) return { update: ++this.updates, window, loss, terms, gradNorm: NaN, clipped: false, skipped: null, flow: null };
       return this.applyUpdate(window, global.loss, global.terms, locate);
     } finally {
       sync.afterUpdate?.();

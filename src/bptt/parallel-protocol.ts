@@ -59,7 +59,10 @@ export const ERROR_BYTES = 16384;
 export interface WorkerInit {
   moduleUrl: string;
   config: unknown;
+  /** each parameter's name, shape, type and place in `grads` */
   specs: ParamSpec[];
+  /** each parameter's byte offset in `params` (the weights may sit inside a larger shared memory) */
+  paramOffsets: number[];
   params: SharedArrayBuffer;
   grads: SharedArrayBuffer;
   /** Int32 per parameter: 1 when the worker's gradient of it is not null */

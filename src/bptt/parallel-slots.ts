@@ -123,6 +123,7 @@ function combine(g: Arr, own: number, xs: readonly Arr[], as: readonly number[])
   const n = g.length;
   if (xs.length === 1) {
     const x = xs[0]!, a = as[0]!;
+    if (g instanceof Float32Array && x instanceof Float32Array) return mix32(g, own, x, a);
     for (let j = 0; j < n; j++) g[j] = own * g[j]! + a * x[j]!;
     return;
   }
@@ -131,6 +132,11 @@ function combine(g: Arr, own: number, xs: readonly Arr[], as: readonly number[])
     const a = as[k]!;
     for (let j = 0; j < n; j++) g[j] = g[j]! + a * x[j]!;
   });
+}
+
+/** The hot case of combine (float32 models, one worker), kept monomorphic for the JIT: g ← own·g + a·x. */
+function mix32(g: Float32Array, own: number, x: Float32Array, a: number): void {
+  for (let j = 0; j < g.length; j++) g[j] = own * g[j]! + a * x[j]!;
 }
 
 /** Resolves once the worker has built its replica; rejects with its error otherwise. */

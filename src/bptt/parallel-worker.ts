@@ -44,13 +44,13 @@ class PublishingSync implements GradientSync {
   private readonly stats = new Float64Array(init.stats);
 
   constructor(private readonly params: readonly Variable[]) {
-    this.grads = init.specs.map((s) => viewOf(init.grads, s));
+    this.grads = params.map((p) => p.gradHome!); // the shared gradient views attach() gave them
   }
 
-  reduce(local: LossTerms): LossTerms {
+  reduce(local: LossTerms): null {
     this.params.forEach((p, i) => {
       this.hasGrad[i] = p.grad ? 1 : 0;
-      if (p.grad) this.grads[i]!.set(p.grad.data);
+      if (p.grad && p.grad.data !== this.grads[i]) this.grads[i]!.set(p.grad.data); // usually computed in place (gradHome)
     });
     this.stats[0] = local.loss;
     this.stats[1] = local.terms;
@@ -62,7 +62,7 @@ class PublishingSync implements GradientSync {
       if (Atomics.load(control, CTRL.STOP) !== 0) throw new ConfigError(`${where}: closed during an update`);
       Atomics.wait(control, CTRL.APPLIED, Atomics.load(control, CTRL.APPLIED), 1000);
     }
-    return local; // this engine never steps; the main thread's report is the one that counts
+    return null; // the main thread applied the update; its report is the one that counts
   }
 }
 
@@ -76,8 +76,9 @@ function attach(params: readonly Variable[]): void {
       throw new ConfigError(expected(`${where}: parameter ${i}`, `'${s.name}' ${s.dtype} [${s.shape.join(', ')}] as on the main thread`,
         `'${p.name}' ${p.dtype} [${p.shape.join(', ')}]`, 'build the replica exactly like the main model, parameters in the same order'));
     }
-    p.value = new Tensor(s.shape, viewOf(init.params, s)); // the main thread's weights, not a copy
+    p.value = new Tensor(s.shape, viewOf(init.params, { ...s, offset: init.paramOffsets[i]! })); // the main thread's weights, not a copy
     p.grad = null;
+    p.gradHome = viewOf(init.grads, s); // gradients accumulate where the main thread reads them
   });
 }
 

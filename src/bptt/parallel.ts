@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Variable } from '../autograd/index.js';
-import { kernels } from '../kernels/index.js';
+import { kernels, residentZeros, wasmBackend } from '../kernels/index.js';
 import { ConfigError, Tensor, expected, sameShape, type Arr } from '../tensor/index.js';
 import { Bptt, type BpttOptions, type UpdateReport } from './engine.js';
 import {
@@ -115,13 +115,12 @@ export class DataParallel<B, S> {
     if (workers === 0) return new DataParallel(options, module as ReplicaModule<B>, [], timeoutMs);
 
     const { specs, bytes } = layoutParams(params);
-    const shared = new SharedArrayBuffer(bytes);
-    shareParameters(params, specs, shared);
+    const { shared, offsets } = shareParameters(params);
     const slots: WorkerSlot[] = [];
     try {
       for (let w = 0; w < workers; w++) {
         const init: WorkerInit = {
-          moduleUrl: url, config: options.config ?? null, specs, params: shared,
+          moduleUrl: url, config: options.config ?? null, specs, params: shared, paramOffsets: offsets,
           grads: new SharedArrayBuffer(bytes), hasGrad: new SharedArrayBuffer(4 * params.length), stats: new SharedArrayBuffer(16),
           control: new SharedArrayBuffer(4 * CTRL.WORDS), errorText: new SharedArrayBuffer(ERROR_BYTES),
           strategy, stateful: !!options.stateful, shard: w + 1, shards: workers + 1, backend: kernels().name,
@@ -248,11 +247,24 @@ export class DataParallel<B, S> {
 
 }
 
-/** Moves each parameter's values into the shared buffer (the old arrays are no longer the parameters'). */
-function shareParameters(params: readonly Variable[], specs: readonly ParamSpec[], shared: SharedArrayBuffer): void {
+/**
+ * Moves each parameter's values into shared memory (the old arrays are no
+ * longer the parameters'): into the main thread's wasm memory when it is
+ * shared, so the optimizer and the kernels use the weights in place, or else
+ * into a SharedArrayBuffer of their own. Returns the buffer the workers view
+ * and each parameter's byte offset in it.
+ */
+function shareParameters(params: readonly Variable[]): { shared: SharedArrayBuffer; offsets: number[] } {
+  const w = wasmBackend();
+  const resident = params.map((p) => residentZeros(p.value.size, p.dtype));
+  const inWasm = !!w && resident.every((a) => w.isResident(a));
+  const { specs, bytes } = layoutParams(params);
+  // The newest generation of a shared wasm memory covers every block allocated so far.
+  const shared = inWasm ? (w.memory.buffer as SharedArrayBuffer) : new SharedArrayBuffer(bytes);
+  const views = inWasm ? resident : specs.map((s) => viewOf(shared, s));
   params.forEach((p, i) => {
-    const view = viewOf(shared, specs[i]!);
-    view.set(p.value.data);
-    p.value = new Tensor(p.shape, view);
+    views[i]!.set(p.value.data);
+    p.value = new Tensor(p.shape, views[i]!);
   });
+  return { shared, offsets: views.map((v) => v.byteOffset) };
 }

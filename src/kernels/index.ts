@@ -1,4 +1,4 @@
-import { ConfigError, expected } from '../tensor/index.js';
+import { ConfigError, allocate, expected, type Arr, type DType } from '../tensor/index.js';
 import type { Kernels } from './kernels.js';
 import { reference } from './reference.js';
 import { loadWasmKernels, loadWasmKernelsSync, type WasmKernels } from './wasm/wasm.js';
@@ -60,6 +60,18 @@ export function backendNames(): string[] {
 /** The wasm backend object (alloc, pin, packB, ...), once loaded. */
 export function wasmBackend(): WasmKernels | null {
   return (registry.get('wasm') as WasmKernels | undefined) ?? null;
+}
+
+/**
+ * Zeros for long-lived float32 state (optimizer moments, shared weights): in
+ * wasm memory when the active backend is wasm with a shared memory, where the
+ * kernels use it in place instead of copying it in and out at every call
+ * (released when collected); an ordinary array otherwise.
+ */
+export function residentZeros(n: number, dtype: DType): Arr {
+  const w = wasmBackend();
+  if (dtype === 'float32' && w && active === w && w.sharedMemory) return w.allocCollected(n);
+  return allocate(dtype, n);
 }
 
 /**

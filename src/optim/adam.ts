@@ -1,6 +1,6 @@
 import type { Variable } from '../autograd/variable.js';
 import { ConfigError, expected, type Arr, type Tensor } from '../tensor/index.js';
-import { kernels, type AdamStep } from '../kernels/index.js';
+import { kernels, residentZeros, type AdamStep } from '../kernels/index.js';
 import { Optimizer, checkNumber, flagOption, numberOption, readOptions, show, zerosLike, type ParamState } from './optimizer.js';
 
 export interface AdamOptions {
@@ -39,7 +39,8 @@ export abstract class AdamBase extends Optimizer<AdamBuffers> {
   }
 
   protected initBuffers(value: Tensor): AdamBuffers {
-    const b: AdamBuffers = { expAvg: zerosLike(value), expAvgSq: zerosLike(value) };
+    // The moments live where the adam kernel reads them (wasm memory when it can): no copy in and out per step.
+    const b: AdamBuffers = { expAvg: residentZeros(value.size, value.dtype), expAvgSq: residentZeros(value.size, value.dtype) };
     if (this.config.amsgrad) b.maxExpAvgSq = zerosLike(value);
     return b;
   }

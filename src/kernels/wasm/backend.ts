@@ -49,6 +49,7 @@ export class Backend {
   readonly stage: Stager;
   private readonly blocks = new WeakMap<Float32Array, Block>();
   private readonly packs = new Set<Packed>();
+  private readonly collector = new FinalizationRegistry<Block>((b) => this.heap.release(b.off, b.bytes));
 
   constructor(readonly x: WasmExports, readonly inst: WasmInstance) {
     this.heap = new WasmHeap(inst.memory, x.heapBase(), inst.shared);
@@ -66,10 +67,18 @@ export class Backend {
     return view;
   }
 
+  /** As alloc, and the block goes back to the heap once the view is garbage (no explicit free needed). */
+  allocCollected(n: number): Float32Array {
+    const view = this.alloc(n);
+    this.collector.register(view, this.blocks.get(view)!, view);
+    return view;
+  }
+
   free(view: Float32Array): void {
     const b = this.blocks.get(view);
     if (!b) throw new ConfigError(expected('wasm free', 'an array returned by alloc or refresh', 'another array'));
     this.blocks.delete(view);
+    this.collector.unregister(view);
     this.heap.release(b.off, b.bytes);
   }
 

@@ -30,6 +30,8 @@ export interface WasmKernels extends Kernels {
   readonly memory: WasmMemory;
   /** A zero-filled Float32Array of n elements inside wasm memory (64-byte aligned). */
   alloc(n: number): Float32Array;
+  /** As alloc, and the block is returned to the heap once the view is garbage collected. */
+  allocCollected(n: number): Float32Array;
   /** Returns an `alloc`ed block (any view of it that alloc or refresh returned). */
   free(view: Float32Array): void;
   /** The live view of an `alloc`ed block, after a memory growth detached the old one. */
@@ -242,6 +244,10 @@ class WasmBackend implements WasmKernels {
 
   alloc(n: number): Float32Array {
     return this.be.alloc(n);
+  }
+
+  allocCollected(n: number): Float32Array {
+    return this.be.allocCollected(n);
   }
 
   free(view: Float32Array): void {
