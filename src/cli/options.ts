@@ -25,6 +25,16 @@ export function real(min: number, max = Infinity, minOpen = false): (v: string) 
 }
 
 /** A number, or 'none' / 'off' for null. */
+/** 'b1,b2': Adam's two decay rates, each in [0, 1). */
+export function betas(v: string): [number, number] {
+  const parts = v.split(',').map((x) => x.trim());
+  const ns = parts.map(Number);
+  if (parts.length !== 2 || parts.some((x) => x === '') || !ns.every((n) => n >= 0 && n < 1)) {
+    throw new InvalidArgumentError('expected two numbers in [0, 1) separated by a comma, e.g. 0.9,0.99');
+  }
+  return [ns[0]!, ns[1]!];
+}
+
 export function realOrNone(min: number): (v: string) => number | null {
   const parse = real(min, Infinity, true);
   return (v) => (/^(none|off)$/i.test(v.trim()) ? null : parse(v));

@@ -10,15 +10,15 @@ import { ensureWritableDir } from '../io/checkpoint-files.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
 import { sampleText } from '../tasks/language-model/generate.js';
 import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model/model.js';
-import { LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
+import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
-import { describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
+import { betas, describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { VERSION } from './version.js';
 
 const MOBY_DICK = 'moby-dick';
 /** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value). */
-const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'bptt', 'seqLen', 'stateless', 'restart', 'batch', 'lr', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
+const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'bptt', 'seqLen', 'stateless', 'restart', 'batch', 'lr', 'betas', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
 const DEFAULT_SECONDS = 300;
 
 interface TrainLmOptions {
@@ -37,6 +37,7 @@ interface TrainLmOptions {
   restart: number;
   batch: number;
   lr: number;
+  betas: [number, number];
   schedule: 'cosine' | 'constant';
   warmup: number;
   clip: number | null;
@@ -72,6 +73,7 @@ export function trainLmCommand(): Command {
     .option('--restart <p>', 'stateful: the chance that a stream starts a window from a zero state, so the model learns to start anywhere', real(0, 1), 0.02)
     .option('--batch <n>', 'text streams trained side by side', integer(1), 16)
     .option('--lr <rate>', 'peak learning rate (Adam)', real(0, 10, true), 8e-3)
+    .addOption(new Option('--betas <b1,b2>', "Adam's decay rates of the gradient's mean and square (PyTorch's default is 0.9,0.999)").argParser(betas).default([...DEFAULT_BETAS], DEFAULT_BETAS.join(',')))
     .addOption(new Option('--schedule <kind>', 'learning rate after warm-up: cosine decay to 0 over the budget, or constant').choices(['cosine', 'constant']).default('cosine'))
     .option('--warmup <updates>', 'linear learning-rate warm-up', integer(0), 50)
     .option('--clip <norm>', "clip the global gradient norm ('none' to turn off)", realOrNone(0), 5)
@@ -114,7 +116,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   const trainer = await LmTrainer.start(model, trainIds, valIds, training.options, resume);
   const budget = [training.options.maxUpdates && `${training.options.maxUpdates} updates`, training.options.maxSeconds && formatDuration(training.options.maxSeconds)].filter(Boolean).join(' or ');
   out(`${describeStrategy(training.options.strategy)} BPTT over ${training.options.seqLen}-step windows${training.options.stateful ? ', stateful' : ''}, batch ${training.options.batch}, `
-    + `${trainer.workers + 1} thread${trainer.workers ? 's' : ''}, Adam lr ${training.options.schedule.lr} (${training.options.schedule.kind}), clip ${training.options.clip ?? 'none'}; budget ${budget}`
+    + `${trainer.workers + 1} thread${trainer.workers ? 's' : ''}, Adam lr ${training.options.schedule.lr} (${training.options.schedule.kind}, betas ${(training.options.betas ?? DEFAULT_BETAS).join(', ')}), clip ${training.options.clip ?? 'none'}; budget ${budget}`
     + (resume ? `; resuming at update ${resume.progress.updates}` : ''));
 
   const log = (record: object): void => {
@@ -214,7 +216,7 @@ function trainingOptions(o: TrainLmOptions): LmTrainingOptions & { valFraction: 
   return {
     batch: o.batch, seqLen: o.seqLen, strategy: o.bptt, stateful: !o.stateless, resetProbability: o.stateless ? 0 : o.restart,
     schedule: { kind: o.schedule, lr: o.lr, warmup: o.warmup, floor: 0 },
-    clip: o.clip, weightDecay: o.weightDecay,
+    clip: o.clip, weightDecay: o.weightDecay, betas: o.betas,
     maxUpdates: o.steps ?? null, maxSeconds: o.time ?? (o.steps ? null : DEFAULT_SECONDS),
     evalEvery: o.evalEvery, workers: o.workers, seed: o.seed, valFraction: o.valFraction,
   };
@@ -250,7 +252,8 @@ function resumeSetup(o: TrainLmOptions, given: (name: string) => boolean): Setup
     throw new DataError(expected(`--resume ${ckpt.path}`, `the text it was trained on (${ckpt.meta.corpus})`, o.text !== undefined ? `--text ${o.text}` : 'a file with other contents at that path'));
   }
   const budget = given('steps') || given('time') ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
-  const options = { ...saved, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
+  // Checkpoints from before --betas existed trained with PyTorch's default.
+  const options = { ...saved, betas: saved.betas ?? ([0.9, 0.999] as const), ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
   const lastValBits = ckpt.meta.progress.lastValLoss !== null ? ckpt.meta.progress.lastValLoss / Math.LN2 : null;
   return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus: ckpt.meta.corpus, training: { options, valFraction: saved.valFraction, lastValBits }, resume: trainerStateOf(ckpt), settings };
 }

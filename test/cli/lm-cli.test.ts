@@ -138,7 +138,7 @@ describe('bptt train / sample / eval', () => {
   test('train lm --help lists every option', CLI_TIMEOUT, () => {
     const r = run('train', 'lm', '--help');
     assert.equal(r.status, 0, r.stderr);
-    for (const o of ['--text', '--level', '--cell', '--hidden', '--layers', '--dropout', '--bptt', '--seq-len', '--batch', '--lr', '--steps', '--time', '--seed', '--resume', '--log', '--quiet', '--out']) {
+    for (const o of ['--text', '--level', '--cell', '--hidden', '--layers', '--dropout', '--bptt', '--seq-len', '--batch', '--lr', '--betas', '--steps', '--time', '--seed', '--resume', '--log', '--quiet', '--out']) {
       assert.match(r.stdout, new RegExp(`^\\s+(-\\w, )?${o}\\b`, 'm'), o);
     }
   });
@@ -241,6 +241,8 @@ describe('bad input: one line on stderr, a non-zero exit, nothing written', () =
     fails('dropout', ['--text', TEXT, '--dropout', '1.5', ...good], /--dropout.*'1\.5'/);
     fails('steps', ['--text', TEXT, ...good, '--steps', '-3'], /--steps/);
     fails('bptt', ['--text', TEXT, '--bptt', 'sideways', ...good], /--bptt/);
+    fails('betas', ['--text', TEXT, '--betas', '0.9,1', ...good], /--betas.*'0\.9,1'/);
+    fails('betas-one', ['--text', TEXT, '--betas', '0.9', ...good], /--betas.*two numbers/);
   });
 
   const tooShort = (): string => {

@@ -333,7 +333,7 @@ describe('LmTrainer', () => {
   test('bad training options are ConfigErrors', async () => {
     const ids = Int32Array.from({ length: 200 }, (_, i) => i % 5);
     const m = new LanguageModel(config({ vocab: 5 }));
-    for (const over of [{ batch: 0 }, { seqLen: 1.5 }, { evalEvery: 0 }, { workers: -1 }, { maxUpdates: null, maxSeconds: null }, { maxUpdates: 0 }, { maxSeconds: -1 }, { weightDecay: -1 }]) {
+    for (const over of [{ batch: 0 }, { seqLen: 1.5 }, { evalEvery: 0 }, { workers: -1 }, { maxUpdates: null, maxSeconds: null }, { maxUpdates: 0 }, { maxSeconds: -1 }, { weightDecay: -1 }, { betas: [0.9, 1] }, { betas: [0.9] }]) {
       await assert.rejects(LmTrainer.start(m, ids, ids, trainingOptions(over as Partial<LmTrainingOptions>)), ConfigError, JSON.stringify(over));
     }
   });
