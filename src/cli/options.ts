@@ -24,7 +24,6 @@ export function real(min: number, max = Infinity, minOpen = false): (v: string) 
   };
 }
 
-/** A number, or 'none' / 'off' for null. */
 /** 'b1,b2': Adam's two decay rates, each in [0, 1). */
 export function betas(v: string): [number, number] {
   const parts = v.split(',').map((x) => x.trim());
@@ -35,6 +34,7 @@ export function betas(v: string): [number, number] {
   return [ns[0]!, ns[1]!];
 }
 
+/** A number, or 'none' / 'off' for null. */
 export function realOrNone(min: number): (v: string) => number | null {
   const parse = real(min, Infinity, true);
   return (v) => (/^(none|off)$/i.test(v.trim()) ? null : parse(v));

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { Bptt, type Strategy, type UpdateReport } from '../../src/bptt/index.js';
 import { DataParallel, WorkerError, rowRange, shardTensor } from '../../src/bptt/parallel.js';
 import { decodeBatch, encodeBatch } from '../../src/bptt/parallel-protocol.js';
+import { kernels, wasmBackend } from '../../src/kernels/index.js';
 import type { HiddenState } from '../../src/nn/index.js';
 import { Adam, SGD } from '../../src/optim/index.js';
 import { ConfigError, DataError, Tensor } from '../../src/tensor/index.js';
@@ -43,6 +44,8 @@ async function compare(s: Setup, feed: Feed, workers = 1): Promise<{ single: Flo
   try {
     const b = feed.flatMap((f) => dp.trainBatch(f.batch, f.reset ? { reset: f.reset } : {}));
     assert.ok(two.params.every((p) => p.data.buffer instanceof SharedArrayBuffer), 'parameters live in shared memory');
+    const w = wasmBackend();
+    if (w && kernels() === w && w.sharedMemory) assert.ok(two.params.every((p) => w.isResident(p.data)), 'in the wasm memory, where kernels use them in place');
     return { single: one.params.map((p) => Float32Array.from(p.data)), parallel: two.params.map((p) => Float32Array.from(p.data)), a, b };
   } finally {
     await dp.close();

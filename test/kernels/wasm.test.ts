@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { reference, wasmBackend, type Kernels, type WasmKernels } from '../../src/kernels/index.js';
+import { kernels, reference, residentZeros, wasmBackend, type Kernels, type WasmKernels } from '../../src/kernels/index.js';
 import { loadWasmKernels, loadWasmKernelsSync } from '../../src/kernels/wasm/wasm.js';
 import { ConfigError, Rng, ShapeError } from '../../src/tensor/index.js';
 
@@ -103,6 +103,22 @@ describe('wasm gemm', () => {
 });
 
 describe('wasm memory: alloc, pin, packB', () => {
+  test('residentZeros: float32 state in the wasm memory while wasm is active and shared; float64 stays ordinary', () => {
+    const w = wasmBackend()!; // the registered instance, not this file's own
+    const a = residentZeros(10, 'float32');
+    assert.deepEqual(a, new Float32Array(10));
+    assert.equal(w.isResident(a), kernels() === w && w.sharedMemory);
+    const d = residentZeros(10, 'float64');
+    assert.ok(d instanceof Float64Array && !w.isResident(d));
+  });
+
+  test('allocCollected views work like alloc; free on one is allowed once', () => {
+    const a = wasm.allocCollected(7);
+    assert.ok(wasm.isResident(a));
+    wasm.free(a);
+    assert.throws(() => wasm.free(a), ConfigError);
+  });
+
   test('alloc gives zeroed resident views that kernels use in place; free returns them', () => {
     const a = wasm.alloc(6), b = wasm.alloc(8), c = wasm.alloc(12);
     assert.deepEqual(c, new Float32Array(12));
