@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { backendNames, kernels } from '../kernels/index.js';
 import { BpttError } from '../tensor/index.js';
+import { trainForecastCommand } from './train-forecast.js';
 import { trainLmCommand } from './train-lm.js';
+import { forecastCommand } from './use-forecast.js';
 import { evalCommand, sampleCommand } from './use-lm.js';
 import { DESCRIPTION, VERSION } from './version.js';
 
@@ -28,10 +30,12 @@ program
   .command('train')
   .description('train a model (default task: lm, a language model on Moby Dick)')
   .addCommand(lm, { isDefault: true })
+  .addCommand(trainForecastCommand())
   .addHelpText('after', () => `\nThe default task, lm (bptt train = bptt train lm):\n\n${lm.helpInformation()}`);
 
 program.addCommand(sampleCommand());
 program.addCommand(evalCommand());
+program.addCommand(forecastCommand());
 
 // Every command shares the error policy: one line, exit code 1, the stack only with --debug.
 for (const c of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride().configureOutput({ outputError: (s, write) => write(s) });

@@ -14,6 +14,7 @@ import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } fro
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { betas, describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
 import { Progress, formatCount } from './progress.js';
+import { ensureWritableLog } from './log-file.js';
 import { VERSION } from './version.js';
 
 const MOBY_DICK = 'moby-dick';
@@ -271,13 +272,4 @@ function show(v: unknown): string {
 
 function kebab(k: string): string {
   return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** Fails before training when the log cannot be written; never truncates it (a resumed run appends). */
-function ensureWritableLog(path: string): void {
-  try {
-    appendFileSync(path, '');
-  } catch (e) {
-    throw new DataError(expected(`--log '${path}'`, 'a file this process can append to', (e as NodeJS.ErrnoException).code ?? String(e)));
-  }
 }

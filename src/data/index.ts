@@ -2,3 +2,9 @@ export { echoBatch, addingBatch, copyMemoryBatch, copyMemoryBaseline, type Token
 export { tokenize, detokenize, WordJoiner, type TokenLevel } from './tokens.js';
 export { Vocabulary, UNKNOWN, type VocabularyJSON } from './vocabulary.js';
 export { TokenStreams } from './streams.js';
+export {
+  parseTimestamp, formatTimestamp, addSteps, inferFrequency, describeFrequency, defaultSeason, TIME_FORMATS,
+  type Frequency, type TimeStyle, type ParsedTime, type Gap,
+} from './dates.js';
+export { seriesFromTable, type TimeSeries, type Problem, type SeriesOptions, type TableLike } from './time-series.js';
+export { fillMissing, insertGaps, FILL_METHODS, type FillMethod } from './fill.js';

@@ -1,0 +1,141 @@
+/**
+ * Training a forecaster: shuffled mini-batches of training windows, one full
+ * BPTT update per batch through the engine (the recursive mode's error goes
+ * back through every fed-back prediction), Adam with warm-up and cosine
+ * decay over the budget, clipping, and validation that keeps the best weights.
+ */
+import { Bptt } from '../../bptt/index.js';
+import { Adam, AdamW } from '../../optim/index.js';
+import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
+import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
+import { actuals, modelForecasts } from './evaluate.js';
+import { accuracy, seasonalScale, type Accuracy } from './metrics.js';
+import type { ForecastState, Forecaster } from './model.js';
+import type { ScaledSeries } from './scaling.js';
+import type { Origins } from './split.js';
+import { makeBatch, type ForecastBatch } from './windows.js';
+
+export interface ForecastTrainingOptions {
+  batch: number;
+  schedule: Schedule;
+  clip: number | null;
+  /** decoupled weight decay (AdamW) when > 0 */
+  weightDecay: number;
+  /** the budget: whichever is reached first (at least one is set) */
+  maxUpdates: number | null;
+  maxSeconds: number | null;
+  /** validate every this many updates (and at the end) */
+  evalEvery: number;
+  seed: number;
+}
+
+export interface ForecastStep {
+  updates: number;
+  epoch: number;
+  /** the batch's mean loss, in the scaled units the network predicts */
+  loss: number;
+  gradNorm: number;
+  clipped: boolean;
+  skipped: string | null;
+  lr: number;
+  /** windows trained on so far */
+  windows: number;
+  elapsedMs: number;
+}
+
+export class ForecastTrainer {
+  private readonly engine: Bptt<ForecastBatch, ForecastState>;
+  private readonly optimizer: Adam | AdamW;
+  private readonly rng: Rng;
+  private order: number[] = [];
+  private at = 0;
+  private readonly started = performance.now();
+  updates = 0;
+  windows = 0;
+  epochs = 0;
+  best: { accuracy: Accuracy; updates: number; weights: Map<string, Tensor> } | null = null;
+  last: Accuracy | null = null;
+
+  constructor(
+    readonly model: Forecaster,
+    private readonly series: ScaledSeries,
+    private readonly origins: Origins,
+    readonly options: ForecastTrainingOptions,
+    /** the MASE denominator's settings */
+    private readonly scoring: { trainEnd: number; season: number },
+  ) {
+    validateOptions(options);
+    const adam = { lr: options.schedule.lr, weightDecay: options.weightDecay };
+    this.optimizer = options.weightDecay > 0 ? new AdamW(model.parameters(), adam) : new Adam(model.parameters(), adam);
+    this.engine = new Bptt({ model, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip });
+    this.rng = new Rng(options.seed).split();
+    model.train();
+  }
+
+  get elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** The fraction of the budget spent. */
+  get done(): number {
+    const { maxUpdates, maxSeconds } = this.options;
+    return Math.max(maxUpdates ? this.updates / maxUpdates : 0, maxSeconds ? this.elapsedMs / 1000 / maxSeconds : 0);
+  }
+
+  get finished(): boolean {
+    return this.done >= 1;
+  }
+
+  /** One update on the next batch of shuffled training windows. */
+  step(): ForecastStep {
+    if (this.at >= this.order.length) {
+      this.order = this.rng.shuffle([...this.origins.train]);
+      this.at = 0;
+      if (this.updates > 0) this.epochs++;
+    }
+    const part = this.order.slice(this.at, this.at + this.options.batch);
+    this.at += part.length;
+    const lr = learningRate(this.options.schedule, this.updates + 1, this.done);
+    this.optimizer.lr = lr;
+    const [r] = this.engine.trainBatch(makeBatch(this.series, part, this.model.config.lookback, this.model.config.horizon));
+    this.updates++;
+    this.windows += part.length;
+    return {
+      updates: this.updates, epoch: this.epochs + this.at / this.order.length, loss: r!.loss, gradNorm: r!.gradNorm,
+      clipped: r!.clipped, skipped: r!.skipped, lr, windows: this.windows, elapsedMs: this.elapsedMs,
+    };
+  }
+
+  /** Accuracy on the validation windows; remembers the weights when they are the best so far (by RMSE). */
+  validate(): Accuracy & { best: boolean } {
+    const H = this.model.config.horizon;
+    const f = modelForecasts(this.model, this.series, this.origins.val);
+    const scale = seasonalScale(this.series.levels[0]!, this.scoring.trainEnd, this.scoring.season);
+    const a = accuracy(f.point, actuals(this.series, this.origins.val, H), scale);
+    const best = !this.best || a.rmse < this.best.accuracy.rmse;
+    if (best) this.best = { accuracy: a, updates: this.updates, weights: cloneWeights(this.model) };
+    this.last = a;
+    return { ...a, best };
+  }
+
+  /** Puts the best validated weights back into the model (no validation part: the last weights stay). */
+  restoreBest(): void {
+    if (this.best) this.model.loadStateDict(this.best.weights);
+  }
+}
+
+function cloneWeights(model: Forecaster): Map<string, Tensor> {
+  return new Map([...model.stateDict()].map(([k, t]) => [k, t.clone()]));
+}
+
+function validateOptions(o: ForecastTrainingOptions): void {
+  const where = 'ForecastTrainer';
+  const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  for (const k of ['batch', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, o[k]));
+  if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', o.maxUpdates));
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', o.maxSeconds));
+  if (!(o.weightDecay >= 0)) throw new ConfigError(expected(where, 'weightDecay >= 0', o.weightDecay));
+  if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', o.clip));
+  validateSchedule(o.schedule, `${where}: schedule`);
+}

@@ -1,0 +1,162 @@
+/**
+ * `bptt train forecast` and `bptt forecast` spawned as a user would run them,
+ * on small CSV files in a fresh temporary directory, with tiny budgets.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
+
+const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'bptt-forecast-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const env = { ...process.env };
+delete env.BPTT_BACKEND;
+const run = (...args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env });
+const CLI_TIMEOUT = { timeout: 120_000 };
+const TINY = ['--lookback', '12', '--horizon', '6', '--hidden', '6', '--steps', '8', '--eval-every', '4', '--batch', '8', '--quiet'];
+
+/** An hourly CSV: a daily cycle in 'temp', a covariate 'wind'; `edit` changes rows of cells before it is written. */
+function csv(name: string, rows = 240, edit: (cells: string[][]) => void = () => undefined): string {
+  const cells = Array.from({ length: rows }, (_, k) => [
+    new Date(Date.UTC(2021, 0, 1) + k * 3_600_000).toISOString().slice(0, 19),
+    (10 + 4 * Math.sin((2 * Math.PI * k) / 24) + 0.1 * Math.cos(k)).toFixed(2),
+    (3 + Math.sin(k / 7)).toFixed(2),
+  ]);
+  edit(cells);
+  const path = join(tmp, name);
+  writeFileSync(path, ['date,temp,wind', ...cells.map((r) => r.join(','))].join('\n') + '\n');
+  return path;
+}
+
+const GOOD = csv('good.csv');
+const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+
+function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void {
+  assert.equal(r.status, 1, `exit status (stdout: ${r.stdout}, stderr: ${r.stderr})`);
+  const err = r.stderr.replace(/\n$/, '');
+  assert.ok(!err.includes('\n'), `a single line on stderr, got:\n${r.stderr}`);
+  assert.doesNotMatch(err, /internal error|\n\s+at /);
+  assert.match(err, pattern);
+}
+
+describe('bptt train forecast / bptt forecast', () => {
+  const D = join(tmp, 'D');
+  const L = join(tmp, 'D.jsonl');
+
+  test('train writes checkpoints, a log and the test table of the model and both baselines', CLI_TIMEOUT, () => {
+    const r = run('train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', ...TINY, '--out', D, '--log', L);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /done: 8 updates/);
+    assert.match(r.stdout, /test: \d+ windows × 6 steps, 2021-01-\d\dT\d\d:00:00 to 2021-01-10T23:00:00; MASE scale: .*season 24/);
+    for (const row of [/\| model \(LSTM 1×6 \+ highway 12, direct\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, /\| seasonal naive \(m = 24\) \|/, /\| linear AR\(12\), least squares \|/]) assert.match(r.stdout, row);
+    const files = readdirSync(D);
+    assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}\.safetensors)$/.test(f)), files.join(', '));
+    const meta = manifestOf(join(D, 'best.json')).meta as unknown as ForecastMeta;
+    assert.deepEqual([meta.data.time, meta.data.target, meta.data.features, meta.data.season, meta.data.difference], ['date', 'temp', ['wind'], 24, 'seasonal']);
+    assert.deepEqual(meta.data.split, { fractions: [0.7, 0.15], rows: 240, trainEnd: 168, valEnd: 204 });
+    assert.equal(meta.scaler.mean.length, 2);
+    assert.ok(meta.test && meta.test.model.mase > 0 && meta.test.windows === 31);
+    const log = readFileSync(L, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; update?: number });
+    assert.deepEqual(log.filter((x) => x.type === 'update').map((x) => x.update), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(log.filter((x) => x.type === 'validation').map((x) => x.update), [4, 8]);
+    assert.equal(log.at(-1)!.type, 'done');
+  });
+
+  test('forecast writes the next H steps as CSV, to standard output or a file', CLI_TIMEOUT, () => {
+    const r = run('forecast', '--checkpoint', D, '--csv', GOOD);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines[0], 'date,temp');
+    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['2021-01-11T00:00:00', '2021-01-11T01:00:00', '2021-01-11T02:00:00', '2021-01-11T03:00:00', '2021-01-11T04:00:00', '2021-01-11T05:00:00']);
+    for (const l of lines.slice(1)) assert.ok(Number.isFinite(Number(l.split(',')[1])), l);
+    const out = join(tmp, 'f.csv');
+    const f = run('forecast', '--checkpoint', join(D, 'best.json'), '--out', out); // --csv defaults to the training data
+    assert.equal(f.status, 0, f.stderr);
+    assert.equal(readFileSync(out, 'utf8'), r.stdout);
+  });
+
+  test('a quantile model writes its quantiles; a recursive GRU trains and forecasts', CLI_TIMEOUT, () => {
+    const Q = join(tmp, 'Q');
+    assert.equal(run('train', 'forecast', '--csv', GOOD, '--target', 'temp', ...TINY, '--loss', 'quantile', '--quantiles', '0.1,0.5,0.9', '--out', Q).status, 0);
+    const r = run('forecast', '--checkpoint', Q);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.split('\n')[0], 'date,temp,temp_q10,temp_q50,temp_q90');
+    const row = r.stdout.split('\n')[1]!.split(',').map(Number);
+    assert.equal(row[1], row[3], 'the point forecast is the median');
+    const G = join(tmp, 'G');
+    const g = run('train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', ...TINY, '--mode', 'recursive', '--cell', 'gru', '--out', G);
+    assert.equal(g.status, 0, g.stderr);
+    assert.match(g.stdout, /model \(GRU 1×6 \+ highway 12, recursive\)/);
+    assert.equal(run('forecast', '--checkpoint', G).stdout.trim().split('\n').length, 7);
+  });
+
+  test('--dataset co2 reads the bundled CSV and reports the months it filled', CLI_TIMEOUT, () => {
+    const r = run('train', 'forecast', '--dataset', 'co2', '--steps', '2', '--hidden', '4', '--out', join(tmp, 'co2'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /746 monthly rows, split 522 \/ 111 \/ 113/);
+    assert.match(r.stdout, /filled \(--fill linear\): 3 places: Date row 3 \(1 missing row after it\)/);
+    assert.match(r.stdout, /seasonal naive \(m = 12\) \| 2\.509 \| 2\.424 \| 1\.863 \|/);
+    const f = run('forecast', '--checkpoint', join(tmp, 'co2'));
+    assert.equal(f.stdout.split('\n')[1]!.split(',')[0], '2020-05-01');
+  });
+});
+
+describe('bad input: one line on stderr, exit code 1, nothing written', () => {
+  const fails = (name: string, args: string[], pattern: RegExp): void => {
+    const out = join(tmp, `never-${name}`);
+    assertOneLineError(run('train', 'forecast', ...args, ...TINY, '--out', out), pattern);
+    assert.ok(!existsSync(out), `${out} was created`);
+  };
+
+  test('missing and non-numeric values name their row and column; --fill is the way out', CLI_TIMEOUT, () => {
+    const holes = csv('holes.csv', 240, (c) => {
+      c[9]![1] = '';
+      c[30]![2] = 'calm';
+    });
+    fails('holes', ['--csv', holes, '--target', 'temp', '--features', 'wind'], /column 'temp' row 10 \(line 11\): expected a number, got an empty cell; also 1 missing or non-numeric cell \(fill them explicitly with --fill previous\|linear\|zero\)/);
+    fails('calm', ['--csv', holes, '--target', 'wind'], /column 'wind' row 31 \(line 32\): expected a number, got 'calm'/);
+    const ok = run('train', 'forecast', '--csv', holes, '--target', 'temp', '--features', 'wind', '--fill', 'previous', ...TINY, '--out', join(tmp, 'filled'));
+    assert.equal(ok.status, 0, ok.stderr);
+  });
+
+  test('timestamps out of order, repeated or missing', CLI_TIMEOUT, () => {
+    fails('order', ['--csv', csv('order.csv', 240, (c) => ([c[5], c[6]] = [c[6]!, c[5]!])), '--target', 'temp'], /increasing order, got row 7 \(line 8\) earlier than row 6 \(line 7\)/);
+    fails('dup', ['--csv', csv('dup.csv', 240, (c) => (c[8]![0] = c[7]![0]!)), '--target', 'temp'], /row 9 \(line 10\) repeats the timestamp of row 8/);
+    fails('gap', ['--csv', csv('gap.csv', 240, (c) => c.splice(50, 2)), '--target', 'temp'], /column 'date' row 50 \(line 51\): expected evenly spaced rows, got 2 missing rows after it/);
+  });
+
+  test('too little data, a constant target, a single row, a header alone', CLI_TIMEOUT, () => {
+    fails('short', ['--csv', csv('short.csv', 40), '--target', 'temp'], /expected at least 42 training rows \(lookback 12 \+ differencing 24 \+ horizon 6\), got 28 of 40 rows/);
+    fails('flat', ['--csv', csv('flat.csv', 240, (c) => c.forEach((r) => (r[1] = '5'))), '--target', 'temp'], /target 'temp': expected values that vary/);
+    fails('one', ['--csv', csv('one.csv', 1), '--target', 'temp'], /got 0 of 1 rows/);
+    writeFileSync(join(tmp, 'header.csv'), 'date,temp\n');
+    fails('header', ['--csv', join(tmp, 'header.csv'), '--target', 'temp'], /at least one data row below the header, got none/);
+  });
+
+  test('unknown columns, conflicting and invalid options', CLI_TIMEOUT, () => {
+    fails('column', ['--csv', GOOD, '--target', 'pressure'], /expected a column 'pressure', got columns 'date', 'temp', 'wind'/);
+    fails('both', ['--csv', GOOD, '--dataset', 'co2', '--target', 'temp'], /either --csv FILE or --dataset co2\|seattle, got both/);
+    fails('neither', ['--target', 'temp'], /got neither/);
+    fails('quantile', ['--csv', GOOD, '--target', 'temp', '--loss', 'quantile', '--mode', 'recursive'], /quantiles need the direct mode/);
+    fails('split', ['--csv', GOOD, '--target', 'temp', '--split', '0.9,0.2'], /--split/);
+    fails('missing', ['--csv', join(tmp, 'no-such.csv'), '--target', 'temp'], /no-such\.csv.*no such file/);
+  });
+
+  test('forecast: a corrupt checkpoint, a CSV without the model\'s columns, an unwritable --out', CLI_TIMEOUT, () => {
+    const D = join(tmp, 'D');
+    writeFileSync(join(tmp, 'other.csv'), 'date,temp\n2021-01-01T00:00:00,1\n');
+    assertOneLineError(run('forecast', '--checkpoint', D, '--csv', join(tmp, 'other.csv')), /expected a column 'wind'/);
+    const out = join(tmp, 'no-dir', 'f.csv');
+    assertOneLineError(run('forecast', '--checkpoint', D, '--out', out), /--out '.*no-dir\/f\.csv': expected a file this process can write/);
+    assert.ok(!existsSync(out));
+    const bad = join(D, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...manifestOf(join(D, 'best.json')), meta: { task: 'language-model' } }));
+    assertOneLineError(run('forecast', '--checkpoint', bad), /expected a forecast checkpoint, got task 'language-model'/);
+  });
+});

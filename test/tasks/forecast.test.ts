@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Variable, gradcheck } from '../../src/autograd/index.js';
+import { Bptt } from '../../src/bptt/index.js';
+import type { TimeSeries } from '../../src/data/index.js';
+import { loadForecaster, saveForecaster, type ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
+import {
+  Forecaster, ForecastTrainer, ScaledSeries, accuracy, fitLinearAr, forecastLoss, leastSquares, linearArForecast, makeBatch,
+  prepareForecast, scoreboard, seasonalNaive, seasonalScale, type ForecastSpec, type ForecasterConfig,
+} from '../../src/tasks/forecast/index.js';
+import { ConfigError, Rng, Tensor } from '../../src/tensor/index.js';
+
+const HOUR = 3_600_000;
+const tmp = mkdtempSync(join(tmpdir(), 'bptt-forecast-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** An hourly series of `n` rows with two columns: a daily cycle plus noise, and a noisy covariate. */
+function hourly(n: number, seed = 1): TimeSeries {
+  const rng = new Rng(seed);
+  const y = Float64Array.from({ length: n }, (_, k) => 10 + 3 * Math.sin((2 * Math.PI * k) / 24) + 0.01 * k + 0.3 * rng.normal());
+  const x = Float64Array.from({ length: n }, () => rng.normal());
+  return {
+    times: Float64Array.from({ length: n }, (_, k) => Date.UTC(2020, 0, 1) + k * HOUR), style: 'datetime',
+    frequency: { unit: 'ms', step: HOUR }, names: ['y', 'x'], values: [y, x],
+  };
+}
+
+function config(s: ScaledSeries, over: Partial<ForecasterConfig>): ForecasterConfig {
+  return {
+    cell: 'lstm', hidden: 3, layers: 1, mode: 'recursive', series: s.series, calendar: s.calendarNames.length, lookback: 4, horizon: 5,
+    lag: s.lag, drift: s.driftPerStep, loss: { kind: 'mse' }, highway: 3, forgetBias: 0, seed: 3, ...over,
+  };
+}
+
+/** A float64 model and a batch of 2 windows, differenced with lag 2 so the recursion sums its predictions. */
+function small(over: Partial<ForecasterConfig> = {}) {
+  const spec: ForecastSpec = { lookback: 4, horizon: 5, season: 2, difference: 'seasonal', calendar: true, split: [0.6, 0.2] };
+  const p = prepareForecast(hourly(120), spec, 'test');
+  assert.deepEqual(p.series.cycles, ['hour'], '5 days of training rows: the time of day, not the day of year');
+  const model = new Forecaster(config(p.series, over)).to('float64');
+  return { model, batch: makeBatch(p.series, p.origins.train.slice(3, 5), 4, 5), p };
+}
+
+describe('forecaster gradients (float64 gradcheck)', () => {
+  const lossOf = (model: Forecaster, b: ReturnType<typeof small>['batch']) => () => model.unroll(b, 0, model.steps(b), null, true).loss!;
+  for (const cell of ['lstm', 'gru'] as const) {
+    test(`recursive ${cell}: the error goes back through every fed-back prediction (differenced, calendar, highway)`, () => {
+      const { model, batch } = small({ cell, layers: 2 });
+      assert.equal(model.steps(batch), 4 + 5 - 1);
+      const r = gradcheck(lossOf(model, batch), model.parameters());
+      assert.ok(r.ok, r.message);
+      assert.ok(r.checked > 150, `${r.checked} checks`);
+    });
+  }
+
+  test('recursive, Huber and MAE losses; direct with quantiles', () => {
+    for (const over of [{ loss: { kind: 'huber' as const, delta: 0.3 } }, { loss: { kind: 'mae' as const }, highway: 0 }, { mode: 'direct' as const, loss: { kind: 'quantile' as const, quantiles: [0.2, 0.5, 0.9] } }]) {
+      const { model, batch } = small(over);
+      const r = gradcheck(lossOf(model, batch), model.parameters());
+      assert.ok(r.ok, `${JSON.stringify(over)}: ${r.message}`);
+    }
+  });
+
+  test('checkpointed BPTT through the engine gives the gradient of full BPTT', () => {
+    const runs = (['full', 'checkpointed'] as const).map((kind) => {
+      const { model, batch } = small({ seed: 5 });
+      const engine = new Bptt({ model, parameters: model.parameters(), optimizer: { step: () => undefined }, strategy: kind === 'full' ? { kind } : { kind, segment: 3 } });
+      const [rep] = engine.trainBatch(batch);
+      return { loss: rep!.loss, grads: model.parameters().flatMap((p) => Array.from(p.grad!.data)) };
+    });
+    assert.ok(Math.abs(runs[0]!.loss - runs[1]!.loss) < 1e-12);
+    runs[0]!.grads.forEach((g, i) => assert.ok(Math.abs(g - runs[1]!.grads[i]!) < 1e-10, `grad ${i}`));
+  });
+});
+
+describe('losses', () => {
+  const pred = () => new Variable(Tensor.from([0.5, -1, 2], [3, 1], 'float64'), true, 'p');
+  const y = Tensor.from([1, 1, 1], [3, 1], 'float64');
+  test('values: MAE, Huber (quadratic then linear), pinball', () => {
+    assert.equal(forecastLoss({ kind: 'mae' }, pred(), y).item(), 0.5 + 2 + 1);
+    assert.equal(forecastLoss({ kind: 'huber', delta: 1 }, pred(), y).item(), 0.125 + (2 - 0.5) + 0.5);
+    assert.equal(forecastLoss({ kind: 'mse' }, pred(), y).item(), 0.25 + 4 + 1);
+    const q = new Variable(Tensor.from([0, 2], [1, 2], 'float64'), true);
+    // y = 1: the 0.9-quantile forecast 0 is under by 1 (costs 0.9); the 0.1 forecast 2 is over by 1 (costs 0.9)
+    assert.ok(Math.abs(forecastLoss({ kind: 'quantile', quantiles: [0.9, 0.1] }, q, Tensor.from([1], [1], 'float64')).item() - 1.8) < 1e-12);
+  });
+  test('gradients by finite differences', () => {
+    for (const kind of ['mae', 'huber'] as const) {
+      const p = pred();
+      const r = gradcheck(() => forecastLoss(kind === 'huber' ? { kind, delta: 1 } : { kind }, p, y), [p]);
+      assert.ok(r.ok, `${kind}: ${r.message}`);
+    }
+    const q = new Variable(Tensor.from([0.3, -0.2, 1.4, 0.1, 0.7, 2.2], [2, 3], 'float64'), true);
+    const r = gradcheck(() => forecastLoss({ kind: 'quantile', quantiles: [0.1, 0.5, 0.9] }, q, Tensor.from([0.5, 1], [2], 'float64')), [q]);
+    assert.ok(r.ok, r.message);
+  });
+});
+
+describe('scaling, windows and the split', () => {
+  const spec: ForecastSpec = { lookback: 24, horizon: 6, season: 24, difference: 'seasonal', calendar: true, split: [0.7, 0.15] };
+
+  test('the scaler is fitted on the training rows only: changing the validation and test rows changes nothing it learns from', () => {
+    const clean = hourly(600);
+    const a = prepareForecast(clean, spec, 'a');
+    const shifted = hourly(600);
+    for (const v of shifted.values) for (let k = a.split.trainEnd; k < 600; k++) v[k] = v[k]! * 1000 + 500;
+    const b = prepareForecast(shifted, spec, 'b');
+    assert.deepEqual(b.series.scaler, a.series.scaler);
+    assert.deepEqual(b.origins, a.origins);
+    const y = clean.values[0]!;
+    const d = Array.from({ length: a.split.trainEnd - 24 }, (_, i) => y[i + 24]! - y[i]!);
+    const mean = d.reduce((s, v) => s + v, 0) / d.length;
+    const std = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / d.length);
+    assert.ok(Math.abs(a.series.scaler.mean[0]! - mean) < 1e-12 && Math.abs(a.series.scaler.std[0]! - std) < 1e-12);
+    const batch = (p: typeof a) => makeBatch(p.series, p.origins.train, 24, 6);
+    assert.deepEqual(batch(b), batch(a), 'every training window (inputs and targets) is the same');
+    assert.ok(Math.max(...a.origins.train) + 6 < a.split.trainEnd, 'training targets stay in the training rows');
+    assert.ok(Math.min(...a.origins.test) + 1 >= a.split.valEnd, 'test targets start in the test rows');
+    assert.notDeepEqual(makeBatch(b.series, b.origins.test, 24, 6).targets, makeBatch(a.series, a.origins.test, 24, 6).targets);
+  });
+
+  test('targets are level offsets from the naive forecast, and the recursion\'s sum of z + μ/σ rebuilds them', () => {
+    const { series: s, origins } = prepareForecast(hourly(300), { ...spec, season: 4, horizon: 10 }, 'x');
+    const t = origins.val[3]!;
+    for (let h = 1; h <= 10; h++) {
+      for (let c = 0; c < 2; c++) {
+        assert.ok(Math.abs(s.level(c, t, h, s.target(c, t, h)) - s.levels[c]![t + h]!) < 1e-9);
+        let sum = 0;
+        for (let j = h; j >= 1; j -= 4) sum += s.z(c, t + j) + s.driftPerStep[c]!;
+        assert.ok(Math.abs(sum - s.target(c, t, h)) < 1e-9, `column ${c}, h ${h}`);
+      }
+    }
+  });
+
+  test('too few rows, a constant target, a bad split: DataErrors and ConfigErrors that say which', () => {
+    assert.throws(() => prepareForecast(hourly(40), spec, 'tiny.csv'), /tiny\.csv: expected at least 54 training rows \(lookback 24 \+ differencing 24 \+ horizon 6\), got 28 of 40 rows/);
+    const one = hourly(1);
+    assert.throws(() => prepareForecast(one, spec, 'one.csv'), /one\.csv: expected at least 54 training rows/);
+    const flat = hourly(600);
+    flat.values[0]!.fill(5);
+    assert.throws(() => prepareForecast(flat, spec, 'f'), /target 'y': expected values that vary over the 420 training rows \(after differencing with lag 24\), got a constant \(nothing to forecast\)/);
+    const flatFeature = hourly(600);
+    flatFeature.values[1]!.fill(5);
+    assert.equal(prepareForecast(flatFeature, spec, 'f').series.scaler.std[1], 1, 'a constant feature reads as 0');
+    assert.throws(() => prepareForecast(hourly(600), { ...spec, split: [0.9, 0.2] }, 's'), ConfigError);
+    assert.throws(() => prepareForecast(hourly(600), { ...spec, split: [0.7, 0.295] }, 's'), /expected at least 6 test rows for one forecast of horizon 6, got 3 of 600 rows/);
+  });
+});
+
+describe('baselines and metrics', () => {
+  test('seasonal naive repeats the last season, also beyond one season', () => {
+    const y = [0, 1, 2, 3, 4, 5, 6];
+    assert.deepEqual(Array.from(seasonalNaive(y, 4, 5, 3)), [2, 3, 4, 2, 3]);
+  });
+
+  test('least squares solves an exact system; the AR fit recovers a simulated AR(2)', () => {
+    assert.deepEqual(Array.from(leastSquares(Float64Array.of(1, 0, 0, 2, 1, 1), Float64Array.of(1, 4, 3), 3, 2)).map((v) => +v.toFixed(12)), [1, 2]);
+    const rng = new Rng(4);
+    const y = [0, 0];
+    for (let k = 2; k < 5000; k++) y.push(1 + 0.6 * y[k - 1]! - 0.3 * y[k - 2]! + 0.1 * rng.normal());
+    const ar = fitLinearAr(y, 4000, 2);
+    const want = [1, 0.6, -0.3];
+    ar.coefficients.forEach((a, i) => assert.ok(Math.abs(a - want[i]!) < 0.03, `a${i} = ${a}`));
+    const f = linearArForecast(ar, y, 4500, 2);
+    const one = ar.coefficients[0]! + ar.coefficients[1]! * y[4500]! + ar.coefficients[2]! * y[4499]!;
+    assert.ok(Math.abs(f[0]! - one) < 1e-12);
+    assert.ok(Math.abs(f[1]! - (ar.coefficients[0]! + ar.coefficients[1]! * one + ar.coefficients[2]! * y[4500]!)) < 1e-12, 'the forecast is fed back');
+  });
+
+  test('MASE is the MAE over the in-sample seasonal naive MAE of the training rows', () => {
+    const y = [1, 2, 4, 3, 5, 9, 100];
+    assert.equal(seasonalScale(y, 6, 2), (3 + 1 + 1 + 6) / 4);
+    const a = accuracy([1, 2], [2, 4], 2);
+    assert.deepEqual(a, { rmse: Math.sqrt(2.5), mae: 1.5, mase: 0.75 });
+  });
+});
+
+describe('learning', () => {
+  test('a seeded LSTM forecasts a two-tone sine 8 steps ahead (test RMSE < 0.1, measured 0.033; MASE under half the seasonal naive one)', () => {
+    const n = 500;
+    const rng = new Rng(9);
+    const y = Float64Array.from({ length: n }, (_, k) => Math.sin((2 * Math.PI * k) / 16) + 0.5 * Math.sin((2 * Math.PI * k) / 5) + 0.02 * rng.normal());
+    const ts: TimeSeries = { times: null, style: null, frequency: null, names: ['y'], values: [y] };
+    const spec: ForecastSpec = { lookback: 20, horizon: 8, season: 16, difference: 'none', calendar: false, split: [0.7, 0.15] };
+    const p = prepareForecast(ts, spec, 'sine');
+    const model = new Forecaster({ ...config(p.series, { mode: 'direct', hidden: 16, lookback: 20, horizon: 8, highway: 0, seed: 1 }) });
+    const trainer = new ForecastTrainer(model, p.series, p.origins, {
+      batch: 16, schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 }, clip: 1, weightDecay: 0, maxUpdates: 800, maxSeconds: null, evalEvery: 100, seed: 1,
+    }, { trainEnd: p.split.trainEnd, season: 16 });
+    while (!trainer.finished) trainer.step();
+    trainer.validate();
+    trainer.restoreBest();
+    const board = scoreboard(model, p.series, p.origins.test, { trainEnd: p.split.trainEnd, season: 16 });
+    assert.ok(board.model.rmse < 0.1, `test RMSE ${board.model.rmse}`);
+    assert.ok(board.model.mase < 0.5 * board.seasonalNaive.mase, `MASE ${board.model.mase} against seasonal naive ${board.seasonalNaive.mase}`);
+
+    // A checkpoint round trip gives the same forecasts.
+    const meta = { task: 'forecast', model: model.config, scaler: p.series.scaler, data: { features: [], cycles: [], lag: 0 } } as unknown as ForecastMeta;
+    const path = saveForecaster(tmp, 'sine', model, meta);
+    const back = loadForecaster(path).model;
+    const b = makeBatch(p.series, p.origins.test.slice(0, 5), 20, 8);
+    assert.deepEqual(back.predictOffsets(b), model.predictOffsets(b));
+  });
+
+  test('invalid combinations are ConfigErrors', () => {
+    const { p } = small();
+    assert.throws(() => new Forecaster(config(p.series, { loss: { kind: 'quantile', quantiles: [0.5] } })), /quantiles need the direct mode/);
+    assert.throws(() => new Forecaster(config(p.series, { highway: 9 })), /highway <= lookback \(4\)/);
+    assert.throws(() => new Forecaster(config(p.series, { mode: 'direct', loss: { kind: 'quantile', quantiles: [0.5, 0.4] } })), /quantiles in \(0, 1\), increasing/);
+    assert.throws(() => new Forecaster(config(p.series, { cell: 'gru', forgetBias: 1 })), ConfigError);
+  });
+});
