@@ -26,10 +26,11 @@ export class Progress {
   private readonly bar: cliProgress.SingleBar | null = null;
   private lastPlain = -Infinity;
 
-  constructor(private readonly mode: 'tty' | 'plain' | 'quiet', private readonly unit: string, private readonly plainEvery = 30) {
+  /** `unit`: of the validation figure; `rateUnit`: what tokensPerSecond counts (windows' values for a forecaster) */
+  constructor(private readonly mode: 'tty' | 'plain' | 'quiet', private readonly unit: string, private readonly plainEvery = 30, private readonly rateUnit = 'tok/s') {
     if (mode === 'tty') {
       this.multi = new cliProgress.MultiBar({
-        format: '{bar} {pct}% | step {step} | epoch {epoch} | loss {loss} | val {val} {unit} | {tps} tok/s | |g| {gnorm} | lr {lr} | ETA {eta}',
+        format: `{bar} {pct}% | step {step} | epoch {epoch} | loss {loss} | val {val} {unit} | {tps} ${rateUnit} | |g| {gnorm} | lr {lr} | ETA {eta}`,
         barsize: 16, hideCursor: true, clearOnComplete: false, stream: process.stderr, fps: 5,
       }, cliProgress.Presets.shades_classic);
       this.bar = this.multi.create(1000, 0, this.payload(null));
@@ -42,7 +43,7 @@ export class Progress {
     } else if (this.mode === 'plain' && f.elapsedSeconds - this.lastPlain >= this.plainEvery) {
       this.lastPlain = f.elapsedSeconds;
       const p = this.payload(f);
-      process.stderr.write(`${p.pct}% step ${p.step} | epoch ${p.epoch} | loss ${p.loss} | val ${p.val} ${this.unit} | ${p.tps} tok/s | |g| ${p.gnorm} | lr ${p.lr} | ETA ${p.eta}\n`);
+      process.stderr.write(`${p.pct}% step ${p.step} | epoch ${p.epoch} | loss ${p.loss} | val ${p.val} ${this.unit} | ${p.tps} ${this.rateUnit} | |g| ${p.gnorm} | lr ${p.lr} | ETA ${p.eta}\n`);
     }
   }
 

@@ -115,7 +115,7 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
   const log = (record: object): void => {
     if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
   };
-  const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', 'MASE');
+  const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', 'MASE', 30, 'values/s');
   const meta = (test: Scoreboard | null): ForecastMeta => ({
     task: 'forecast', writtenBy: `bptt ${VERSION}`, model: config, scaler: series.scaler, training, settings: { ...o, quiet: undefined, log: undefined },
     data: {
