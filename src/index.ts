@@ -10,3 +10,4 @@ export * from './bptt/index.js';
 export * from './decode/index.js';
 export * from './io/index.js';
 export * from './tasks/language-model/index.js';
+export * from './tasks/forecast/index.js';
