@@ -11,3 +11,4 @@ export * from './decode/index.js';
 export * from './io/index.js';
 export * from './tasks/language-model/index.js';
 export * from './tasks/forecast/index.js';
+export * from './audio/index.js';
