@@ -4,3 +4,4 @@ export { Recurrent, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type
 export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export { recurrentLayer, type LayerWeights, type LayerOptions, type LayerResult, type LayerProbe } from './recurrence/layer-op.js';
 export { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
+export { Attention, type AttentionKind, type AttentionConfig, type AttentionMemory, type AttentionResult } from './attention.js';

@@ -1,0 +1,154 @@
+import { DataError, ShapeError, expected } from '../../tensor/index.js';
+import { output, record, type Variable } from '../variable.js';
+import { checkSameDtype, zerosLike } from './util.js';
+
+/*
+ * The few ops attention needs over time-major memories [S, B, D]. Each keeps
+ * the batch row b and source step s explicit, so forward and backward read as
+ * the sums they are.
+ */
+
+const shapeOf = (v: Variable) => `[${v.shape.join(', ')}]`;
+
+/** Checks a [B, D] row block against an [S, B, D] memory; returns { S, B, D }. */
+function rowsAndMemory(where: string, row: Variable, memory: Variable): { S: number; B: number; D: number } {
+  if (row.shape.length !== 2 || memory.shape.length !== 3 || row.shape[0] !== memory.shape[1] || row.shape[1] !== memory.shape[2]) {
+    throw new ShapeError(expected(where, '[B, D] and [S, B, D] with the same B and D', `${shapeOf(row)} and ${shapeOf(memory)}`));
+  }
+  checkSameDtype(where, [row, memory]);
+  const [S, B, D] = memory.shape as [number, number, number];
+  return { S, B, D };
+}
+
+/** scores[b, s] = Σ_d q[b, d]·k[s, b, d]: one dot product per batch row and source step. */
+export function batchedDot(query: Variable, keys: Variable): Variable {
+  const { S, B, D } = rowsAndMemory('batchedDot', query, keys);
+  const q = query.data, k = keys.data;
+  const out = output(zerosLike(query, [B, S]));
+  const y = out.data;
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < S; s++) {
+      let dot = 0;
+      for (let d = 0; d < D; d++) dot += q[b * D + d]! * k[(s * B + b) * D + d]!;
+      y[b * S + s] = dot;
+    }
+  }
+  record('batchedDot', [query, keys], [out], () => {
+    const g = out.grad!.data;
+    const gq = query.requiresGrad ? query.gradData() : null;
+    const gk = keys.requiresGrad ? keys.gradData() : null;
+    for (let b = 0; b < B; b++) {
+      for (let s = 0; s < S; s++) {
+        const gs = g[b * S + s]!;
+        for (let d = 0; d < D; d++) {
+          if (gq) gq[b * D + d]! += gs * k[(s * B + b) * D + d]!;
+          if (gk) gk[(s * B + b) * D + d]! += gs * q[b * D + d]!;
+        }
+      }
+    }
+  });
+  return out;
+}
+
+/** context[b, d] = Σ_s w[b, s]·v[s, b, d]: the weighted sum of the memory per batch row. */
+export function weightedSum(weights: Variable, values: Variable): Variable {
+  if (weights.shape.length !== 2 || values.shape.length !== 3 || weights.shape[0] !== values.shape[1] || weights.shape[1] !== values.shape[0]) {
+    throw new ShapeError(expected('weightedSum', 'weights [B, S] and values [S, B, D]', `${shapeOf(weights)} and ${shapeOf(values)}`));
+  }
+  checkSameDtype('weightedSum', [weights, values]);
+  const [S, B, D] = values.shape as [number, number, number];
+  const w = weights.data, v = values.data;
+  const out = output(zerosLike(values, [B, D]));
+  const y = out.data;
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < S; s++) {
+      const ws = w[b * S + s]!;
+      for (let d = 0; d < D; d++) y[b * D + d]! += ws * v[(s * B + b) * D + d]!;
+    }
+  }
+  record('weightedSum', [weights, values], [out], () => {
+    const g = out.grad!.data;
+    const gw = weights.requiresGrad ? weights.gradData() : null;
+    const gv = values.requiresGrad ? values.gradData() : null;
+    for (let b = 0; b < B; b++) {
+      for (let s = 0; s < S; s++) {
+        const ws = w[b * S + s]!;
+        let dw = 0;
+        for (let d = 0; d < D; d++) {
+          dw += g[b * D + d]! * v[(s * B + b) * D + d]!;
+          if (gv) gv[(s * B + b) * D + d]! += ws * g[b * D + d]!;
+        }
+        if (gw) gw[b * S + s]! += dw;
+      }
+    }
+  });
+  return out;
+}
+
+/** y[s, b, :] = x[s, b, :] + row[b, :]: adds one row per batch entry at every step (Bahdanau's W_q q). */
+export function addAtEveryStep(x: Variable, row: Variable): Variable {
+  const { S, B, D } = rowsAndMemory('addAtEveryStep', row, x);
+  const out = output(zerosLike(x));
+  const y = out.data, xs = x.data, r = row.data;
+  for (let i = 0; i < y.length; i++) y[i] = xs[i]! + r[i % (B * D)]!;
+  record('addAtEveryStep', [x, row], [out], () => {
+    const g = out.grad!.data;
+    if (x.requiresGrad) {
+      const gx = x.gradData();
+      for (let i = 0; i < g.length; i++) gx[i]! += g[i]!;
+    }
+    if (row.requiresGrad) {
+      const gr = row.gradData();
+      for (let s = 0; s < S; s++) {
+        for (let j = 0; j < B * D; j++) gr[j]! += g[s * B * D + j]!;
+      }
+    }
+  });
+  return out;
+}
+
+/** Valid steps per batch row: `lengths[b]` in 1..S, or all S when absent. */
+export function validSteps(where: string, lengths: ArrayLike<number> | undefined, B: number, S: number): Int32Array {
+  if (lengths === undefined) return new Int32Array(B).fill(S);
+  if (lengths.length !== B) throw new DataError(expected(where, `${B} lengths (one per batch row)`, `${lengths.length}`));
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const n = lengths[b]!;
+    if (!Number.isInteger(n) || n < 1 || n > S) {
+      throw new DataError(expected(where, `lengths in 1..${S}`, `${n} at row ${b}`, n === 0 ? 'a row with no source steps has nothing to attend to' : undefined));
+    }
+    out[b] = n;
+  }
+  return out;
+}
+
+/**
+ * Softmax over the last axis of [B, S], using only the first lengths[b] steps
+ * of row b: padded steps get weight exactly 0 and no gradient.
+ */
+export function maskedSoftmax(scores: Variable, lengths?: ArrayLike<number>): Variable {
+  if (scores.shape.length !== 2) throw new ShapeError(expected('maskedSoftmax', 'scores [B, S]', shapeOf(scores)));
+  const [B, S] = scores.shape as [number, number];
+  const valid = validSteps('maskedSoftmax', lengths, B, S);
+  const x = scores.data;
+  const out = output(zerosLike(scores));
+  const p = out.data;
+  for (let b = 0; b < B; b++) {
+    const row = b * S, n = valid[b]!;
+    let max = -Infinity;
+    for (let s = 0; s < n; s++) max = Math.max(max, x[row + s]!); // shift by the max: exp never overflows
+    let total = 0;
+    for (let s = 0; s < n; s++) total += p[row + s] = Math.exp(x[row + s]! - max);
+    for (let s = 0; s < n; s++) p[row + s]! /= total;
+  }
+  record('maskedSoftmax', [scores], [out], () => {
+    const g = out.grad!.data, gx = scores.gradData();
+    for (let b = 0; b < B; b++) {
+      const row = b * S, n = valid[b]!;
+      let gp = 0; // Σ_s g_s p_s
+      for (let s = 0; s < n; s++) gp += g[row + s]! * p[row + s]!;
+      for (let s = 0; s < n; s++) gx[row + s]! += p[row + s]! * (g[row + s]! - gp); // dx = p ⊙ (g - Σ g p)
+    }
+  });
+  return out;
+}
