@@ -12,3 +12,4 @@ export * from './io/index.js';
 export * from './tasks/language-model/index.js';
 export * from './tasks/forecast/index.js';
 export * from './audio/index.js';
+export * from './metrics/index.js';
