@@ -8,3 +8,4 @@ export {
 } from './dates.js';
 export { seriesFromTable, type TimeSeries, type Problem, type SeriesOptions, type TableLike } from './time-series.js';
 export { fillMissing, insertGaps, FILL_METHODS, type FillMethod } from './fill.js';
+export { cleanCmudict, g2pSplit, ARPABET_PHONEMES, type G2PEntry, type G2PCleaned, type G2PSplit } from './g2p.js';
