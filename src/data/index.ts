@@ -9,3 +9,8 @@ export {
 export { seriesFromTable, type TimeSeries, type Problem, type SeriesOptions, type TableLike } from './time-series.js';
 export { fillMissing, insertGaps, FILL_METHODS, type FillMethod } from './fill.js';
 export { cleanCmudict, g2pSplit, ARPABET_PHONEMES, type G2PEntry, type G2PCleaned, type G2PSplit } from './g2p.js';
+export { readMo, type MoEntry } from './mo.js';
+export {
+  cleanPairs, splitPairs, normaliseSentence, DROP_REASONS, MIN_WORDS, MAX_WORDS,
+  type SentencePair, type CleanedPairs, type DropReason, type PairSplit,
+} from './parallel-text.js';

@@ -1,0 +1,83 @@
+/**
+ * A small reader for GNU gettext `.mo` catalogs (browser-safe: takes bytes).
+ * Layout: magic, revision, count N, offset of the original-string table, offset
+ * of the translation table; each table holds N (length, offset) pairs.
+ */
+import { DataError, expected } from '../tensor/index.js';
+
+export interface MoEntry {
+  /** msgctxt, or null when the entry has none. */
+  context: string | null;
+  /** msgid (singular); '' is the header entry. */
+  id: string;
+  /** msgid_plural, or null for a non-plural entry. */
+  idPlural: string | null;
+  /** msgstr, or msgstr[0..n] for a plural entry. */
+  strings: string[];
+}
+
+const MAGIC = 0x950412de;
+const HEADER_BYTES = 20;
+
+/** Reads every entry of a `.mo` file; malformed files are DataErrors naming `where` and the reason. */
+export function readMo(bytes: Uint8Array, where: string): MoEntry[] {
+  if (bytes.length < HEADER_BYTES) throw new DataError(expected(where, `a .mo file of at least ${HEADER_BYTES} bytes`, `${bytes.length} bytes`));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The writer's byte order: the magic reads right in exactly one of them.
+  let little: boolean;
+  if (view.getUint32(0, true) === MAGIC) little = true;
+  else if (view.getUint32(0, false) === MAGIC) little = false;
+  else throw new DataError(expected(where, 'the .mo magic 0x950412de', `0x${view.getUint32(0, true).toString(16).padStart(8, '0')}`));
+  const u32 = (at: number): number => view.getUint32(at, little);
+  const major = u32(4) >>> 16;
+  if (major > 1) throw new DataError(expected(where, '.mo major revision 0 or 1', major));
+  const count = u32(8);
+  const originals = u32(12);
+  const translations = u32(16);
+  for (const [name, at] of [['original', originals], ['translation', translations]] as const) {
+    if (at + count * 8 > bytes.length) {
+      throw new DataError(expected(where, `a ${name} table of ${count} entries within the file`, `one at offset ${at} past the end (${bytes.length} bytes)`));
+    }
+  }
+  const raw = (table: number, i: number): Uint8Array => {
+    const length = u32(table + i * 8);
+    const offset = u32(table + i * 8 + 4);
+    if (offset + length > bytes.length) {
+      throw new DataError(expected(where, `string ${i} within the file`, `bytes ${offset}..${offset + length} past the end (${bytes.length} bytes)`));
+    }
+    return bytes.subarray(offset, offset + length);
+  };
+
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let ascii = true; // before the header says otherwise, only ASCII is safe
+  const decode = (b: Uint8Array, what: string): string => {
+    if (ascii && b.some((x) => x > 0x7f)) throw new DataError(expected(where, `ASCII or a UTF-8 charset`, `non-ASCII bytes in ${what} of a catalog without a UTF-8 header`));
+    try {
+      return decoder.decode(b);
+    } catch {
+      throw new DataError(expected(where, 'valid UTF-8', `invalid bytes in ${what}`));
+    }
+  };
+
+  // The header (empty msgid, sorted first) names the charset; read it before the rest.
+  for (let i = 0; i < count; i++) {
+    if (raw(originals, i).length !== 0) continue;
+    const charset = /charset=\s*([^\s;]+)/i.exec(new TextDecoder('latin1').decode(raw(translations, i)))?.[1]?.toLowerCase();
+    if (charset === 'utf-8' || charset === 'utf8') ascii = false;
+    else if (charset !== undefined && charset !== 'ascii' && charset !== 'us-ascii' && charset !== 'charset') {
+      // 'CHARSET' is the template placeholder: treat as ASCII-only.
+      throw new DataError(expected(where, 'a UTF-8 or ASCII catalog', `charset ${charset}`));
+    }
+  }
+
+  const entries: MoEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const original = decode(raw(originals, i), `msgid ${i}`);
+    const translated = decode(raw(translations, i), `msgstr ${i}`);
+    const eot = original.indexOf('\x04'); // msgctxt \x04 msgid
+    const context = eot >= 0 ? original.slice(0, eot) : null;
+    const ids = (eot >= 0 ? original.slice(eot + 1) : original).split('\x00'); // msgid \0 msgid_plural
+    entries.push({ context, id: ids[0]!, idPlural: ids.length > 1 ? ids.slice(1).join('\x00') : null, strings: translated.split('\x00') });
+  }
+  return entries;
+}
