@@ -13,7 +13,8 @@
  * - words with characters other than a-z and the apostrophe (digits, `-`, `.`,
  *   `_`, braces, ...: abbreviations, compounds, noise) are dropped and counted.
  */
-import { ConfigError, DataError, Rng, expected } from '../tensor/index.js';
+import { DataError, expected } from '../tensor/index.js';
+import { splitByKey, type Parts, type SplitFractions } from './split.js';
 
 /** The 39 ARPAbet phonemes of CMUdict without stress (15 vowels, 24 consonants). */
 export const ARPABET_PHONEMES: readonly string[] = [
@@ -73,35 +74,19 @@ export function cleanCmudict(raw: Iterable<readonly [string, string]>): G2PClean
 }
 
 /** Train, dev and test parts; a word and all its pronunciations are in exactly one. */
-export interface G2PSplit {
-  train: G2PEntry[];
-  dev: G2PEntry[];
-  test: G2PEntry[];
-}
+export type G2PSplit = Parts<G2PEntry>;
 
 /**
  * Splits entries by word with a seeded shuffle. The result depends only on the
  * set of entries and the seed (input order does not matter), and each part's
  * size is within one word of `fraction * words`.
  */
-export function g2pSplit(entries: readonly G2PEntry[], seed: number, fractions: readonly [number, number, number] = [0.9, 0.05, 0.05]): G2PSplit {
+export function g2pSplit(entries: readonly G2PEntry[], seed: number, fractions: SplitFractions = [0.9, 0.05, 0.05]): G2PSplit {
   const where = 'g2pSplit';
-  if (!Number.isFinite(seed)) throw new ConfigError(expected(where, 'a finite seed', seed));
-  if (!Array.isArray(fractions) || fractions.length !== 3 || fractions.some((f) => !Number.isFinite(f) || f < 0)) {
-    throw new ConfigError(expected(where, 'three fractions >= 0 for train, dev, test', fractions));
-  }
-  const sum = fractions[0] + fractions[1] + fractions[2];
-  if (Math.abs(sum - 1) > 1e-9) throw new ConfigError(expected(where, 'fractions that sum to 1', `a sum of ${sum}`));
   const words = new Set<string>();
   for (const e of entries) {
     if (words.has(e.word)) throw new DataError(expected(where, 'one entry per word', `'${e.word}' twice`, 'group pronunciations with cleanCmudict'));
     words.add(e.word);
   }
-  const order = [...entries].sort((a, b) => (a.word < b.word ? -1 : a.word > b.word ? 1 : 0));
-  new Rng(seed).shuffle(order);
-  // Cumulative rounding keeps every part within one word of its exact share.
-  const n = order.length;
-  const trainEnd = Math.round(n * fractions[0]);
-  const devEnd = Math.max(trainEnd, Math.round(n * (fractions[0] + fractions[1])));
-  return { train: order.slice(0, trainEnd), dev: order.slice(trainEnd, devEnd), test: order.slice(devEnd) };
+  return splitByKey(entries, (e) => e.word, seed, fractions, where);
 }

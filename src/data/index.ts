@@ -14,3 +14,4 @@ export {
   cleanPairs, splitPairs, normaliseSentence, DROP_REASONS, MIN_WORDS, MAX_WORDS,
   type SentencePair, type CleanedPairs, type DropReason, type PairSplit,
 } from './parallel-text.js';
+export { splitByKey, type Parts, type SplitFractions } from './split.js';

@@ -17,8 +17,8 @@
  *   pair is a duplicate, a later different target is a conflict.
  * Whitespace is collapsed to single spaces and trimmed on both sides.
  */
-import { ConfigError, Rng, expected } from '../tensor/index.js';
 import type { MoEntry } from './mo.js';
+import { splitByKey, type Parts, type SplitFractions } from './split.js';
 
 export interface SentencePair {
   /** English msgid. */
@@ -100,35 +100,12 @@ function ruleOut(e: MoEntry): DropReason | SentencePair {
   return { source, target };
 }
 
-export interface PairSplit {
-  train: SentencePair[];
-  dev: SentencePair[];
-  test: SentencePair[];
-}
+export type PairSplit = Parts<SentencePair>;
 
 /**
  * Seeded train/dev/test split by distinct source sentence, so one English
  * sentence never lands in two parts. Same pairs + seed → same split.
  */
-export function splitPairs(pairs: readonly SentencePair[], seed: number, fractions: readonly [number, number, number] = [0.9, 0.05, 0.05]): PairSplit {
-  const where = 'splitPairs';
-  if (!Number.isFinite(seed)) throw new ConfigError(expected(where, 'a finite seed', seed));
-  if (!Array.isArray(fractions) || fractions.length !== 3 || fractions.some((f) => !Number.isFinite(f) || f < 0)) {
-    throw new ConfigError(expected(where, 'three fractions >= 0 for train, dev, test', fractions));
-  }
-  const sum = fractions[0] + fractions[1] + fractions[2];
-  if (Math.abs(sum - 1) > 1e-9) throw new ConfigError(expected(where, 'fractions that sum to 1', `a sum of ${sum}`));
-  const groups = new Map<string, SentencePair[]>();
-  for (const p of pairs) {
-    const g = groups.get(p.source);
-    if (g) g.push(p); else groups.set(p.source, [p]);
-  }
-  // Sorting first makes the split independent of the input order.
-  const sources = [...groups.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  new Rng(seed).shuffle(sources);
-  const n = sources.length;
-  const trainEnd = Math.round(n * fractions[0]);
-  const devEnd = Math.max(trainEnd, Math.round(n * (fractions[0] + fractions[1])));
-  const take = (from: number, to: number): SentencePair[] => sources.slice(from, to).flatMap((s) => groups.get(s)!);
-  return { train: take(0, trainEnd), dev: take(trainEnd, devEnd), test: take(devEnd, n) };
+export function splitPairs(pairs: readonly SentencePair[], seed: number, fractions: SplitFractions = [0.9, 0.05, 0.05]): PairSplit {
+  return splitByKey(pairs, (p) => p.source, seed, fractions, 'splitPairs');
 }
