@@ -3,21 +3,15 @@
  * on small CSV files in a fresh temporary directory, with tiny budgets.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
 import type { ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
+import { cliSandbox } from './sandbox.js';
 
-const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'bptt-forecast-cli-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const env = { ...process.env };
-delete env.BPTT_BACKEND;
-const run = (...args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env });
+const { tmp, run } = cliSandbox('bptt-forecast-cli-');
 const CLI_TIMEOUT = { timeout: 120_000 };
 const TINY = ['--lookback', '12', '--horizon', '6', '--hidden', '6', '--steps', '8', '--eval-every', '4', '--batch', '8', '--quiet'];
 

@@ -3,24 +3,15 @@
  * model and a few-KB text in a fresh temporary directory.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
+import { cliSandbox } from './sandbox.js';
 
-const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'bptt-lm-cli-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-const env = { ...process.env };
-delete env.BPTT_BACKEND;
-
-const run = (...args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env });
-const start = (...args: string[]): ChildProcess => spawn(process.execPath, [bin, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
+const { tmp, run, start } = cliSandbox('bptt-lm-cli-');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The exit of a spawned child, with its output (listen at once: it may end before we wait). */

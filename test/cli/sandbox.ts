@@ -1,0 +1,25 @@
+/** The `bptt` command spawned as a user runs it, inside a fresh temporary directory removed after the file's tests. */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export function cliSandbox(prefix: string): {
+  tmp: string;
+  run: (...args: string[]) => SpawnSyncReturns<string>;
+  start: (...args: string[]) => ChildProcess;
+} {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const env = { ...process.env };
+  delete env.BPTT_BACKEND; // the default backend, as a user gets it
+  return {
+    tmp,
+    run: (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env }),
+    start: (...args) => spawn(process.execPath, [bin, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  };
+}
