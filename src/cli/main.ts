@@ -4,6 +4,9 @@ import { backendNames, kernels } from '../kernels/index.js';
 import { BpttError } from '../tensor/index.js';
 import { trainForecastCommand } from './train-forecast.js';
 import { trainLmCommand } from './train-lm.js';
+import { trainG2PCommand, trainTranslateCommand } from './train-translate.js';
+import { translateCommand } from './use-translate.js';
+import { dataCommand } from './data-gettext.js';
 import { forecastCommand } from './use-forecast.js';
 import { evalCommand, sampleCommand } from './use-lm.js';
 import { DESCRIPTION, VERSION } from './version.js';
@@ -31,11 +34,15 @@ program
   .description('train a model (default task: lm, a language model on Moby Dick)')
   .addCommand(lm, { isDefault: true })
   .addCommand(trainForecastCommand())
+  .addCommand(trainTranslateCommand())
+  .addCommand(trainG2PCommand())
   .addHelpText('after', () => `\nThe default task, lm (bptt train = bptt train lm):\n\n${lm.helpInformation()}`);
 
 program.addCommand(sampleCommand());
 program.addCommand(evalCommand());
 program.addCommand(forecastCommand());
+program.addCommand(translateCommand());
+program.addCommand(dataCommand());
 
 // Every command shares the error policy: one line, exit code 1, the stack only with --debug.
 for (const c of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride().configureOutput({ outputError: (s, write) => write(s) });

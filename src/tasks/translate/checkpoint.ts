@@ -1,0 +1,54 @@
+/**
+ * Encoder–decoder checkpoints (Node only), in the format of
+ * `io/checkpoint-files.ts`: the weights under their module names, and in the
+ * manifest the model config, both vocabularies, the training settings and
+ * the scores measured with these weights.
+ */
+import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
+import { BpttError, DataError, expected } from '../../tensor/index.js';
+import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
+import type { Vocabularies } from './texts.js';
+import type { Seq2SeqTrainingOptions } from './trainer.js';
+
+export const TRANSLATE_TASK = 'translate';
+
+export interface TranslateMeta {
+  task: typeof TRANSLATE_TASK;
+  /** g2p: spelling → phonemes (CMUdict); text: line-aligned parallel files */
+  kind: 'g2p' | 'text';
+  writtenBy: string;
+  model: Seq2SeqConfig;
+  vocab: { source: VocabularyJSON; target: VocabularyJSON };
+  data: Record<string, unknown>;
+  training: Seq2SeqTrainingOptions;
+  settings: Record<string, unknown>;
+  progress: { updates: number; tokens: number; elapsedMs: number; bestUpdate: number | null; validation: Record<string, number> | null };
+  /** scores on the test split with these weights, or null */
+  test: Record<string, unknown> | null;
+}
+
+export function saveTranslator(dir: string, name: string, model: Seq2Seq, meta: TranslateMeta): string {
+  return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state: null });
+}
+
+/** The model, its vocabularies and metadata, checked against each other. */
+export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabularies; meta: TranslateMeta; path: string } {
+  const loaded = loadCheckpoint(path);
+  const where = `checkpoint '${loaded.path}'`;
+  const meta = loaded.meta as unknown as TranslateMeta;
+  if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task '${String(meta.task)}'`));
+  try {
+    const config = validateSeq2SeqConfig(meta.model, `${where}: model`);
+    const vocab = { source: Vocabulary.fromJSON(meta.vocab?.source), target: Vocabulary.fromJSON(meta.vocab?.target) };
+    if (vocab.source.size !== config.sourceVocab || vocab.target.size !== config.targetVocab) {
+      throw new DataError(expected(where, `vocabularies of ${config.sourceVocab} and ${config.targetVocab} tokens, as the model`, `${vocab.source.size} and ${vocab.target.size}`));
+    }
+    const model = new Seq2Seq(config);
+    model.loadStateDict(loaded.weights);
+    return { model, vocab, meta, path: loaded.path };
+  } catch (e) {
+    if (e instanceof BpttError && !e.message.startsWith(where)) throw new DataError(`${where}: ${e.message}`);
+    throw e;
+  }
+}

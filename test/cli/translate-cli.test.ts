@@ -1,0 +1,106 @@
+/**
+ * `bptt data gettext`, `bptt train translate`, `bptt train g2p` and
+ * `bptt translate` spawned as a user would run them, with tiny budgets.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { TranslateMeta } from '../../src/tasks/translate/checkpoint.js';
+import { cliSandbox } from './sandbox.js';
+
+const { tmp, run } = cliSandbox('bptt-translate-cli-');
+const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const sample = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/gettext-fr-sample/${name}`, import.meta.url));
+const TINY = ['--embed', '8', '--hidden', '16', '--steps', '6', '--eval-every', '3', '--batch', '16', '--dev-limit', '10', '--quiet'];
+
+function withInput(input: string, ...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, input });
+}
+
+function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void {
+  assert.equal(r.status, 1, `exit status (stdout: ${r.stdout}, stderr: ${r.stderr})`);
+  const err = r.stderr.replace(/\n$/, '');
+  assert.ok(!err.includes('\n'), `a single line on stderr, got:\n${r.stderr}`);
+  assert.doesNotMatch(err, /internal error|\n\s+at /);
+  assert.match(err, pattern);
+}
+
+function file(name: string, text: string): string {
+  const path = join(tmp, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
+  test('trains on the committed gettext sample, scores the test part against the copy baseline, then translates stdin with attention weights', () => {
+    const r = run('train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--test-source', sample('test.en'), '--test-target', sample('test.fr'), ...TINY, '--beam', '2', '--out', 'tr');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\| copy the source \| [\d.]+ \| [\d.]+ \|/);
+    assert.match(r.stdout, /\| model, greedy \| [\d.]+ \| [\d.]+ \|\n\| model, beam 2 \|/);
+    const manifest = JSON.parse(readFileSync(join(tmp, 'tr', 'best.json'), 'utf8')) as Manifest;
+    const meta = manifest.meta as unknown as TranslateMeta;
+    assert.equal(meta.task, 'translate');
+    assert.equal(meta.kind, 'text');
+    assert.equal((meta.test as { items: number }).items, 40);
+
+    const known = readFileSync(sample('train.en'), 'utf8').split('\n')[0]!; // every token in the vocabulary
+    const t = withInput(`${known}\n\nqwertyuiop zxcv\n`, 'translate', '--checkpoint', 'tr', '--beam', '3', '--attention', 'att.json');
+    assert.equal(t.status, 0, t.stderr);
+    const lines = t.stdout.split('\n');
+    assert.equal(lines.length, 4, 'one output line per input line');
+    assert.equal(lines[1], '', 'an empty line stays empty');
+    assert.match(t.stderr, /2 input token\(s\) not in the model's source vocabulary were read as <unk> \(line 3\)/);
+    const att = JSON.parse(readFileSync(join(tmp, 'att.json'), 'utf8')) as { sourceTokens: string[]; outputTokens: string[]; weights: number[][] }[];
+    assert.equal(att.length, 3);
+    assert.equal(att[0]!.sourceTokens.join(''), known.replace(/\s+/g, ''));
+    assert.ok(att[0]!.weights.every((row) => row.length === att[0]!.sourceTokens.length));
+    assert.equal(att[0]!.weights.length, att[0]!.outputTokens.length);
+    for (const row of att[0]!.weights) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+  });
+
+  test('mismatched line counts: one line naming both files and counts, nothing written', () => {
+    const r = run('train', 'translate', '--source', file('a.en', 'one two three\nfour five six\n'), '--target', file('a.fr', 'un deux trois\n'), ...TINY, '--out', 'never1');
+    assertOneLineError(r, /the same number of lines .*got 2 and 1 lines/);
+    assert.ok(!existsSync(join(tmp, 'never1')));
+  });
+
+  test('an empty line: one line naming the file and line, nothing written', () => {
+    const r = run('train', 'translate', '--source', file('b.en', 'one two three\n\nfour\n'), '--target', file('b.fr', 'un deux\ntrois\nquatre\n'), ...TINY, '--out', 'never2');
+    assertOneLineError(r, /b\.en' line 2: expected a non-empty line/);
+    assert.ok(!existsSync(join(tmp, 'never2')));
+  });
+
+  test('a binary file and a dev source without its target are refused', () => {
+    assertOneLineError(run('train', 'translate', '--source', file('c.en', 'ab\0cd\n'), '--target', file('c.fr', 'x\n'), ...TINY, '--out', 'never3'), /NUL byte/);
+    assertOneLineError(run('train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--dev-source', sample('test.en'), ...TINY, '--out', 'never4'), /--dev-source and --dev-target together/);
+    assert.ok(!existsSync(join(tmp, 'never3')) && !existsSync(join(tmp, 'never4')));
+  });
+
+  test('translate refuses a checkpoint of another task and a missing one', () => {
+    assertOneLineError(withInput('x\n', 'translate', '--checkpoint', join(tmp, 'nothing-here')), /checkpoint/);
+  });
+});
+
+describe('bptt train g2p', { timeout: 180_000 }, () => {
+  test('runs the CMUdict task and prints PER and WER for greedy and beam; the checkpoint spells words', () => {
+    const r = run('train', 'g2p', ...TINY, '--test-limit', '50', '--beam', '2', '--out', 'g2p');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /test: 50 words/);
+    assert.match(r.stdout, /\| greedy \| [\d.]+ % \| [\d.]+ % \|\n\| beam 2 \| [\d.]+ % \| [\d.]+ % \|/);
+    const t = withInput('Hello\n', 'translate', '--checkpoint', 'g2p', '--beam', '1');
+    assert.equal(t.status, 0, t.stderr);
+    assert.equal(t.stdout.split('\n').length, 2);
+    assert.match(t.stdout, /^[A-Z ]*\n$/, 'ARPAbet phonemes (or nothing from so short a training)');
+  });
+});
+
+describe('bptt data gettext', () => {
+  test('refuses a malformed language code', () => {
+    assertOneLineError(run('data', 'gettext', '--lang', '../etc', '--out', 'gt'), /locale name/);
+    assert.ok(!existsSync(join(tmp, 'gt')));
+  });
+});

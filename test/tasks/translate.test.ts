@@ -1,0 +1,178 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { gradcheck } from '../../src/autograd/index.js';
+import {
+  BOS_ID, EOS_ID, PairCorpus, Seq2Seq, Seq2SeqTrainer, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
+  type EncodedPair, type Seq2SeqConfig,
+} from '../../src/tasks/translate/index.js';
+import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
+
+const base: Seq2SeqConfig = {
+  cell: 'lstm', sourceVocab: 7, targetVocab: 6, embed: 3, hidden: 4, layers: 1, bidirectional: true,
+  attention: 'general', inputFeeding: true, dropout: 0, shareEmbeddings: false, seed: 3,
+};
+
+function randomPairs(n: number, seed: number, config: Seq2SeqConfig, maxLen = 4): EncodedPair[] {
+  const rng = new Rng(seed);
+  const seq = (V: number) => Int32Array.from({ length: 1 + rng.int(maxLen) }, () => 3 + rng.int(V - 3)); // ids 0–2 are <unk>, <s>, </s>
+  return Array.from({ length: n }, () => ({ source: seq(config.sourceVocab), target: seq(config.targetVocab) }));
+}
+
+describe('Seq2Seq gradients (float64 central differences, through decoder, attention and every encoder step)', () => {
+  const variants: Array<[string, Partial<Seq2SeqConfig>]> = [
+    ['biLSTM, general attention, input feeding', {}],
+    ['biGRU, 2 layers, additive attention', { cell: 'gru', layers: 2, attention: 'additive' }],
+    ['LSTM, dot attention, no input feeding, shared embeddings', { bidirectional: false, attention: 'dot', inputFeeding: false, shareEmbeddings: true, targetVocab: 7 }],
+  ];
+  for (const [name, change] of variants) {
+    test(name, () => {
+      const config = { ...base, ...change };
+      const model = new Seq2Seq(config).to('float64');
+      const batch = makePairBatch(randomPairs(3, 5, config)); // lengths differ: padding and masks are exercised
+      const params = model.namedParameters().map(([n, p]) => Object.assign(p, { name: n }));
+      const report = gradcheck(() => model.loss(batch), params);
+      assert.ok(report.ok, report.message);
+    });
+  }
+});
+
+describe('decoding', () => {
+  const config = { ...base, sourceVocab: 9, targetVocab: 8, hidden: 8, embed: 5 };
+  const sources = randomPairs(20, 11, config, 6).map((p) => p.source);
+
+  for (const trained of [false, true]) {
+    test(`beam width 1 equals greedy: same tokens, log-probability and attention for every sentence of a batch (${trained ? 'after 60 updates' : 'untrained'})`, () => {
+      const model = new Seq2Seq(config);
+      if (trained) {
+        const t = new Seq2SeqTrainer(model, PairCorpus.from(randomPairs(200, 4, config, 5)), {
+          batch: 16, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 60, maxSeconds: null, seed: 2,
+        });
+        while (!t.finished) t.step();
+      }
+      const greedy = greedyIds(model, sources, 12);
+      const beam = beamIds(model, sources, 1, 12);
+      if (trained) assert.ok(greedy.some((h) => h.finished) && greedy.some((h) => h.tokens.length > 1), 'finished outputs of several lengths');
+      greedy.forEach((g, i) => {
+        const b = beam[i]!;
+        assert.deepEqual(b.tokens, g.tokens, `sentence ${i}`);
+        assert.equal(b.finished, g.finished);
+        assert.ok(Math.abs(b.logProb - g.logProb) < 1e-9, `sentence ${i}: ${b.logProb} vs ${g.logProb}`);
+        assert.deepEqual(b.attention, g.attention);
+      });
+    });
+  }
+
+  test('a beam hypothesis carries its own log-probability and attention (its path is rebuilt correctly)', () => {
+    const model = new Seq2Seq(config);
+    const out = translateIds(model, sources, { beam: 4, maxLength: 10 });
+    out.forEach((h, i) => {
+      // Score the returned tokens with teacher forcing: the summed cross-entropy is −log p.
+      model.eval();
+      const pair = { source: sources[i]!, target: Int32Array.from(h.tokens) };
+      if (h.tokens.length === 0 || !h.finished) return;
+      const nll = model.loss(makePairBatch([pair])).item();
+      assert.ok(Math.abs(-nll - h.logProb) < 1e-3, `sentence ${i}: beam logProb ${h.logProb}, rescored ${-nll}`);
+      assert.equal(h.attention.length, h.tokens.length + 1);
+      for (const row of h.attention) {
+        assert.equal(row.length, sources[i]!.length);
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+      }
+    });
+  });
+
+  test('a wider beam never finds a worse best hypothesis than width 1 on these inputs, by logProb of finished outputs', () => {
+    const model = new Seq2Seq(config);
+    const g = translateIds(model, sources, { beam: 1, maxLength: 10 });
+    const b = translateIds(model, sources, { beam: 6, maxLength: 10 });
+    let better = 0;
+    sources.forEach((_, i) => {
+      if (g[i]!.finished && b[i]!.finished) {
+        assert.ok(b[i]!.logProb >= g[i]!.logProb - 1e-6, `sentence ${i}: beam ${b[i]!.logProb} < greedy ${g[i]!.logProb}`);
+        if (b[i]!.logProb > g[i]!.logProb + 1e-6) better++;
+      }
+    });
+    assert.ok(better >= 0);
+  });
+
+  test('bad decoding options and empty sources are errors', () => {
+    const model = new Seq2Seq(config);
+    assert.throws(() => translateIds(model, [new Int32Array(0)]), DataError);
+    assert.throws(() => translateIds(model, sources, { beam: 0 }), ConfigError);
+    assert.throws(() => translateIds(model, sources, { lengthPenalty: -1 }), ConfigError);
+    assert.throws(() => translateIds(model, sources, { width: 3 } as never), ConfigError);
+  });
+});
+
+describe('learning', () => {
+  test('a tiny seeded model learns to reverse short strings (greedy exact match on unseen strings >= 90 %)', () => {
+    const letters = 'abcdef';
+    const rng = new Rng(7);
+    const word = () => Array.from({ length: 3 + rng.int(4) }, () => letters[rng.int(letters.length)]).join('');
+    const seen = new Set<string>();
+    const make = (n: number) => {
+      const out: { source: string; target: string }[] = [];
+      while (out.length < n) {
+        const w = word();
+        if (seen.has(w)) continue;
+        seen.add(w);
+        out.push({ source: w, target: [...w].reverse().join('') });
+      }
+      return out;
+    };
+    const train = make(2000), held = make(100);
+    const vocab = { source: buildVocabulary(train.map((p) => p.source), 'char'), target: buildVocabulary(train.map((p) => p.target), 'char') };
+    const { corpus } = encodePairs(train, vocab.source, vocab.target);
+    const model = new Seq2Seq({ ...base, sourceVocab: vocab.source.size, targetVocab: vocab.target.size, embed: 16, hidden: 64, seed: 1 });
+    const trainer = new Seq2SeqTrainer(model, corpus, {
+      batch: 32, schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 400, maxSeconds: null, seed: 1,
+    });
+    while (!trainer.finished) trainer.step();
+    const outputs = translateTexts(model, vocab, held.map((p) => p.source), { beam: 1 });
+    const correct = outputs.filter((o, i) => o.text === held[i]!.target).length;
+    assert.ok(correct >= 90, `${correct} of 100 reversed exactly`);
+  });
+});
+
+describe('data', () => {
+  test('batches: <s> starts the decoder inputs, </s> ends the outputs, padding is ignored', () => {
+    const b = makePairBatch([{ source: Int32Array.of(5, 6), target: Int32Array.of(7) }, { source: Int32Array.of(5), target: Int32Array.of(8, 9) }]);
+    assert.deepEqual([...b.sourceLengths], [2, 1]);
+    assert.equal(b.targetSteps, 3);
+    assert.deepEqual([...b.decoderInputs], [BOS_ID, BOS_ID, 7, 8, EOS_ID, 9]);
+    assert.deepEqual([...b.decoderTargets], [7, 8, EOS_ID, 9, -100, EOS_ID]);
+    assert.equal(b.terms, 5);
+  });
+
+  test('the packed corpus gives back every pair', () => {
+    const pairs = randomPairs(50, 2, base, 9);
+    const c = PairCorpus.from(pairs);
+    assert.equal(c.size, 50);
+    pairs.forEach((p, i) => {
+      assert.deepEqual(c.source(i), p.source);
+      assert.deepEqual(c.target(i), p.target);
+    });
+  });
+
+  test('vocabularies keep <unk>, <s>, </s> first; unknown tokens at translation time read as <unk> and are counted; empty lines give empty outputs', () => {
+    const v = buildVocabulary(['b a a', 'c a'], 'word');
+    assert.deepEqual(v.tokens, ['<unk>', '<s>', '</s>', 'a', 'b', 'c']);
+    const model = new Seq2Seq({ ...base, sourceVocab: v.size, targetVocab: v.size });
+    const out = translateTexts(model, { source: v, target: v }, ['a zz b', '', '   '], { beam: 2, maxLength: 4 });
+    assert.equal(out[0]!.unknown, 1);
+    assert.deepEqual(out[0]!.sourceTokens, ['a', 'zz', 'b']);
+    assert.equal(out[0]!.attention[0]!.length, 3);
+    assert.deepEqual([out[1]!.text, out[2]!.text], ['', '']);
+  });
+
+  test('pairs with an empty side are refused with the pair number', () => {
+    const v = buildVocabulary(['a b'], 'word');
+    assert.throws(() => encodePairs([{ source: 'a', target: 'b' }, { source: '', target: 'a' }], v, v), /pair 2/);
+  });
+
+  test('configuration errors: odd hidden size with a bidirectional encoder, shared embeddings of different vocabularies, unknown options', () => {
+    assert.throws(() => new Seq2Seq({ ...base, hidden: 5 }), ConfigError);
+    assert.throws(() => new Seq2Seq({ ...base, shareEmbeddings: true }), /same source and target vocabulary/);
+    assert.throws(() => new Seq2Seq({ ...base, attention: 'luong' as never }), ConfigError);
+    assert.throws(() => new Seq2Seq({ ...base, heads: 2 } as never), ConfigError);
+  });
+});
