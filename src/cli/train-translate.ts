@@ -4,6 +4,7 @@
  * while training, scored on the test part with greedy and beam decoding.
  */
 import { appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { cmudict } from '../data/cmudict.js';
 import { g2pSplit, type G2PEntry } from '../data/g2p.js';
@@ -44,6 +45,7 @@ interface CommonOptions {
   beam: number;
   lengthPenalty: number;
   seed: number;
+  workers: number;
   out: string;
   log?: string;
   quiet?: boolean;
@@ -107,6 +109,7 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--test-limit <n>', 'score only the first n test items (default: all)', integer(1))
     .option('--beam <width>', 'beam width for the final test scores (greedy is always scored too)', integer(1, 100), 5)
     .option('--length-penalty <alpha>', 'GNMT length normalisation of beam scores; 0 ranks by log-probability', real(0, 10), 0)
+    .option('--workers <n>', 'worker threads besides the main one, each training a share of every batch (default: one per remaining core)', integer(0, 256), Math.max(0, availableParallelism() - 1))
     .option('--seed <n>', 'seed of the initialisation, batch order and dropout', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', defaults.out)
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
@@ -205,7 +208,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   const steps = o.steps ?? null;
   const training: Seq2SeqTrainingOptions = {
     batch: o.batch, schedule: { kind: 'cosine', lr: o.lr, warmup: o.warmup, floor: 0 }, clip: o.clip, scheduledSampling: o.scheduledSampling,
-    maxUpdates: steps, maxSeconds: o.time ?? null, seed: o.seed,
+    maxUpdates: steps, maxSeconds: o.time ?? null, seed: o.seed, workers: Math.min(o.workers, o.batch - 1),
   };
   const model = new Seq2Seq(config); // validates the combination before anything is written
   const { corpus, unknown } = encodePairs(task.train, task.vocab.source, task.vocab.target, 'training pairs');
@@ -220,9 +223,9 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   say(`bptt ${VERSION}: ${task.title}; vocabularies ${task.vocab.source.size} / ${task.vocab.target.size} tokens${unknown.source + unknown.target ? ` (${unknown.source} / ${unknown.target} training tokens outside them read as <unk>)` : ''}`);
   say(`encoder ${config.bidirectional ? 'bi' : ''}${config.cell.toUpperCase()} ${config.layers}×${config.bidirectional ? `2×${config.hidden / 2}` : config.hidden}, decoder ${config.cell.toUpperCase()} ${config.layers}×${config.hidden}, `
     + `${config.attention} attention${config.inputFeeding ? ', input feeding' : ''}, embed ${config.embed}, dropout ${config.dropout}; batch ${training.batch}, Adam lr ${training.schedule.lr}, clip ${training.clip ?? 'none'}`
-    + `${training.scheduledSampling ? `, scheduled sampling up to ${training.scheduledSampling}` : ''}; budget ${[steps && `${steps} updates`, training.maxSeconds && formatDuration(training.maxSeconds)].filter(Boolean).join(' or ')}`);
+    + `${training.scheduledSampling ? `, scheduled sampling up to ${training.scheduledSampling}` : ''}; ${1 + training.workers} thread${training.workers ? 's' : ''}; budget ${[steps && `${steps} updates`, training.maxSeconds && formatDuration(training.maxSeconds)].filter(Boolean).join(' or ')}`);
 
-  const trainer = new Seq2SeqTrainer(model, corpus, training);
+  const trainer = await Seq2SeqTrainer.start(model, corpus, training);
   const devSources = task.dev.sources.slice(0, o.devLimit);
   const devScore = (): Record<string, number> => {
     const outputs = translateTexts(model, task.vocab, devSources, { beam: 1 }).map((t) => t.text);
@@ -268,6 +271,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     progress.stop();
   } finally {
     for (const [s, h] of Object.entries(handlers)) process.off(s, h);
+    await trainer.close();
   }
   trainer.restoreBest();
   const trainedFor = formatDuration(trainer.elapsedMs / 1000);

@@ -144,6 +144,21 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
     return { output, state: finalState };
   }
 
+  /**
+   * One time step of layer `layer` (forward direction) from x [B, F] and that
+   * layer's state, with the same weights and op as `forward`: for decoders
+   * that feed each step's output into the next step's input.
+   */
+  stepLayer(layer: number, x: Variable, h: Variable | null, c: Variable | null = null): { h: Variable; c: Variable | null } {
+    const where = `${this.kind}.stepLayer`;
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.numLayers)) throw new ConfigError(expected(where, `a layer in [0, ${this.numLayers})`, layer));
+    const F = layer === 0 ? this.inputSize : this.hiddenSize * this.directions;
+    checkShape(`${where}: input`, x.shape, [-1, F], ['B', 'features']);
+    const B = x.shape[0]!;
+    const r = recurrentLayer(reshape(x, [1, B, F]), h, this.cell.hasCell ? c : null, this.layers[layer]![0]!, { cell: this.cell });
+    return { h: r.h, c: r.c };
+  }
+
   private initialState(where: string, v: Variable | undefined, slots: number, batch: number): Variable | null {
     if (!v) return null;
     checkShape(where, v.shape, [slots, batch, this.hiddenSize], ['layers·directions', 'B', 'H']);

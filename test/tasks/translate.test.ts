@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck } from '../../src/autograd/index.js';
+import { shard } from '../../src/tasks/translate/replica.js';
 import {
   BOS_ID, EOS_ID, PairCorpus, Seq2Seq, Seq2SeqTrainer, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
   type EncodedPair, type Seq2SeqConfig,
@@ -22,7 +23,8 @@ describe('Seq2Seq gradients (float64 central differences, through decoder, atten
   const variants: Array<[string, Partial<Seq2SeqConfig>]> = [
     ['biLSTM, general attention, input feeding', {}],
     ['biGRU, 2 layers, additive attention', { cell: 'gru', layers: 2, attention: 'additive' }],
-    ['LSTM, dot attention, no input feeding, shared embeddings', { bidirectional: false, attention: 'dot', inputFeeding: false, shareEmbeddings: true, targetVocab: 7 }],
+    ['LSTM, dot attention, no input feeding (fused decoder), shared embeddings', { bidirectional: false, attention: 'dot', inputFeeding: false, shareEmbeddings: true, targetVocab: 7 }],
+    ['biLSTM, 2 layers, no input feeding (fused decoder)', { layers: 2, inputFeeding: false }],
   ];
   for (const [name, change] of variants) {
     test(name, () => {
@@ -36,18 +38,69 @@ describe('Seq2Seq gradients (float64 central differences, through decoder, atten
   }
 });
 
+test('without input feeding, the fused decoder gives the stepped loss and gradients (GRU and LSTM, 2 layers)', () => {
+  for (const cell of ['lstm', 'gru'] as const) {
+    const config = { ...base, cell, layers: 2, inputFeeding: false, attention: 'additive' as const };
+    const model = new Seq2Seq(config).to('float64');
+    const batch = makePairBatch(randomPairs(4, 9, config, 5));
+    const grads = (loss: () => ReturnType<Seq2Seq['loss']>) => {
+      model.zeroGrad();
+      const l = loss();
+      l.backward();
+      return { loss: l.item(), grads: model.parameters().map((p) => Array.from(p.grad!.data)) };
+    };
+    const fused = grads(() => model.fusedLoss(batch));
+    const stepped = grads(() => model.steppedLoss(batch));
+    assert.ok(Math.abs(fused.loss - stepped.loss) < 1e-10, `${cell}: ${fused.loss} vs ${stepped.loss}`);
+    fused.grads.forEach((g, i) => g.forEach((x, j) => assert.ok(Math.abs(x - stepped.grads[i]![j]!) < 1e-10, `${cell}: parameter ${i}[${j}]`)));
+  }
+});
+
+test('data-parallel shards: their summed losses and target counts are the whole batch\'s', () => {
+  const config = { ...base, inputFeeding: false };
+  const model = new Seq2Seq(config).to('float64');
+  const batch = makePairBatch(randomPairs(7, 12, config, 6));
+  const whole = model.loss(batch).item();
+  for (const count of [2, 3]) {
+    const parts = Array.from({ length: count }, (_, i) => shard(batch, i, count));
+    assert.equal(parts.reduce((n, p) => n + p.terms, 0), batch.terms);
+    assert.equal(parts.reduce((n, p) => n + p.batch, 0), batch.batch);
+    const summed = parts.reduce((a, p) => a + model.loss(p).item(), 0);
+    assert.ok(Math.abs(summed - whole) < 1e-9, `${count} shards: ${summed} vs ${whole}`);
+  }
+});
+
+test('training with a worker thread learns as on one thread (same data, same seed: close losses after 30 updates)', async () => {
+  const config = { ...base, hidden: 16, embed: 8 };
+  const corpus = PairCorpus.from(randomPairs(300, 5, config, 5));
+  const run = async (workers: number) => {
+    const t = await Seq2SeqTrainer.start(new Seq2Seq(config), corpus, {
+      batch: 32, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 30, maxSeconds: null, seed: 3, workers,
+    });
+    assert.equal(t.workers, workers);
+    const losses: number[] = [];
+    while (!t.finished) losses.push(t.step().loss);
+    await t.close();
+    return losses;
+  };
+  const one = await run(0), two = await run(1);
+  assert.ok(Math.abs(one[0]! - two[0]!) < 1e-4, `first update: ${one[0]} vs ${two[0]}`); // the same weights and batch: only float32 summation order differs
+  assert.ok(two[29]! < two[0]! - 0.3, `the two-thread run learns: ${two[0]} → ${two[29]}`);
+});
+
 describe('decoding', () => {
   const config = { ...base, sourceVocab: 9, targetVocab: 8, hidden: 8, embed: 5 };
   const sources = randomPairs(20, 11, config, 6).map((p) => p.source);
 
   for (const trained of [false, true]) {
-    test(`beam width 1 equals greedy: same tokens, log-probability and attention for every sentence of a batch (${trained ? 'after 60 updates' : 'untrained'})`, () => {
+    test(`beam width 1 equals greedy: same tokens, log-probability and attention for every sentence of a batch (${trained ? 'after 60 updates' : 'untrained'})`, async () => {
       const model = new Seq2Seq(config);
       if (trained) {
-        const t = new Seq2SeqTrainer(model, PairCorpus.from(randomPairs(200, 4, config, 5)), {
-          batch: 16, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 60, maxSeconds: null, seed: 2,
+        const t = await Seq2SeqTrainer.start(model, PairCorpus.from(randomPairs(200, 4, config, 5)), {
+          batch: 16, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 60, maxSeconds: null, seed: 2, workers: 0,
         });
         while (!t.finished) t.step();
+        await t.close();
       }
       const greedy = greedyIds(model, sources, 12);
       const beam = beamIds(model, sources, 1, 12);
@@ -104,7 +157,7 @@ describe('decoding', () => {
 });
 
 describe('learning', () => {
-  test('a tiny seeded model learns to reverse short strings (greedy exact match on unseen strings >= 90 %)', () => {
+  test('a tiny seeded model learns to reverse short strings (greedy exact match on unseen strings >= 90 %)', async () => {
     const letters = 'abcdef';
     const rng = new Rng(7);
     const word = () => Array.from({ length: 3 + rng.int(4) }, () => letters[rng.int(letters.length)]).join('');
@@ -123,10 +176,11 @@ describe('learning', () => {
     const vocab = { source: buildVocabulary(train.map((p) => p.source), 'char'), target: buildVocabulary(train.map((p) => p.target), 'char') };
     const { corpus } = encodePairs(train, vocab.source, vocab.target);
     const model = new Seq2Seq({ ...base, sourceVocab: vocab.source.size, targetVocab: vocab.target.size, embed: 16, hidden: 64, seed: 1 });
-    const trainer = new Seq2SeqTrainer(model, corpus, {
-      batch: 32, schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 400, maxSeconds: null, seed: 1,
+    const trainer = await Seq2SeqTrainer.start(model, corpus, {
+      batch: 32, schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 400, maxSeconds: null, seed: 1, workers: 0,
     });
     while (!trainer.finished) trainer.step();
+    await trainer.close();
     const outputs = translateTexts(model, vocab, held.map((p) => p.source), { beam: 1 });
     const correct = outputs.filter((o, i) => o.text === held[i]!.target).length;
     assert.ok(correct >= 90, `${correct} of 100 reversed exactly`);

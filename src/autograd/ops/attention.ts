@@ -27,9 +27,11 @@ export function batchedDot(query: Variable, keys: Variable): Variable {
   const out = output(zerosLike(query, [B, S]));
   const y = out.data;
   for (let b = 0; b < B; b++) {
+    const qb = b * D;
     for (let s = 0; s < S; s++) {
+      const ks = (s * B + b) * D;
       let dot = 0;
-      for (let d = 0; d < D; d++) dot += q[b * D + d]! * k[(s * B + b) * D + d]!;
+      for (let d = 0; d < D; d++) dot += q[qb + d]! * k[ks + d]!;
       y[b * S + s] = dot;
     }
   }
@@ -38,12 +40,11 @@ export function batchedDot(query: Variable, keys: Variable): Variable {
     const gq = query.requiresGrad ? query.gradData() : null;
     const gk = keys.requiresGrad ? keys.gradData() : null;
     for (let b = 0; b < B; b++) {
+      const qb = b * D;
       for (let s = 0; s < S; s++) {
-        const gs = g[b * S + s]!;
-        for (let d = 0; d < D; d++) {
-          if (gq) gq[b * D + d]! += gs * k[(s * B + b) * D + d]!;
-          if (gk) gk[(s * B + b) * D + d]! += gs * q[b * D + d]!;
-        }
+        const gs = g[b * S + s]!, ks = (s * B + b) * D;
+        if (gq) for (let d = 0; d < D; d++) gq[qb + d]! += gs * k[ks + d]!;
+        if (gk) for (let d = 0; d < D; d++) gk[ks + d]! += gs * q[qb + d]!;
       }
     }
   });
@@ -61,9 +62,10 @@ export function weightedSum(weights: Variable, values: Variable): Variable {
   const out = output(zerosLike(values, [B, D]));
   const y = out.data;
   for (let b = 0; b < B; b++) {
+    const yb = b * D;
     for (let s = 0; s < S; s++) {
-      const ws = w[b * S + s]!;
-      for (let d = 0; d < D; d++) y[b * D + d]! += ws * v[(s * B + b) * D + d]!;
+      const ws = w[b * S + s]!, vs = (s * B + b) * D;
+      for (let d = 0; d < D; d++) y[yb + d]! += ws * v[vs + d]!;
     }
   }
   record('weightedSum', [weights, values], [out], () => {
@@ -71,14 +73,15 @@ export function weightedSum(weights: Variable, values: Variable): Variable {
     const gw = weights.requiresGrad ? weights.gradData() : null;
     const gv = values.requiresGrad ? values.gradData() : null;
     for (let b = 0; b < B; b++) {
+      const gb = b * D;
       for (let s = 0; s < S; s++) {
-        const ws = w[b * S + s]!;
-        let dw = 0;
-        for (let d = 0; d < D; d++) {
-          dw += g[b * D + d]! * v[(s * B + b) * D + d]!;
-          if (gv) gv[(s * B + b) * D + d]! += ws * g[b * D + d]!;
+        const ws = w[b * S + s]!, vs = (s * B + b) * D;
+        if (gw) {
+          let dw = 0;
+          for (let d = 0; d < D; d++) dw += g[gb + d]! * v[vs + d]!;
+          gw[b * S + s]! += dw;
         }
-        if (gw) gw[b * S + s]! += dw;
+        if (gv) for (let d = 0; d < D; d++) gv[vs + d]! += ws * g[gb + d]!;
       }
     }
   });

@@ -1,7 +1,7 @@
-import { concat, constant, noGrad, reshape, slice, tanh, type Variable } from '../../autograd/index.js';
+import { concat, constant, dropout, noGrad, reshape, slice, tanh, type Variable } from '../../autograd/index.js';
 import { crossEntropy } from '../../losses/index.js';
 import {
-  Attention, Dropout, Embedding, GRU, GRUCell, LSTM, LSTMCell, Linear, Module, rejectUnknownOptions, requirePositiveInt,
+  Attention, Dropout, Embedding, GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt,
   type AttentionKind, type AttentionMemory, type Recurrent,
 } from '../../nn/index.js';
 import { ConfigError, Rng, expected, type DType } from '../../tensor/index.js';
@@ -18,7 +18,11 @@ export interface Seq2SeqConfig {
   layers: number;
   bidirectional: boolean;
   attention: AttentionKind;
-  /** feed the previous attentional state h̃_{t-1} into the decoder's first layer with the previous token (Luong et al. 2015) */
+  /**
+   * feed the previous attentional state h̃_{t-1} into the decoder's first layer with the previous token
+   * (Luong et al. 2015). Without it, teacher-forced training runs the decoder over the whole target as
+   * one fused sequence op (about twice as fast); with it, the decoder must go step by step.
+   */
   inputFeeding: boolean;
   /** on embeddings, between layers and before the generator */
   dropout: number;
@@ -80,6 +84,10 @@ export interface PairBatch {
   targetSteps: number;
   /** target tokens counted by the loss */
   terms: number;
+  /** seed of this batch's dropout masks and sampling draws (training) */
+  noiseSeed?: number;
+  /** scheduled sampling: the probability of feeding the model's own previous output */
+  samplingP?: number;
 }
 
 export interface StepResult {
@@ -103,14 +111,15 @@ export interface StepResult {
  * The decoder's layer l starts from the encoder's final state of layer l
  * (both directions joined). Training sends the error of every output step back
  * through the generator, h̃, the attention and the decoder steps into every
- * encoder step.
+ * encoder step. Encoder and decoder are `nn.LSTM`/`nn.GRU` stacks with
+ * PyTorch's parameter names (`encoder.weight_ih_l0_reverse`, `decoder.weight_hh_l1`, …).
  */
 export class Seq2Seq extends Module {
   readonly config: Seq2SeqConfig;
   readonly sourceEmbedding: Embedding;
   readonly targetEmbedding: Embedding;
   readonly encoder: Recurrent;
-  readonly decoder: (LSTMCell | GRUCell)[] = [];
+  readonly decoder: Recurrent;
   readonly attention: Attention;
   readonly linearOut: Linear;
   readonly generator: Linear;
@@ -128,11 +137,8 @@ export class Seq2Seq extends Module {
       dropout: c.layers > 1 ? c.dropout : 0, rng: rng.split(), dtype,
     };
     this.encoder = this.addModule('encoder', c.cell === 'lstm' ? new LSTM(enc) : new GRU(enc));
-    for (let l = 0; l < c.layers; l++) {
-      const inputSize = l > 0 ? H : c.embed + (c.inputFeeding ? H : 0);
-      const cell = { inputSize, hiddenSize: H, rng: rng.split(), dtype };
-      this.decoder.push(this.addModule(`decoder_l${l}`, c.cell === 'lstm' ? new LSTMCell(cell) : new GRUCell(cell)));
-    }
+    const dec = { inputSize: c.embed + (c.inputFeeding ? H : 0), hiddenSize: H, numLayers: c.layers, dropout: c.layers > 1 ? c.dropout : 0, rng: rng.split(), dtype };
+    this.decoder = this.addModule('decoder', c.cell === 'lstm' ? new LSTM(dec) : new GRU(dec));
     this.attention = this.addModule('attention', new Attention({ kind: c.attention, queryDim: H, keyDim: H, seed: rng.int(2 ** 31), dtype }));
     this.linearOut = this.addModule('linear_out', new Linear(2 * H, H, { bias: false, rng: rng.split(), dtype }));
     this.generator = this.addModule('generator', new Linear(H, c.targetVocab, { rng: rng.split(), dtype }));
@@ -147,7 +153,7 @@ export class Seq2Seq extends Module {
     const join = (v: Variable): Variable[] => {
       const D = this.config.bidirectional ? 2 : 1;
       const Hd = v.shape[2]!;
-      return this.decoder.map((_, l) => {
+      return Array.from({ length: this.config.layers }, (_, l) => {
         const parts = Array.from({ length: D }, (_, d) => reshape(slice(v, 0, l * D + d, l * D + d + 1), [B, Hd]));
         return parts.length === 1 ? parts[0]! : concat(parts, 1);
       });
@@ -165,15 +171,23 @@ export class Seq2Seq extends Module {
     const emb = this.drop.forward(this.targetEmbedding.forward(tokens, [B]));
     let input = this.config.inputFeeding ? concat([emb, state.feed], 1) : emb;
     const layers: LayerState[] = [];
-    this.decoder.forEach((cell, l) => {
-      const next = cell.step(input, state.layers[l] as never) as LayerState;
-      layers.push(next);
-      input = l < this.decoder.length - 1 ? this.drop.forward(next.h) : next.h;
-    });
-    const top = layers[layers.length - 1]!.h;
+    for (let l = 0; l < this.config.layers; l++) {
+      const prev = state.layers[l]!;
+      const next = this.decoder.stepLayer(l, input, prev.h, prev.c ?? null);
+      layers.push(next.c ? { h: next.h, c: next.c } : { h: next.h });
+      input = l < this.config.layers - 1 ? this.betweenLayers(next.h) : next.h;
+    }
+    const top = input;
     const { context, weights } = this.attention.attend(top, enc.memory, enc.lengths);
     const feed = tanh(this.linearOut.forward(concat([context, top], 1)));
     return { state: { layers, feed }, attention: weights };
+  }
+
+  /** Restarts every dropout mask stream from `rng` (a batch's own masks, whichever thread trains it). */
+  reseed(rng: Rng): void {
+    this.drop.rng.setState(rng.split().getState());
+    this.encoder.dropoutRng.setState(rng.split().getState());
+    this.decoder.dropoutRng.setState(rng.split().getState());
   }
 
   /** Log-probability logits [.., V] of h̃. */
@@ -188,6 +202,12 @@ export class Seq2Seq extends Module {
    * at t - 1 instead of the reference token.
    */
   loss(b: PairBatch, sampling: { p: number; rng: Rng } | null = null): Variable {
+    const fused = !this.config.inputFeeding && !(sampling && sampling.p > 0);
+    return fused ? this.fusedLoss(b) : this.steppedLoss(b, sampling);
+  }
+
+  /** The loss computed step by step (what input feeding and scheduled sampling need; otherwise equal to the fused one). */
+  steppedLoss(b: PairBatch, sampling: { p: number; rng: Rng } | null = null): Variable {
     const B = b.batch;
     const enc = this.encode(b.source, b.sourceSteps, b.sourceLengths);
     let state = enc.initial;
@@ -199,6 +219,34 @@ export class Seq2Seq extends Module {
       feeds.push(reshape(state.feed, [1, B, this.config.hidden]));
     }
     return crossEntropy(this.logits(concat(feeds, 0)), b.decoderTargets, { reduction: 'sum' });
+  }
+
+  /**
+   * Teacher forcing without input feeding: the decoder's inputs are all known,
+   * so it runs over the whole target as one sequence op; attention and h̃ follow.
+   * The same function as stepping, computed faster.
+   */
+  fusedLoss(b: PairBatch): Variable {
+    if (this.config.inputFeeding) throw new ConfigError(expected('Seq2Seq.fusedLoss', 'a model without input feeding', 'inputFeeding true'));
+    const B = b.batch, T = b.targetSteps, H = this.config.hidden;
+    const enc = this.encode(b.source, b.sourceSteps, b.sourceLengths);
+    const x = this.drop.forward(this.targetEmbedding.forward(b.decoderInputs, [T, B]));
+    const stack = (vs: Variable[]) => concat(vs.map((v) => reshape(v, [1, B, H])), 0);
+    const layers = enc.initial.layers;
+    const initial = layers[0]!.c ? { h: stack(layers.map((l) => l.h)), c: stack(layers.map((l) => l.c!)) } : { h: stack(layers.map((l) => l.h)) };
+    const { output } = this.decoder.forward(x, initial);
+    const contexts: Variable[] = [];
+    for (let t = 0; t < T; t++) {
+      const query = reshape(slice(output, 0, t, t + 1), [B, H]);
+      contexts.push(reshape(this.attention.attend(query, enc.memory, enc.lengths).context, [1, B, H]));
+    }
+    const feeds = tanh(this.linearOut.forward(concat([concat(contexts, 0), output], 2)));
+    return crossEntropy(this.logits(feeds), b.decoderTargets, { reduction: 'sum' });
+  }
+
+  /** Dropout between stacked decoder layers, as the sequence op applies it. */
+  private betweenLayers(h: Variable): Variable {
+    return this.decoder.training && this.config.dropout > 0 ? dropout(h, this.config.dropout, this.decoder.dropoutRng) : h;
   }
 
   /** Step t's inputs under scheduled sampling: the reference or, with probability p, the argmax of the last step. */

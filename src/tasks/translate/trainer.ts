@@ -5,12 +5,13 @@
  * with warm-up and cosine decay over the budget, clipping, scheduled sampling
  * ramped up linearly over the budget, and the best validated weights kept.
  */
-import { Bptt, type Unrollable } from '../../bptt/index.js';
+import { DataParallel } from '../../bptt/parallel.js';
 import { Adam } from '../../optim/index.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { PairSampler, type PairCorpus } from './data.js';
 import type { PairBatch, Seq2Seq } from './model.js';
+import { unrollable } from './replica.js';
 
 export interface Seq2SeqTrainingOptions {
   batch: number;
@@ -22,7 +23,11 @@ export interface Seq2SeqTrainingOptions {
   maxUpdates: number | null;
   maxSeconds: number | null;
   seed: number;
+  /** worker threads besides the main one, each training its share of every batch's rows (0: the main thread alone) */
+  workers: number;
 }
+
+const REPLICA = new URL('./replica.js', import.meta.url);
 
 export interface Seq2SeqStep {
   updates: number;
@@ -39,26 +44,37 @@ export interface Seq2SeqStep {
 }
 
 export class Seq2SeqTrainer {
-  private readonly engine: Bptt<PairBatch, null>;
-  private readonly optimizer: Adam;
   private readonly sampler: PairSampler;
-  private readonly samplingRng: Rng;
+  private readonly noise: Rng;
   private readonly started = performance.now();
   updates = 0;
   tokens = 0;
   best: { score: number; updates: number; weights: Map<string, Tensor> } | null = null;
 
-  constructor(readonly model: Seq2Seq, train: PairCorpus, readonly options: Seq2SeqTrainingOptions) {
-    validateOptions(options);
+  private constructor(readonly model: Seq2Seq, train: PairCorpus, readonly options: Seq2SeqTrainingOptions, private readonly dp: DataParallel<PairBatch, null>, private readonly optimizer: Adam) {
     const rng = new Rng(options.seed);
     this.sampler = new PairSampler(train, options.batch, rng.split());
-    this.samplingRng = rng.split();
-    this.optimizer = new Adam(model.parameters(), { lr: options.schedule.lr });
-    const unrollable: Unrollable<PairBatch, null> = {
-      steps: () => 1, // the whole pair is one stretch: encoder and decoder are unrolled together
-      unroll: (b) => ({ state: null, loss: model.loss(b, this.sampling()), terms: b.terms }),
-    };
-    this.engine = new Bptt({ model: unrollable, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip });
+    this.noise = rng.split();
+  }
+
+  /** Starts the worker threads (if any); `close()` them at the end. */
+  static async start(model: Seq2Seq, train: PairCorpus, options: Seq2SeqTrainingOptions): Promise<Seq2SeqTrainer> {
+    validateOptions(options);
+    model.train();
+    const dp = await DataParallel.start<PairBatch, null>({
+      model: unrollable(model), parameters: model.parameters(), optimizer: { step: () => optimizer.step() }, strategy: { kind: 'full' }, clipNorm: options.clip,
+      module: REPLICA, config: model.config, workers: Math.min(options.workers, options.batch - 1),
+    });
+    const optimizer = new Adam(model.parameters(), { lr: options.schedule.lr }); // after start: the parameters now live in shared memory
+    return new Seq2SeqTrainer(model, train, options, dp, optimizer);
+  }
+
+  get workers(): number {
+    return this.dp.workers;
+  }
+
+  async close(): Promise<void> {
+    await this.dp.close();
   }
 
   get elapsedMs(): number {
@@ -79,8 +95,8 @@ export class Seq2SeqTrainer {
     const lr = learningRate(this.options.schedule, this.updates + 1, this.done);
     this.optimizer.lr = lr;
     this.model.train();
-    const batch = this.sampler.next();
-    const [r] = this.engine.trainBatch(batch);
+    const batch: PairBatch = { ...this.sampler.next(), noiseSeed: this.noise.nextU32(), samplingP: this.options.scheduledSampling * Math.min(1, this.done) };
+    const [r] = this.dp.trainBatch(batch);
     this.updates++;
     this.tokens += batch.terms;
     return {
@@ -99,17 +115,13 @@ export class Seq2SeqTrainer {
   restoreBest(): void {
     if (this.best) this.model.loadStateDict(this.best.weights);
   }
-
-  private sampling(): { p: number; rng: Rng } | null {
-    const p = this.options.scheduledSampling * Math.min(1, this.done);
-    return p > 0 ? { p, rng: this.samplingRng } : null;
-  }
 }
 
 function validateOptions(o: Seq2SeqTrainingOptions): void {
   const where = 'Seq2SeqTrainer';
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
   if (!posInt(o.batch)) throw new ConfigError(expected(where, 'batch a positive integer', o.batch));
+  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', o.workers));
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
   if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', o.maxUpdates));
   if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', o.maxSeconds));
