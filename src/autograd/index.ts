@@ -6,4 +6,4 @@ export { embedding } from './ops/embedding.js';
 export { dropout } from './ops/dropout.js';
 export { zerosLike, addInto, checkSameDtype } from './ops/util.js';
 export { gradcheck, gradcheckDirectional, type GradcheckOptions, type DirectionalOptions, type GradcheckReport, type GradcheckWorst } from './gradcheck.js';
-export { batchedDot, weightedSum, addAtEveryStep, maskedSoftmax, validSteps } from './ops/attention.js';
+export { batchedDot, weightedSum, addAtEveryStep, maskedSoftmax, validSteps, dotAttentionAll } from './ops/attention.js';

@@ -1,4 +1,4 @@
-import { addAtEveryStep, batchedDot, linear, maskedSoftmax, reshape, tanh, transpose01, weightedSum, type Variable } from '../autograd/index.js';
+import { addAtEveryStep, batchedDot, concat, dotAttentionAll, linear, maskedSoftmax, reshape, slice, tanh, transpose01, weightedSum, type Variable } from '../autograd/index.js';
 import { ConfigError, Rng, ShapeError, expected, type DType } from '../tensor/index.js';
 import { Linear } from './linear.js';
 import { Module, rejectUnknownOptions, requirePositiveInt } from './module.js';
@@ -96,6 +96,28 @@ export class Attention extends Module {
     }
     const weights = maskedSoftmax(this.scores(query, memory), lengths);
     return { context: weightedSum(weights, keys), weights };
+  }
+
+  /**
+   * Every decoder step at once, when all queries are known (teacher forcing
+   * without input feeding): queries [T, B, Dq] → context [T, B, Dk] and weights
+   * [T, B, S]. The same values as T calls of `attend`; dot and general scores
+   * run as small GEMMs per batch row.
+   */
+  attendAll(queries: Variable, memory: AttentionMemory, lengths?: ArrayLike<number>): AttentionResult {
+    const { keys } = memory;
+    const [T, B] = queries.shape as [number, number];
+    if (queries.shape.length !== 3 || B !== keys.shape[1] || queries.shape[2] !== this.queryDim) {
+      throw new ShapeError(expected('Attention', `queries [T, ${keys.shape[1]}, ${this.queryDim}] (batch of the keys, queryDim)`, `[${queries.shape.join(', ')}]`));
+    }
+    if (this.kind === 'dot') return dotAttentionAll(queries, keys, lengths);
+    if (this.linearIn) return dotAttentionAll(this.linearIn.forward(queries), keys, lengths);
+    const steps = Array.from({ length: T }, (_, t) => this.attend(reshape(slice(queries, 0, t, t + 1), [B, this.queryDim]), memory, lengths));
+    const S = keys.shape[0]!;
+    return {
+      context: concat(steps.map((r) => reshape(r.context, [1, B, this.keyDim])), 0),
+      weights: concat(steps.map((r) => reshape(r.weights, [1, B, S])), 0),
+    };
   }
 
   /** precompute + attend, for a single step or when nothing is reused. */

@@ -38,9 +38,9 @@ describe('Seq2Seq gradients (float64 central differences, through decoder, atten
   }
 });
 
-test('without input feeding, the fused decoder gives the stepped loss and gradients (GRU and LSTM, 2 layers)', () => {
-  for (const cell of ['lstm', 'gru'] as const) {
-    const config = { ...base, cell, layers: 2, inputFeeding: false, attention: 'additive' as const };
+test('without input feeding, the fused decoder and attention give the stepped loss and gradients (GRU and LSTM, 2 layers, each attention)', () => {
+  for (const [cell, attention] of [['lstm', 'additive'], ['gru', 'general'], ['lstm', 'dot']] as const) {
+    const config = { ...base, cell, layers: 2, inputFeeding: false, attention, ...(attention === 'dot' ? { embed: 4 } : {}) };
     const model = new Seq2Seq(config).to('float64');
     const batch = makePairBatch(randomPairs(4, 9, config, 5));
     const grads = (loss: () => ReturnType<Seq2Seq['loss']>) => {

@@ -1,4 +1,5 @@
-import { DataError, ShapeError, expected } from '../../tensor/index.js';
+import { kernels } from '../../kernels/index.js';
+import { DataError, ShapeError, expected, type Arr } from '../../tensor/index.js';
 import { output, record, type Variable } from '../variable.js';
 import { checkSameDtype, zerosLike } from './util.js';
 
@@ -154,4 +155,90 @@ export function maskedSoftmax(scores: Variable, lengths?: ArrayLike<number>): Va
     }
   });
   return out;
+}
+
+/**
+ * Dot-product attention of every decoder step at once, for teacher forcing:
+ * for each batch row b, scores_b = Q_b K_bᵀ [T, S], weights_b = masked softmax
+ * over its first lengths[b] source steps, context_b = weights_b K_b [T, D].
+ * Queries [T, B, D] and keys [S, B, D] are time-major; per batch row the work
+ * is three small GEMMs forward and five backward, instead of T scalar loops.
+ * Returns context [T, B, D] and weights [T, B, S] (exactly 0 at padded steps).
+ */
+export function dotAttentionAll(queries: Variable, keys: Variable, lengths?: ArrayLike<number>): { context: Variable; weights: Variable } {
+  if (queries.shape.length !== 3 || keys.shape.length !== 3 || queries.shape[1] !== keys.shape[1] || queries.shape[2] !== keys.shape[2]) {
+    throw new ShapeError(expected('dotAttentionAll', 'queries [T, B, D] and keys [S, B, D] with the same B and D', `${shapeOf(queries)} and ${shapeOf(keys)}`));
+  }
+  checkSameDtype('dotAttentionAll', [queries, keys]);
+  const [T, B, D] = queries.shape as [number, number, number];
+  const S = keys.shape[0]!;
+  const valid = validSteps('dotAttentionAll', lengths, B, S);
+  const K = kernels();
+  const alloc = (n: number) => zerosLike(queries, [n]).data;
+  // Per-row contiguous copies: Q_b [T, D], K_b [S, D].
+  const rowsOf = (x: Arr, steps: number, b: number, out: Arr) => {
+    for (let t = 0; t < steps; t++) out.set(x.subarray((t * B + b) * D, (t * B + b + 1) * D), t * D);
+  };
+  const context = output(zerosLike(queries, [T, B, D]));
+  const weights = output(zerosLike(queries, [T, B, S]));
+  const qb = alloc(T * D), kb = alloc(S * D), sb = alloc(T * S), cb = alloc(T * D);
+  const w = weights.data;
+  for (let b = 0; b < B; b++) {
+    rowsOf(queries.data, T, b, qb);
+    rowsOf(keys.data, S, b, kb);
+    K.gemm(false, true, T, S, D, qb, kb, sb, false);
+    const n = valid[b]!;
+    for (let t = 0; t < T; t++) {
+      const row = sb.subarray(t * S, t * S + S);
+      let max = -Infinity;
+      for (let s = 0; s < n; s++) max = Math.max(max, row[s]!);
+      let total = 0;
+      for (let s = 0; s < n; s++) total += row[s] = Math.exp(row[s]! - max);
+      for (let s = 0; s < S; s++) row[s] = s < n ? row[s]! / total : 0;
+      w.set(row, (t * B + b) * S);
+    }
+    K.gemm(false, false, T, D, S, sb, kb, cb, false);
+    for (let t = 0; t < T; t++) context.data.set(cb.subarray(t * D, (t + 1) * D), (t * B + b) * D);
+  }
+  record('dotAttentionAll', [queries, keys], [context, weights], () => {
+    const gc = context.grad?.data ?? null, gw = weights.grad?.data ?? null;
+    const gq = queries.requiresGrad ? queries.gradData() : null;
+    const gk = keys.requiresGrad ? keys.gradData() : null;
+    const dcb = alloc(T * D), dsb = alloc(T * S), dq = alloc(T * D), dk = alloc(S * D);
+    for (let b = 0; b < B; b++) {
+      rowsOf(queries.data, T, b, qb);
+      rowsOf(keys.data, S, b, kb);
+      for (let t = 0; t < T; t++) sb.set(w.subarray((t * B + b) * S, (t * B + b + 1) * S), t * S);
+      dk.fill(0);
+      // dW = dC K_bᵀ (+ the weights' own gradient); dK_b += Wᵀ dC.
+      if (gc) {
+        for (let t = 0; t < T; t++) dcb.set(gc.subarray((t * B + b) * D, (t * B + b + 1) * D), t * D);
+        K.gemm(false, true, T, S, D, dcb, kb, dsb, false);
+        K.gemm(true, false, S, D, T, sb, dcb, dk, true);
+      } else dsb.fill(0);
+      if (gw) for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) dsb[t * S + s]! += gw[(t * B + b) * S + s]!;
+      // Through the softmax: dScore = W ⊙ (dW − Σ_s dW W).
+      for (let t = 0; t < T; t++) {
+        let dot = 0;
+        for (let s = 0; s < S; s++) dot += dsb[t * S + s]! * sb[t * S + s]!;
+        for (let s = 0; s < S; s++) dsb[t * S + s] = sb[t * S + s]! * (dsb[t * S + s]! - dot);
+      }
+      // dQ_b = dScore K_b; dK_b += dScoreᵀ Q_b.
+      if (gq) {
+        K.gemm(false, false, T, D, S, dsb, kb, dq, false);
+        for (let t = 0; t < T; t++) {
+          const at = (t * B + b) * D;
+          for (let d = 0; d < D; d++) gq[at + d]! += dq[t * D + d]!;
+        }
+      }
+      if (gk) {
+        K.gemm(true, false, S, D, T, dsb, qb, dk, true);
+        for (let s = 0; s < S; s++) {
+          const at = (s * B + b) * D;
+          for (let d = 0; d < D; d++) gk[at + d]! += dk[s * D + d]!;
+        }
+      }
+    }
+  });
+  return { context, weights };
 }

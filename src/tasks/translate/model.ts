@@ -235,12 +235,8 @@ export class Seq2Seq extends Module {
     const layers = enc.initial.layers;
     const initial = layers[0]!.c ? { h: stack(layers.map((l) => l.h)), c: stack(layers.map((l) => l.c!)) } : { h: stack(layers.map((l) => l.h)) };
     const { output } = this.decoder.forward(x, initial);
-    const contexts: Variable[] = [];
-    for (let t = 0; t < T; t++) {
-      const query = reshape(slice(output, 0, t, t + 1), [B, H]);
-      contexts.push(reshape(this.attention.attend(query, enc.memory, enc.lengths).context, [1, B, H]));
-    }
-    const feeds = tanh(this.linearOut.forward(concat([concat(contexts, 0), output], 2)));
+    const { context } = this.attention.attendAll(output, enc.memory, enc.lengths);
+    const feeds = tanh(this.linearOut.forward(concat([context, output], 2)));
     return crossEntropy(this.logits(feeds), b.decoderTargets, { reduction: 'sum' });
   }
 
