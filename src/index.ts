@@ -11,5 +11,6 @@ export * from './decode/index.js';
 export * from './io/index.js';
 export * from './tasks/language-model/index.js';
 export * from './tasks/forecast/index.js';
+export * from './tasks/translate/index.js';
 export * from './audio/index.js';
 export * from './metrics/index.js';

@@ -13,3 +13,8 @@ export { readTextFile, mobyDick } from './data/text-files.js';
 export { saveCheckpoint, loadCheckpoint, ensureWritableDir, type CheckpointContent, type LoadedCheckpoint, type Manifest } from './io/checkpoint-files.js';
 export { LmTrainer, type LmTrainingOptions, type TrainerState, type TrainerProgress, type StepReport } from './tasks/language-model/trainer.js';
 export { saveLmCheckpoint, loadLanguageModel, trainerStateOf, type LmMeta, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
+export { Seq2SeqTrainer, type Seq2SeqTrainingOptions, type Seq2SeqStep } from './tasks/translate/trainer.js';
+export { saveTranslator, loadTranslator, type TranslateMeta } from './tasks/translate/checkpoint.js';
+export { readLines, readParallelFiles, type LinePair } from './data/parallel-files.js';
+export { cmudict } from './data/cmudict.js';
+export { gettextPairs, type GettextPairs } from './data/gettext.js';

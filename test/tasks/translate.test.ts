@@ -2,8 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck } from '../../src/autograd/index.js';
 import { shard } from '../../src/tasks/translate/replica.js';
+import { Seq2SeqTrainer } from '../../src/tasks/translate/trainer.js';
 import {
-  BOS_ID, EOS_ID, PairCorpus, Seq2Seq, Seq2SeqTrainer, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
+  BOS_ID, EOS_ID, PairCorpus, Seq2Seq, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
   type EncodedPair, type Seq2SeqConfig,
 } from '../../src/tasks/translate/index.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
