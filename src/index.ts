@@ -14,3 +14,4 @@ export * from './tasks/forecast/index.js';
 export * from './tasks/translate/index.js';
 export * from './audio/index.js';
 export * from './metrics/index.js';
+export * from './report/index.js';

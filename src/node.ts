@@ -18,3 +18,4 @@ export { saveTranslator, loadTranslator, type TranslateMeta } from './tasks/tran
 export { readLines, readParallelFiles, type LinePair } from './data/parallel-files.js';
 export { cmudict } from './data/cmudict.js';
 export { gettextPairs, type GettextPairs } from './data/gettext.js';
+export { writeReport, openReport, ensureWritableReport, type ReportFile } from './report/write.js';

@@ -12,6 +12,7 @@ import { scoreboard, type Scoreboard } from '../tasks/forecast/evaluate.js';
 import type { LossSpec } from '../tasks/forecast/losses.js';
 import type { Difference } from '../tasks/forecast/scaling.js';
 import { ConfigError, expected } from '../tensor/index.js';
+import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
@@ -50,6 +51,7 @@ interface TrainForecastOptions {
   seed: number;
   out: string;
   log?: string;
+  report?: string;
   quiet?: boolean;
 }
 
@@ -88,6 +90,7 @@ export function trainForecastCommand(): Command {
     .option('--seed <n>', 'seed of the initialisation and the window order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/forecast')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
+    .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
     .action((o: TrainForecastOptions) => trainForecast(o));
 }
@@ -95,6 +98,12 @@ export function trainForecastCommand(): Command {
 async function trainForecast(o: TrainForecastOptions): Promise<void> {
   // Inputs first, then the output: bad input leaves no directory or file behind.
   const { source, prepared, spec, config, training, fill } = setup(o);
+  const report = o.report ? openReport(o.report, `bptt train forecast: ${source.source}`, {
+    cell: config.cell, hidden: config.hidden, layers: config.layers, mode: config.mode, lookback: spec.lookback, horizon: spec.horizon, loss: config.loss.kind,
+    batch: training.batch, lr: training.schedule.lr, clip: training.clip, seed: o.seed, version: VERSION,
+  }) : null;
+  report?.recorder.chart('loss', { unit: `${config.loss.kind} (scaled units)` });
+  if (report && training.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.clip}`, y: training.clip } });
   ensureWritableDir(o.out);
   if (o.log) ensureWritableLog(o.log);
   const say = (line: string): void => {
@@ -111,7 +120,7 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
     + `${training.maxUpdates} updates${training.maxSeconds ? ` or ${formatDuration(training.maxSeconds)}` : ''}`);
 
   const model = new Forecaster(config);
-  const trainer = new ForecastTrainer(model, series, origins, training, { trainEnd: split.trainEnd, season: spec.season });
+  const trainer = new ForecastTrainer(model, series, origins, training, { trainEnd: split.trainEnd, season: spec.season }, report?.flow ?? null);
   const log = (record: object): void => {
     if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
   };
@@ -139,6 +148,7 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
+      report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, windows: r.windows, value: ((r.windows - rate.windows) * spec.horizon * 1000) / (now - rate.at) };
       if (r.updates % training.evalEvery === 0 || trainer.finished) {
@@ -148,8 +158,10 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
           log({ type: 'validation', update: r.updates, ...v });
           progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(1)}, ${formatDuration(r.elapsedMs / 1000)}): validation RMSE ${fmt(v.rmse)}, MAE ${fmt(v.mae)}, MASE ${v.mase.toFixed(3)}${v.best ? ' (best)' : ''}`);
           if (v.best) saveForecaster(o.out, 'best', model, meta(null));
+          report?.recorder.validation(r.updates, { rmse: v.rmse, mase: v.mase });
         }
         saveForecaster(o.out, 'last', model, meta(null));
+        report?.write();
       }
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
@@ -163,6 +175,8 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
   trainer.restoreBest();
   const board = scoreboard(model, series, origins.test, { trainEnd: split.trainEnd, season: spec.season });
   const path = saveForecaster(o.out, 'best', model, meta(board));
+  report?.recorder.meta({ 'test RMSE': board.model.rmse, 'test MAE': board.model.mae, 'test MASE': board.model.mase, 'best update': trainer.best?.updates ?? null });
+  report?.write();
   log({ type: 'done', updates: trainer.updates, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null, test: board });
   const first = series.timeAfter(origins.test[0]!, 1), last = series.timeAfter(origins.test[origins.test.length - 1]!, spec.horizon);
   const span = first !== null && last !== null ? `, ${formatTimestamp(first, ts.style!)} to ${formatTimestamp(last, ts.style!)}` : '';

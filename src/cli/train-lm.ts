@@ -12,6 +12,7 @@ import { sampleText } from '../tasks/language-model/generate.js';
 import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model/model.js';
 import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { openReport } from '../report/write.js';
 import { betas, describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
@@ -52,6 +53,7 @@ interface TrainLmOptions {
   out: string;
   resume?: string | true;
   log?: string;
+  report?: string;
   quiet?: boolean;
   sample: number;
 }
@@ -88,6 +90,7 @@ export function trainLmCommand(): Command {
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/lm')
     .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
     .option('--log <file>', 'append one JSON object per update, validation and checkpoint to this file')
+    .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line and no samples; only the final summary')
     .option('--sample <n>', 'characters (or words) to sample at the end', integer(0), 600)
     .action(async (opts: TrainLmOptions, cmd: Command) => trainLm(opts, cmd));
@@ -104,9 +107,15 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   const valIds = ids.subarray(cut);
   if (valIds.length < 2) throw new DataError(expected(`the text (${corpus})`, 'enough tokens for a validation split', `${ids.length} tokens in all`));
   void new TokenStreams(trainIds, training.options.batch, training.options.seqLen, 'training text');
+  const unit = vocabulary.level === 'char' ? 'bpc' : 'bits/word';
+  const report = o.report ? openReport(o.report, `bptt train lm: ${model.config.cell.toUpperCase()} ${model.config.layers}×${model.config.hidden} on ${corpus}`, {
+    ...model.config, vocabulary: `${vocabulary.level}, ${vocabulary.size} tokens`, bptt: describeStrategy(training.options.strategy), 'seq-len': training.options.seqLen,
+    stateful: training.options.stateful, batch: training.options.batch, lr: training.options.schedule.lr, clip: training.options.clip, resumed: !!resume, version: VERSION,
+  }) : null;
+  report?.recorder.chart('loss', { unit });
+  if (report && training.options.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.options.clip}`, y: training.options.clip } });
   ensureWritableDir(o.out);
   if (o.log) ensureWritableLog(o.log);
-  const unit = vocabulary.level === 'char' ? 'bpc' : 'bits/word';
   const out = (line: string): void => {
     if (!o.quiet) console.log(line);
   };
@@ -114,7 +123,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     + `${vocabulary.size} tokens in the vocabulary, ${formatCount(trainIds.length)} for training, ${formatCount(valIds.length)} for validation`
     + (unknown ? ` (${unknown} unknown)` : ''));
 
-  const trainer = await LmTrainer.start(model, trainIds, valIds, training.options, resume);
+  const trainer = await LmTrainer.start(model, trainIds, valIds, training.options, resume, report?.flow ?? null);
   const budget = [training.options.maxUpdates && `${training.options.maxUpdates} updates`, training.options.maxSeconds && formatDuration(training.options.maxSeconds)].filter(Boolean).join(' or ');
   out(`${describeStrategy(training.options.strategy)} BPTT over ${training.options.seqLen}-step windows${training.options.stateful ? ', stateful' : ''}, batch ${training.options.batch}, `
     + `${trainer.workers + 1} thread${trainer.workers ? 's' : ''}, Adam lr ${training.options.schedule.lr} (${training.options.schedule.kind}, betas ${(training.options.betas ?? DEFAULT_BETAS).join(', ')}), clip ${training.options.clip ?? 'none'}; budget ${budget}`
@@ -148,6 +157,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       const r = (last = trainer.step());
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, tokens: r.tokens, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
+      report?.recorder.step(r.updates, { loss: r.loss / Math.LN2, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
       if (r.updates % training.options.evalEvery === 0) {
@@ -159,6 +169,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     }
     if (stop && !trainer.finished) {
       const path = await save('last');
+      report?.write();
       progress.stop();
       console.error(`bptt: ${stop}: saved ${path} at update ${trainer.state.updates}; continue with --resume`);
       process.exitCode = 130;
@@ -195,6 +206,8 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(2)}, ${formatDuration(r.elapsedMs / 1000)}): validation ${v.bits.toFixed(3)} ${unit}, perplexity ${v.perplexity.toFixed(2)}${v.best ? ' (best)' : ''}`);
     await save('last');
     if (v.best) await save('best');
+    report?.recorder.validation(r.updates, { loss: v.bits });
+    report?.write();
     return v.bits;
   }
 }

@@ -4,7 +4,7 @@
  * back through every fed-back prediction), Adam with warm-up and cosine
  * decay over the budget, clipping, and validation that keeps the best weights.
  */
-import { Bptt } from '../../bptt/index.js';
+import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam, AdamW } from '../../optim/index.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
@@ -63,11 +63,14 @@ export class ForecastTrainer {
     readonly options: ForecastTrainingOptions,
     /** the MASE denominator's settings */
     private readonly scoring: { trainEnd: number; season: number },
+    /** gradient-flow diagnostics (e.g. a report's FlowSampler), attached to the model's recurrent layers */
+    recorder: FlowRecorder | null = null,
   ) {
     validateOptions(options);
     const adam = { lr: options.schedule.lr, weightDecay: options.weightDecay };
     this.optimizer = options.weightDecay > 0 ? new AdamW(model.parameters(), adam) : new Adam(model.parameters(), adam);
-    this.engine = new Bptt({ model, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip });
+    this.engine = new Bptt({ model, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip, recorder });
+    recorder?.attach([model.rnn]);
     this.rng = new Rng(options.seed).split();
     model.train();
   }

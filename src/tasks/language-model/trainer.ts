@@ -6,7 +6,7 @@
  * `TrainerState`, so a run resumed from it continues exactly.
  */
 import { DataParallel } from '../../bptt/parallel.js';
-import type { Strategy, UpdateReport } from '../../bptt/index.js';
+import type { FlowRecorder, Strategy, UpdateReport } from '../../bptt/index.js';
 import { TokenStreams } from '../../data/index.js';
 import type { HiddenState } from '../../nn/index.js';
 import { Adam, AdamW, type OptimizerStateDict } from '../../optim/index.js';
@@ -100,13 +100,15 @@ export class LmTrainer {
     this.rng = new Rng(options.seed).split();
   }
 
-  static async start(model: LanguageModel, trainIds: Int32Array, valIds: Int32Array, options: LmTrainingOptions, resume: TrainerState | null = null): Promise<LmTrainer> {
+  /** `recorder`: gradient-flow diagnostics of the main thread's shard (e.g. a report's FlowSampler), attached to the model's recurrent layers. */
+  static async start(model: LanguageModel, trainIds: Int32Array, valIds: Int32Array, options: LmTrainingOptions, resume: TrainerState | null = null, recorder: FlowRecorder | null = null): Promise<LmTrainer> {
     validateOptions(options);
     const workers = Math.min(options.workers, options.batch - 1);
     model.train();
+    recorder?.attach([model.rnn]);
     const dp = await DataParallel.start<LmBatch, HiddenState>({
       model, parameters: model.parameters(), optimizer: { step: () => optimizer.step() },
-      strategy: options.strategy, stateful: options.stateful, clipNorm: options.clip,
+      strategy: options.strategy, stateful: options.stateful, clipNorm: options.clip, recorder,
       module: REPLICA, config: model.config, workers,
     });
     // Created after start: the parameters now live in shared memory.

@@ -1,0 +1,56 @@
+/**
+ * Writing a report, Node only: atomically (a temporary file renamed over the
+ * target), so a reader or a killed run never sees half a page. Export it from
+ * `src/node.ts`, not from the browser-safe `src/index.ts`.
+ */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { DataError, expected } from '../tensor/index.js';
+import type { FlowSampler, FlowSamplerOptions } from './flow.js';
+import { ReportRecorder, type ReportData } from './recorder.js';
+import { renderReport } from './render.js';
+
+/** Renders the report and writes it to `path` atomically. */
+export function writeReport(path: string, data: ReportData): void {
+  data.updated = new Date().toISOString();
+  writeFileAtomic.sync(path, renderReport(data));
+}
+
+/**
+ * Fails early, before any training and without writing anything, when `path`
+ * cannot take a report: its directory is missing or not writable, or it is a
+ * directory.
+ */
+export function ensureWritableReport(path: string): void {
+  const fail = (got: string): never => {
+    throw new DataError(expected(`--report '${path}'`, 'an HTML file path in a writable directory', got));
+  };
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) fail('a directory');
+  const dir = dirname(path);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) fail(`no directory '${dir}'`);
+  try {
+    accessSync(dir, constants.W_OK);
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+  } catch (e) {
+    fail((e as NodeJS.ErrnoException).code ?? String(e));
+  }
+}
+
+/** A report file a command line run keeps up to date: the recorder, its gradient-flow sampler, and write(). */
+export interface ReportFile {
+  readonly path: string;
+  readonly recorder: ReportRecorder;
+  /** give it to the trainer as its gradient-flow recorder */
+  readonly flow: FlowSampler;
+  /** renders and writes the report now (at checkpoints and at the end) */
+  write(): void;
+}
+
+/** Checks `path` (a bad one throws a DataError: call it before training); the report is written by write(). */
+export function openReport(path: string, title: string, meta: ReportData['meta'] = {}, flow: FlowSamplerOptions = {}): ReportFile {
+  const recorder = new ReportRecorder(title, meta);
+  const sampler = recorder.flowSampler(flow);
+  ensureWritableReport(path);
+  return { path, recorder, flow: sampler, write: () => writeReport(path, recorder.data) };
+}
