@@ -11,6 +11,7 @@ import { g2pSplit, type G2PEntry } from '../data/g2p.js';
 import { readParallelFiles } from '../data/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { openReport } from '../report/write.js';
 import { Seq2SeqTrainer, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
 import { saveTranslator, type TranslateMeta } from '../tasks/translate/checkpoint.js';
@@ -49,6 +50,7 @@ interface CommonOptions {
   workers: number;
   out: string;
   log?: string;
+  report?: string;
   quiet?: boolean;
 }
 
@@ -114,6 +116,7 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--seed <n>', 'seed of the initialisation, batch order and dropout', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', defaults.out)
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
+    .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, attention of dev examples) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line; only the summary');
 }
 
@@ -213,6 +216,11 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   };
   const model = new Seq2Seq(config); // validates the combination before anything is written
   const { corpus, unknown } = encodePairs(task.train, task.vocab.source, task.vocab.target, 'training pairs');
+  const report = o.report ? openReport(o.report, `bptt train ${task.kind === 'g2p' ? 'g2p' : 'translate'}: ${task.title}`, {
+    ...config, batch: training.batch, lr: training.schedule.lr, clip: training.clip, scheduledSampling: training.scheduledSampling, version: VERSION,
+  }) : null;
+  report?.recorder.chart('loss', { unit: 'nats per target token' });
+  if (report && training.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.clip}`, y: training.clip } });
   ensureWritableDir(o.out);
   if (o.log) ensureWritableLog(o.log);
   const say = (line: string): void => {
@@ -226,7 +234,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     + `${config.attention} attention${config.inputFeeding ? ', input feeding' : ''}, embed ${config.embed}, dropout ${config.dropout}; batch ${training.batch}, Adam lr ${training.schedule.lr}, clip ${training.clip ?? 'none'}`
     + `${training.scheduledSampling ? `, scheduled sampling up to ${training.scheduledSampling}` : ''}; ${1 + training.workers} thread${training.workers ? 's' : ''}; budget ${[steps && `${steps} updates`, training.maxSeconds && formatDuration(training.maxSeconds)].filter(Boolean).join(' or ')}`);
 
-  const trainer = await Seq2SeqTrainer.start(model, corpus, training);
+  const trainer = await Seq2SeqTrainer.start(model, corpus, training, report?.flow ?? null);
   const devSources = task.dev.sources.slice(0, o.devLimit);
   const devScore = (): Record<string, number> => {
     const outputs = translateTexts(model, task.vocab, devSources, { beam: 1 }).map((t) => t.text);
@@ -254,6 +262,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
+      report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
       if (r.updates % o.evalEvery === 0 || trainer.finished) {
@@ -265,6 +274,9 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
         progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(2)}, ${formatDuration(r.elapsedMs / 1000)}): dev ${describe(v)}${best ? ' (best)' : ''}`);
         if (best) saveTranslator(o.out, 'best', model, meta(null, v));
         saveTranslator(o.out, 'last', model, meta(null, v));
+        const { minusBleu: _, ...shown } = v;
+        report?.recorder.validation(r.updates, shown);
+        report?.write();
       }
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
@@ -288,6 +300,12 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     log({ type: 'test', ...test });
   }
   const path = saveTranslator(o.out, 'best', model, meta(test, bestValidation));
+  if (report) {
+    // The attention of the best weights on the first dev examples, beam-decoded as the test part was.
+    const examples = translateTexts(model, task.vocab, devSources.slice(0, 4), { beam: o.beam, lengthPenalty: o.lengthPenalty });
+    examples.forEach((t, i) => report.recorder.attention({ title: `dev ${i + 1}: ${devSources[i]} → ${t.text}`, rows: t.tokens, cols: t.sourceTokens, weights: t.attention }));
+    report.write();
+  }
   log({ type: 'done', updates: trainer.updates, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null });
   console.log(`done: ${trainer.updates} updates, ${formatCount(trainer.tokens)} target tokens in ${trainedFor}; best dev at update ${trainer.best?.updates ?? '-'}; checkpoint ${path}`);
   if (test && task.test) console.log(`\n${table(task, test as { items: number; greedy: Record<string, number>; beam: Record<string, number> })}`);

@@ -37,8 +37,11 @@ function file(name: string, text: string): string {
 
 describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
   test('trains on the committed gettext sample, scores the test part against the copy baseline, then translates stdin with attention weights', () => {
-    const r = run('train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--test-source', sample('test.en'), '--test-target', sample('test.fr'), ...TINY, '--beam', '2', '--out', 'tr');
+    const r = run('train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--test-source', sample('test.en'), '--test-target', sample('test.fr'), ...TINY, '--beam', '2', '--out', 'tr', '--report', 'tr-report.html');
     assert.equal(r.status, 0, r.stderr);
+    const html = readFileSync(join(tmp, 'tr-report.html'), 'utf8');
+    assert.equal((html.match(/<h3>dev \d: /g) ?? []).length, 4, 'the attention of 4 dev examples');
+    assert.doesNotMatch(html, /https?:/);
     assert.match(r.stdout, /\| copy the source \| [\d.]+ \| [\d.]+ \|/);
     assert.match(r.stdout, /\| model, greedy \| [\d.]+ \| [\d.]+ \|\n\| model, beam 2 \|/);
     const manifest = JSON.parse(readFileSync(join(tmp, 'tr', 'best.json'), 'utf8')) as Manifest;

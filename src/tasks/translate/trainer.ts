@@ -5,6 +5,7 @@
  * with warm-up and cosine decay over the budget, clipping, scheduled sampling
  * ramped up linearly over the budget, and the best validated weights kept.
  */
+import type { FlowRecorder } from '../../bptt/index.js';
 import { DataParallel } from '../../bptt/parallel.js';
 import { Adam } from '../../optim/index.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
@@ -58,11 +59,13 @@ export class Seq2SeqTrainer {
   }
 
   /** Starts the worker threads (if any); `close()` them at the end. */
-  static async start(model: Seq2Seq, train: PairCorpus, options: Seq2SeqTrainingOptions): Promise<Seq2SeqTrainer> {
+  /** `recorder`: gradient-flow diagnostics (e.g. a report's FlowSampler) of the main thread's rows, attached to the encoder and decoder. */
+  static async start(model: Seq2Seq, train: PairCorpus, options: Seq2SeqTrainingOptions, recorder: FlowRecorder | null = null): Promise<Seq2SeqTrainer> {
     validateOptions(options);
     model.train();
+    recorder?.attach([model.encoder, model.decoder]);
     const dp = await DataParallel.start<PairBatch, null>({
-      model: unrollable(model), parameters: model.parameters(), optimizer: { step: () => optimizer.step() }, strategy: { kind: 'full' }, clipNorm: options.clip,
+      model: unrollable(model), parameters: model.parameters(), optimizer: { step: () => optimizer.step() }, strategy: { kind: 'full' }, clipNorm: options.clip, recorder,
       module: REPLICA, config: model.config, workers: Math.min(options.workers, options.batch - 1),
     });
     const optimizer = new Adam(model.parameters(), { lr: options.schedule.lr }); // after start: the parameters now live in shared memory
