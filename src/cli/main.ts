@@ -8,6 +8,7 @@ import { trainG2PCommand, trainTranslateCommand } from './train-translate.js';
 import { translateCommand } from './use-translate.js';
 import { dataCommand } from './data-gettext.js';
 import { forecastCommand } from './use-forecast.js';
+import { exportCommand, importCommand } from './interop.js';
 import { evalCommand, sampleCommand } from './use-lm.js';
 import { DESCRIPTION, VERSION } from './version.js';
 
@@ -43,6 +44,8 @@ program.addCommand(evalCommand());
 program.addCommand(forecastCommand());
 program.addCommand(translateCommand());
 program.addCommand(dataCommand());
+program.addCommand(exportCommand());
+program.addCommand(importCommand());
 
 // Every command shares the error policy: one line, exit code 1, the stack only with --debug.
 for (const c of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride().configureOutput({ outputError: (s, write) => write(s) });

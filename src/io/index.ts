@@ -1,1 +1,2 @@
 export * from './safetensors.js';
+export * from './interop/index.js';

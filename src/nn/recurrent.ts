@@ -65,7 +65,8 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
   /** draws the masks between layers; public so a trainer can reseed it */
   readonly dropoutRng: Rng;
 
-  protected constructor(readonly kind: string, options: RecurrentOptions, extraKnown: readonly string[], private readonly cell: CellSteps) {
+  /** `cell`: the step math; its name ('lstm', 'gru', 'gru_reset_before', 'rnn_tanh', 'rnn_relu') tells exporters which cell runs */
+  protected constructor(readonly kind: string, options: RecurrentOptions, extraKnown: readonly string[], readonly cell: CellSteps) {
     super();
     rejectUnknownOptions(kind, options, [...KNOWN, ...extraKnown]);
     this.inputSize = requirePositiveInt(kind, 'inputSize', options.inputSize);
