@@ -7,6 +7,8 @@ import { trainLmCommand } from './train-lm.js';
 import { trainG2PCommand, trainTranslateCommand } from './train-translate.js';
 import { translateCommand } from './use-translate.js';
 import { dataCommand } from './data-gettext.js';
+import { trainSpeechCommand } from './train-speech.js';
+import { transcribeCommand } from './transcribe.js';
 import { forecastCommand } from './use-forecast.js';
 import { exportCommand, importCommand } from './interop.js';
 import { evalCommand, sampleCommand } from './use-lm.js';
@@ -37,6 +39,7 @@ program
   .addCommand(trainForecastCommand())
   .addCommand(trainTranslateCommand())
   .addCommand(trainG2PCommand())
+  .addCommand(trainSpeechCommand())
   .addHelpText('after', () => `\nThe default task, lm (bptt train = bptt train lm):\n\n${lm.helpInformation()}`);
 
 program.addCommand(sampleCommand());
@@ -46,6 +49,7 @@ program.addCommand(translateCommand());
 program.addCommand(dataCommand());
 program.addCommand(exportCommand());
 program.addCommand(importCommand());
+program.addCommand(transcribeCommand());
 
 // Every command shares the error policy: one line, exit code 1, the stack only with --debug.
 for (const c of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride().configureOutput({ outputError: (s, write) => write(s) });

@@ -1,0 +1,78 @@
+/** Padded batches of utterances of similar length. Browser-safe. */
+import { ConfigError, Rng, expected } from '../../tensor/index.js';
+import type { Utterance } from './features.js';
+import type { SpeechBatch } from './model.js';
+
+/** A transcribed utterance: its cached model input and its digits (0..9). */
+export interface Example {
+  input: Utterance;
+  digits: number[];
+}
+
+/** Utterances `ids` as one time-major batch [T, B, dim], zero-padded to the longest. */
+export function makeBatch(inputs: readonly Utterance[], digits: readonly (readonly number[])[] | null): SpeechBatch {
+  if (inputs.length === 0) throw new ConfigError(expected('makeBatch', 'at least one utterance', 0));
+  const dim = inputs[0]!.dim;
+  const B = inputs.length;
+  const T = Math.max(...inputs.map((u) => u.steps));
+  const data = new Float32Array(T * B * dim);
+  inputs.forEach((u, b) => {
+    if (u.dim !== dim) throw new ConfigError(expected('makeBatch', `${dim} inputs per step in every utterance`, `${u.dim} in utterance ${b}`));
+    for (let t = 0; t < u.steps; t++) data.set(u.data.subarray(t * dim, (t + 1) * dim), (t * B + b) * dim);
+  });
+  return { steps: T, batch: B, dim, inputs: data, lengths: inputs.map((u) => u.steps), targets: digits ? digits.map((d) => [...d]) : null };
+}
+
+/**
+ * Endless shuffled batches of similar length (little padding): every epoch
+ * the examples are shuffled, cut into pools of 32 batches, each pool sorted
+ * by length and cut into batches, and the batches shuffled.
+ */
+export class Batches {
+  private queue: number[][] = [];
+  epochs = 0;
+  /** batches handed out in the current epoch, and in all of it */
+  at = 0;
+  perEpoch = 0;
+
+  constructor(private readonly examples: readonly Example[], private readonly size: number, private readonly rng: Rng) {
+    if (examples.length === 0) throw new ConfigError(expected('Batches', 'at least one training utterance', 0));
+    if (!(Number.isInteger(size) && size >= 1)) throw new ConfigError(expected('Batches', 'a batch size >= 1', size));
+  }
+
+  /** Epochs so far, with the fraction of the current one. */
+  get epoch(): number {
+    return this.epochs + (this.perEpoch ? this.at / this.perEpoch : 0);
+  }
+
+  next(): SpeechBatch {
+    if (this.queue.length === 0) {
+      if (this.perEpoch) this.epochs++;
+      this.refill();
+    }
+    const ids = this.queue.pop()!;
+    this.at++;
+    return makeBatch(ids.map((i) => this.examples[i]!.input), ids.map((i) => this.examples[i]!.digits));
+  }
+
+  private refill(): void {
+    const order = this.rng.shuffle(Array.from(this.examples, (_, i) => i));
+    const pool = this.size * 32;
+    const batches: number[][] = [];
+    for (let p = 0; p < order.length; p += pool) {
+      const part = order.slice(p, p + pool).sort((a, b) => this.examples[a]!.input.steps - this.examples[b]!.input.steps);
+      for (let i = 0; i < part.length; i += this.size) batches.push(part.slice(i, i + this.size));
+    }
+    this.queue = this.rng.shuffle(batches);
+    this.perEpoch = batches.length;
+    this.at = 0;
+  }
+}
+
+/** Indices of examples in groups of at most `size`, sorted by length (evaluation: little padding, no randomness). */
+export function lengthGroups(inputs: readonly Utterance[], size: number): number[][] {
+  const order = Array.from(inputs, (_, i) => i).sort((a, b) => inputs[a]!.steps - inputs[b]!.steps);
+  const groups: number[][] = [];
+  for (let i = 0; i < order.length; i += size) groups.push(order.slice(i, i + size));
+  return groups;
+}

@@ -1,0 +1,84 @@
+/**
+ * Speech data on disk (Node only): a directory with manifests train.tsv,
+ * dev.tsv and test.tsv, one utterance per line, `path<TAB>digits` (path
+ * relative to the directory, digits such as 0718), as
+ * tools/make_speech_data.sh writes them. Features are computed once, here,
+ * and kept in memory.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { DataError, expected } from '../../tensor/index.js';
+import type { Example } from './batches.js';
+import { wavInput, type SpeechFeatureConfig, type Utterance } from './features.js';
+
+export type SplitName = 'train' | 'dev' | 'test';
+
+export interface ManifestEntry {
+  /** the audio file's path, resolved against the data directory */
+  path: string;
+  digits: number[];
+}
+
+/** Checks that `dir` is a directory before anything else is done. */
+export function checkDataDir(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new DataError(expected(`--data '${dir}'`, 'an existing directory', errnoText(e)));
+  }
+  if (!isDir) throw new DataError(expected(`--data '${dir}'`, 'a directory', 'a file'));
+}
+
+/** The entries of `dir`/`split`.tsv; null when `optional` and the manifest does not exist. */
+export function readManifest(dir: string, split: SplitName, optional = false): ManifestEntry[] | null {
+  const file = join(dir, `${split}.tsv`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new DataError(expected(`manifest '${file}'`, 'a readable file (lines path<TAB>digits)', errnoText(e), (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'generate data with tools/make_speech_data.sh' : undefined));
+  }
+  const entries: ManifestEntry[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const cells = line.split('\t');
+    if (cells.length !== 2 || cells[0]!.trim() === '' || !/^\d+$/.test(cells[1]!.trim())) {
+      throw new DataError(expected(`manifest '${file}' line ${i + 1}`, 'path<TAB>digits (e.g. wav/a.wav<TAB>0718)', JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line)));
+    }
+    const path = cells[0]!.trim();
+    entries.push({ path: isAbsolute(path) ? path : join(dir, path), digits: [...cells[1]!.trim()].map(Number) });
+  });
+  if (entries.length === 0) throw new DataError(expected(`manifest '${file}'`, 'at least one utterance', 'an empty file'));
+  return entries;
+}
+
+/** The model input of one WAV file; unreadable or malformed files are DataErrors naming the file. */
+export function loadWav(path: string, features: SpeechFeatureConfig): Utterance {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new DataError(expected(`audio '${path}'`, 'a readable WAV file', errnoText(e)));
+  }
+  return wavInput(bytes, features, `audio '${path}'`);
+}
+
+/** Features of every entry, computed once. `progress` is called every 100 files. */
+export function loadExamples(entries: readonly ManifestEntry[], features: SpeechFeatureConfig, progress?: (done: number) => void): Example[] {
+  return entries.map((e, i) => {
+    const input = loadWav(e.path, features);
+    if (progress && (i + 1) % 100 === 0) progress(i + 1);
+    return { input, digits: e.digits };
+  });
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'a directory';
+  if (code === 'ENOTDIR') return 'a path through a file';
+  return e instanceof Error ? e.message : String(e);
+}

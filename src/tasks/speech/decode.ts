@@ -1,0 +1,63 @@
+/** Transcribing utterances with a trained model: greedy or prefix-beam CTC decoding, and digit error rates. Browser-safe. */
+import { noGrad } from '../../autograd/index.js';
+import { ctcGreedy, ctcPrefixBeam } from '../../decode/index.js';
+import { editDistance } from '../../metrics/index.js';
+import { ConfigError, expected } from '../../tensor/index.js';
+import { lengthGroups, makeBatch } from './batches.js';
+import type { Utterance } from './features.js';
+import { BLANK, CLASSES, type SpeechModel } from './model.js';
+
+export interface DecodeOptions {
+  /** 0 or 1: greedy (best path); > 1: prefix beam search with this many prefixes */
+  beam: number;
+  /** utterances per forward pass (default 32) */
+  batch?: number;
+}
+
+/** The digits (0..9) heard in each utterance, in input order. */
+export function transcribe(model: SpeechModel, inputs: readonly Utterance[], options: DecodeOptions): number[][] {
+  const { beam } = options;
+  const size = options.batch ?? 32;
+  if (!(Number.isInteger(beam) && beam >= 0)) throw new ConfigError(expected('transcribe', 'beam an integer >= 0', beam));
+  const out: number[][] = new Array(inputs.length);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    noGrad(() => {
+      for (const ids of lengthGroups(inputs, size)) {
+        const b = makeBatch(ids.map((i) => inputs[i]!), null);
+        const lp = model.logProbs(b).data;
+        ids.forEach((id, j) => {
+          const rows = Array.from({ length: b.lengths[j]! }, (_, t) => lp.subarray((t * b.batch + j) * CLASSES, (t * b.batch + j + 1) * CLASSES));
+          const labels = beam > 1 ? ctcPrefixBeam(rows, { beam, blank: BLANK })[0]?.labels ?? [] : ctcGreedy(rows, { blank: BLANK });
+          out[id] = labels.map((c) => c - 1);
+        });
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return out;
+}
+
+export interface DigitErrors {
+  /** edit distance summed over utterances, over the number of reference digits */
+  der: number;
+  edits: number;
+  digits: number;
+  utterances: number;
+  /** share of utterances not transcribed exactly */
+  ser: number;
+}
+
+export function digitErrors(hyps: readonly (readonly number[])[], refs: readonly (readonly number[])[]): DigitErrors {
+  if (hyps.length !== refs.length) throw new ConfigError(expected('digitErrors', `${refs.length} hypotheses`, hyps.length));
+  let edits = 0, digits = 0, wrong = 0;
+  hyps.forEach((h, i) => {
+    const e = editDistance(h, refs[i]!);
+    edits += e;
+    digits += refs[i]!.length;
+    if (e > 0) wrong++;
+  });
+  return { der: digits ? edits / digits : 0, edits, digits, utterances: refs.length, ser: refs.length ? wrong / refs.length : 0 };
+}

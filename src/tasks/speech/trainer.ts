@@ -1,0 +1,121 @@
+/**
+ * Training the recogniser: batches of similar length, one full-BPTT update
+ * per batch through the engine (CTC loss per target digit, NaN guard,
+ * gradient-norm clipping), Adam with warm-up and cosine decay over the
+ * budget, and validation by digit error rate that keeps the best weights. Browser-safe.
+ */
+import { Bptt } from '../../bptt/index.js';
+import { Adam } from '../../optim/index.js';
+import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
+import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
+import { Batches, type Example } from './batches.js';
+import { digitErrors, transcribe, type DigitErrors } from './decode.js';
+import type { SpeechBatch, SpeechModel } from './model.js';
+
+export interface SpeechTrainingOptions {
+  batch: number;
+  schedule: Schedule;
+  clip: number | null;
+  /** the budget: whichever is reached first (at least one is set) */
+  maxUpdates: number | null;
+  maxSeconds: number | null;
+  /** validate every this many updates (and at the end) */
+  evalEvery: number;
+  seed: number;
+}
+
+export interface SpeechStep {
+  updates: number;
+  epoch: number;
+  /** the batch's CTC loss per target digit, in nats */
+  loss: number;
+  gradNorm: number;
+  clipped: boolean;
+  skipped: string | null;
+  lr: number;
+  /** utterances and input steps trained on so far */
+  utterances: number;
+  steps: number;
+  elapsedMs: number;
+}
+
+export class SpeechTrainer {
+  private readonly engine: Bptt<SpeechBatch, null>;
+  private readonly optimizer: Adam;
+  private readonly batches: Batches;
+  private readonly started = performance.now();
+  updates = 0;
+  utterances = 0;
+  steps = 0;
+  best: { errors: DigitErrors; updates: number; weights: Map<string, Tensor> } | null = null;
+  last: DigitErrors | null = null;
+
+  constructor(readonly model: SpeechModel, train: readonly Example[], private readonly dev: readonly Example[], readonly options: SpeechTrainingOptions) {
+    validateOptions(options);
+    this.optimizer = new Adam(model.parameters(), { lr: options.schedule.lr });
+    this.engine = new Bptt({ model, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip });
+    const rng = new Rng(options.seed);
+    this.batches = new Batches(train, options.batch, rng.split());
+    model.rnn.dropoutRng.setState(rng.split().getState());
+    model.train();
+  }
+
+  get elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** The fraction of the budget spent. */
+  get done(): number {
+    const { maxUpdates, maxSeconds } = this.options;
+    return Math.max(maxUpdates ? this.updates / maxUpdates : 0, maxSeconds ? this.elapsedMs / 1000 / maxSeconds : 0);
+  }
+
+  get finished(): boolean {
+    return this.done >= 1;
+  }
+
+  get epoch(): number {
+    return this.batches.epoch;
+  }
+
+  /** One update on the next batch. */
+  step(): SpeechStep {
+    const b = this.batches.next();
+    const lr = learningRate(this.options.schedule, this.updates + 1, this.done);
+    this.optimizer.lr = lr;
+    const [r] = this.engine.trainBatch(b);
+    this.updates++;
+    this.utterances += b.batch;
+    this.steps += b.lengths.reduce((s, n) => s + n, 0);
+    return {
+      updates: this.updates, epoch: this.batches.epoch, loss: r!.loss, gradNorm: r!.gradNorm, clipped: r!.clipped, skipped: r!.skipped,
+      lr, utterances: this.utterances, steps: this.steps, elapsedMs: this.elapsedMs,
+    };
+  }
+
+  /** Greedy digit error rate on the validation utterances; remembers the weights when they are the best so far. */
+  validate(): DigitErrors & { best: boolean } {
+    const hyps = transcribe(this.model, this.dev.map((e) => e.input), { beam: 1 });
+    const errors = digitErrors(hyps, this.dev.map((e) => e.digits));
+    const best = !this.best || errors.der < this.best.errors.der;
+    if (best) this.best = { errors, updates: this.updates, weights: new Map([...this.model.stateDict()].map(([k, t]) => [k, t.clone()])) };
+    this.last = errors;
+    return { ...errors, best };
+  }
+
+  /** Puts the best validated weights back into the model. */
+  restoreBest(): void {
+    if (this.best) this.model.loadStateDict(this.best.weights);
+  }
+}
+
+function validateOptions(o: SpeechTrainingOptions): void {
+  const where = 'SpeechTrainer';
+  const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  for (const k of ['batch', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, o[k]));
+  if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', o.maxUpdates));
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', o.maxSeconds));
+  if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', o.clip));
+  validateSchedule(o.schedule, `${where}: schedule`);
+}
