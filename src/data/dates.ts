@@ -26,7 +26,7 @@ export function parseTimestamp(s: string): ParsedTime | null {
   if (!m) return null;
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
   const parts = [Number(y), Number(mo) - 1, d ? Number(d) : 1, h ? Number(h) : 0, mi ? Number(mi) : 0, sec ? Number(sec) : 0];
-  const ms = Date.UTC(parts[0]!, parts[1]!, parts[2]!, parts[3]!, parts[4]!, parts[5]!) + (frac ? Math.round(Number(`0.${frac}`) * 1000) : 0);
+  const ms = utc(parts[0]!, parts[1]!, parts[2]!, parts[3]!, parts[4]!, parts[5]!) + (frac ? Math.round(Number(`0.${frac}`) * 1000) : 0);
   // Date.UTC rolls 2021-02-30 over to March: a date that does not read back is not a date.
   const back = new Date(ms - (frac ? Math.round(Number(`0.${frac}`) * 1000) : 0));
   const real = back.getUTCFullYear() === parts[0] && back.getUTCMonth() === parts[1] && back.getUTCDate() === parts[2]
@@ -35,6 +35,14 @@ export function parseTimestamp(s: string): ParsedTime | null {
   if (!d) return { ms, style: 'month' };
   if (!h) return { ms, style: 'date' };
   return zone ? { ms: ms - zoneOffsetMs(zone), style: 'datetime-utc' } : { ms, style: 'datetime' };
+}
+
+/** Date.UTC without its quirk of reading years 0 to 99 as 1900 to 1999 (so 0050-01-01 is a date, and 50 years after 0001 is 0051). */
+function utc(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number {
+  const t = new Date(0);
+  t.setUTCFullYear(year, month, day);
+  t.setUTCHours(hour, minute, second, ms);
+  return t.getTime();
 }
 
 function zoneOffsetMs(zone: string): number {
@@ -56,7 +64,7 @@ export function formatTimestamp(ms: number, style: TimeStyle): string {
 export function addSteps(ms: number, f: Frequency, k: number): number {
   if (f.unit === 'ms') return ms + k * f.step;
   const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + k * f.step, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+  return utc(d.getUTCFullYear(), d.getUTCMonth() + k * f.step, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
 }
 
 const HOUR = 3_600_000;

@@ -73,8 +73,8 @@ export function saveCheckpoint(dir: string, name: string, content: CheckpointCon
   };
   const path = join(dir, `${name}.json`);
   writeFileAtomic.sync(path, JSON.stringify(manifest, null, 1) + '\n');
-  // Only now are the older files unreferenced (also temporary files a killed run left behind).
-  const ours = new RegExp(`^${escapeRegExp(name)}-[0-9a-f]{8}(\\.state)?\\.safetensors(\\.\\d+)?$`);
+  // Only now are the older files unreferenced (also temporary files a killed run left behind: weights, state, a manifest).
+  const ours = new RegExp(`^${escapeRegExp(name)}(-[0-9a-f]{8}(\\.state)?\\.safetensors(\\.\\d+)?|\\.json\\.\\d+)$`);
   for (const f of readdirSync(dir)) {
     if (ours.test(f) && !(f in sha256)) rmSync(join(dir, f), { force: true });
   }
@@ -94,7 +94,9 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   } catch (e) {
     throw new DataError(expected(where, 'a readable JSON manifest', e instanceof SyntaxError ? `invalid JSON (${e.message})` : errnoText(e)));
   }
-  if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.weights !== 'string' || !manifest.sha256 || typeof manifest.meta !== 'object') {
+  const isObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.weights !== 'string' || (manifest.state != null && typeof manifest.state !== 'string')
+    || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
     throw new DataError(expected(where, `a ${CHECKPOINT_FORMAT} manifest`, 'a JSON file of another kind'));
   }
   if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, String(manifest.version)));
@@ -107,10 +109,17 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
       throw new DataError(expected(`${where}: ${file}`, 'a readable file', errnoText(e)));
     }
     const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== manifest.sha256[file]) throw new DataError(expected(`${where}: ${file}`, 'the SHA-256 the manifest records', 'different bytes (the file is corrupt or was replaced)'));
+    if (!Object.hasOwn(manifest.sha256, file) || sha !== manifest.sha256[file]) throw new DataError(expected(`${where}: ${file}`, 'the SHA-256 the manifest records', 'different bytes (the file is corrupt or was replaced)'));
     return decodeSafetensors(bytes, `${where}: ${file}`).tensors;
   };
   return { path: manifestPath, meta: manifest.meta, weights: read(manifest.weights), state: manifest.state ? read(manifest.state) : null };
+}
+
+/** The weights file holds exactly the numbers the model needs (names and shapes are checked when they load). */
+export function checkParameterCount(where: string, want: number, weights: ReadonlyMap<string, Tensor>): void {
+  let got = 0;
+  for (const t of weights.values()) got += t.data.length;
+  if (got !== want) throw new DataError(expected(where, `${want} weights for the model its metadata describes`, `${got} in the weights file`, 'the metadata was edited, or belongs to other weights'));
 }
 
 function resolveManifest(path: string): string {

@@ -6,7 +6,7 @@
  * rows, the calendar cycles) and the run's settings and test scores.
  */
 import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
+import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
 import { BpttError, DataError, expected } from '../../tensor/index.js';
 import { CYCLES, type Cycle } from './calendar.js';
 import type { Scoreboard } from './evaluate.js';
@@ -52,6 +52,15 @@ export function saveForecaster(dir: string, name: string, model: Forecaster, met
   return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state: null });
 }
 
+/** The parameters a config implies, counted without building the model (a hand-edited size must not allocate gigabytes first). */
+function parameterCount(c: ForecasterConfig): number {
+  const gates = c.cell === 'lstm' ? 4 : 3;
+  let rnn = 0;
+  for (let l = 0; l < c.layers; l++) rnn += gates * c.hidden * ((l === 0 ? c.series + c.calendar : c.hidden) + c.hidden + 2);
+  const outputs = c.mode === 'direct' ? c.horizon * (c.loss.kind === 'quantile' ? c.loss.quantiles!.length : 1) : c.series;
+  return rnn + outputs * (c.hidden + 1) + c.highway * outputs;
+}
+
 /** The model and its metadata, checked against each other. */
 export function loadForecaster(path: string): { model: Forecaster; meta: ForecastMeta; path: string } {
   const loaded = loadCheckpoint(path);
@@ -69,6 +78,7 @@ export function loadForecaster(path: string): { model: Forecaster; meta: Forecas
       throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, String(d.cycles)));
     }
     if (d.lag !== config.lag) throw new DataError(expected(where, `the data's differencing lag ${d.lag} in the model`, config.lag));
+    checkParameterCount(where, parameterCount(config), loaded.weights);
     const model = new Forecaster(config);
     model.loadStateDict(loaded.weights);
     return { model, meta, path: loaded.path };

@@ -5,7 +5,7 @@
  */
 import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
-import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
+import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
 import type { HiddenState } from '../../nn/index.js';
 import type { OptimizerStateDict } from '../../optim/index.js';
 import { BpttError, DataError, Tensor, expected } from '../../tensor/index.js';
@@ -69,6 +69,7 @@ export function loadLanguageModel(path: string): LmCheckpoint & { loaded: Loaded
     const vocabulary = Vocabulary.fromJSON(meta.vocabulary);
     const config = validateConfig(meta.model, `${where}: model`);
     if (vocabulary.size !== config.vocab) throw new DataError(expected(where, `a vocabulary of ${config.vocab} tokens, as the model's`, vocabulary.size));
+    checkParameterCount(where, parameterCount(config), loaded.weights);
     const model = new LanguageModel(config);
     model.loadStateDict(loaded.weights);
     return { model, vocabulary, meta, path: loaded.path, loaded };
@@ -76,6 +77,14 @@ export function loadLanguageModel(path: string): LmCheckpoint & { loaded: Loaded
     if (e instanceof BpttError && !e.message.startsWith(where)) throw new DataError(`${where}: ${e.message}`);
     throw e;
   }
+}
+
+/** The parameters a config implies, counted without building the model (a hand-edited size must not allocate gigabytes first). */
+function parameterCount(c: LanguageModelConfig): number {
+  const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+  let rnn = 0;
+  for (let l = 0; l < c.layers; l++) rnn += gates * c.hidden * ((l === 0 ? c.embed : c.hidden) + c.hidden + 2);
+  return c.vocab * c.embed + rnn + c.vocab * (c.hidden + 1);
 }
 
 /** The trainer state saved with a checkpoint (for --resume). */
@@ -90,6 +99,7 @@ export function trainerStateOf(ckpt: LmCheckpoint & { loaded: LoadedCheckpoint }
     return t;
   };
   const m = ckpt.meta;
+  checkTrainerMeta(where, m, names.length);
   const optimizer: OptimizerStateDict = {
     ...m.optimizer,
     state: m.optimizer.state.map((s, i) => s && { step: s.step, buffers: Object.fromEntries(s.buffers.map((b) => [b, Array.from(get(`optimizer.${names[i]}.${b}`).data)])) }),
@@ -104,4 +114,26 @@ export function trainerStateOf(ckpt: LmCheckpoint & { loaded: LoadedCheckpoint }
   const count = m.training.workers !== undefined ? Math.min(m.training.workers, m.training.batch - 1) + 1 : shards.size;
   const carried = Array.from({ length: count }, (_, s) => (shards.get(s) as HiddenState | undefined) ?? null);
   return { progress: m.progress, rng: m.rng, optimizer, carried };
+}
+
+/** The parts of the metadata trainerStateOf reads, so a hand-edited manifest is a DataError rather than a crash (or a huge allocation). */
+function checkTrainerMeta(where: string, m: LmMeta, parameters: number): void {
+  const fail = (what: string, want: string, got: unknown): never => {
+    throw new DataError(expected(`${where}: meta.${what}`, want, JSON.stringify(got)?.slice(0, 80) ?? 'nothing'));
+  };
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const count = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+  if (!isObject(m.progress) || !(['updates', 'batches', 'tokens'] as const).every((k) => count(m.progress[k])) || !Number.isFinite(m.progress.elapsedMs)) {
+    fail('progress', 'counts of updates, batches and tokens and the elapsed time', m.progress);
+  }
+  if (!Array.isArray(m.rng) || m.rng.length !== 4 || !m.rng.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)) fail('rng', 'the state of the data-order generator (4 unsigned 32-bit integers)', m.rng);
+  if (!isObject(m.training) || !Number.isSafeInteger(m.training.batch) || m.training.batch < 1) fail('training.batch', 'a positive integer', m.training?.batch);
+  if (m.training.workers !== undefined && !(Number.isInteger(m.training.workers) && m.training.workers >= 0 && m.training.workers <= 64)) fail('training.workers', 'an integer from 0 to 64', m.training.workers);
+  const o = m.optimizer;
+  if (!isObject(o) || !Array.isArray(o.state) || o.state.length !== parameters) fail('optimizer.state', `one entry per parameter (${parameters})`, o?.state);
+  for (const s of o.state) {
+    if (s !== null && !(isObject(s) && count(s.step) && Array.isArray(s.buffers) && s.buffers.every((b) => typeof b === 'string'))) {
+      fail('optimizer.state', 'null or { step, buffers: names } per parameter', s);
+    }
+  }
 }

@@ -1,0 +1,195 @@
+/**
+ * Hostile inputs to the command line: texts that are empty, binary or one
+ * 50 MB line; CSV files that are binary, ragged, unterminated or hold cells
+ * that are not finite numbers; checkpoints that are truncated, corrupt, of
+ * another task, or whose manifest was edited (also to a huge model). Each ends
+ * with one line on stderr ("bptt: ..."), exit code 1, no stack trace, and
+ * nothing written (or a run that trains normally, for valid input).
+ */
+import assert from 'node:assert/strict';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { Manifest } from '../../src/io/checkpoint-files.js';
+import { cliSandbox } from './sandbox.js';
+
+const { tmp, run } = cliSandbox('bptt-hostile-');
+const TIMEOUT = { timeout: 180_000 };
+const LM_TINY = ['--hidden', '8', '--layers', '1', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--steps', '2', '--quiet', '--sample', '0'];
+const FC_TINY = ['--lookback', '12', '--horizon', '6', '--hidden', '4', '--steps', '2', '--eval-every', '2', '--batch', '4', '--quiet'];
+
+const file = (name: string, content: string | Uint8Array): string => {
+  const p = join(tmp, name);
+  writeFileSync(p, content);
+  return p;
+};
+const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+
+/** A failed command: exit code 1, one line "bptt: ..." on stderr, no stack trace, no internal error. */
+function assertOneLineError(r: SpawnSyncReturns<string>, pattern?: RegExp): void {
+  assert.equal(r.status, 1, `exit status ${r.status} (signal ${r.signal}); stderr: ${r.stderr.slice(0, 2000)}`);
+  const err = r.stderr.replace(/\n$/, '');
+  assert.ok(!err.includes('\n'), `a single line on stderr, got:\n${r.stderr.slice(0, 2000)}`);
+  assert.match(err, /^bptt: /);
+  assert.doesNotMatch(err, /internal error|\n\s+at /);
+  if (pattern) assert.match(err, pattern);
+}
+
+/** `bptt ARGS --out <fresh dir>` fails with one line and leaves no output directory. */
+function failsWritingNothing(args: string[], pattern?: RegExp): void {
+  const out = join(tmp, `never-${Math.random().toString(36).slice(2)}`);
+  assertOneLineError(run(...args, '--out', out), pattern);
+  assert.ok(!existsSync(out), `${out} was created`);
+}
+
+/** An hourly CSV of `rows` rows; `edit` changes the cells before writing. */
+function csv(name: string, rows = 120, edit: (cells: string[][]) => void = () => undefined): string {
+  const cells = Array.from({ length: rows }, (_, k) => [
+    new Date(Date.UTC(2021, 0, 1) + k * 3_600_000).toISOString().slice(0, 19),
+    (10 + 4 * Math.sin((2 * Math.PI * k) / 24) + 0.1 * Math.cos(k)).toFixed(2),
+  ]);
+  edit(cells);
+  return file(name, ['date,temp', ...cells.map((r) => r.join(','))].join('\n') + '\n');
+}
+
+const TEXT = file('text.txt', 'The whale rose from the deep, and the sailors watched it in silence.\n'.repeat(30));
+const LM = join(tmp, 'lm'), FC = join(tmp, 'fc');
+
+before(() => {
+  for (const [args, out] of [[['train', '--text', TEXT, ...LM_TINY], LM], [['train', 'forecast', '--csv', csv('good.csv'), '--target', 'temp', ...FC_TINY], FC]] as const) {
+    const r = run(...args, '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+  }
+});
+
+describe('bptt train --text: hostile texts', () => {
+  test('empty, whitespace only, binary, not UTF-8, a directory', TIMEOUT, () => {
+    failsWritingNothing(['train', '--text', file('empty.txt', ''), ...LM_TINY], /empty file/);
+    failsWritingNothing(['train', '--text', file('blank.txt', ' \n\t\r\n '), ...LM_TINY], /only whitespace/);
+    failsWritingNothing(['train', '--text', file('elf.bin', Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0)), ...LM_TINY], /binary file \(a NUL byte at offset 7\)/);
+    failsWritingNothing(['train', '--text', file('latin1.txt', Uint8Array.from([...Buffer.from('caf'), 0xe9, 0x20, 0x6e, 0x6f, 0x69, 0x72])), ...LM_TINY], /not valid UTF-8/);
+    failsWritingNothing(['train', '--text', tmp, ...LM_TINY], /a directory/);
+  });
+
+  test('a single 50 MB line without a newline: words give one token (an error); characters train', TIMEOUT, () => {
+    const big = file('one-line.txt', 'abcdefghij'.repeat(5_000_000)); // 50 MB, no newline, no space
+    failsWritingNothing(['train', '--text', big, '--level', 'word', ...LM_TINY], /enough tokens for a validation split, got 1 tokens in all/);
+    const out = join(tmp, 'big-char');
+    const r = run('train', '--text', big, ...LM_TINY, '--val-fraction', '0.0001', '--out', out); // 5,000 characters to validate on
+    if (r.status === 0) {
+      assert.match(r.stdout, /done: 2 updates/);
+      assert.ok(existsSync(join(out, 'last.json')));
+    } else {
+      assertOneLineError(r); // out of memory, say, must still be one line
+    }
+  });
+
+  test('eval --text of a binary or empty file', TIMEOUT, () => {
+    assertOneLineError(run('eval', '--checkpoint', LM, '--text', join(tmp, 'elf.bin')), /binary file/);
+    assertOneLineError(run('eval', '--checkpoint', LM, '--text', join(tmp, 'empty.txt')), /empty file/);
+  });
+});
+
+describe('bptt train forecast --csv: hostile tables', () => {
+  const train = (path: string, pattern: RegExp): void => failsWritingNothing(['train', 'forecast', '--csv', path, '--target', 'temp', ...FC_TINY], pattern);
+
+  test('missing cells, non-numeric and non-finite cells each name their row and column', TIMEOUT, () => {
+    train(csv('empty-cell.csv', 120, (c) => (c[9]![1] = '')), /column 'temp' row 10 \(line 11\): expected a number, got an empty cell/);
+    for (const bad of ['abc', 'NaN', 'Infinity', '1e999', '--3', '1,5']) {
+      const quoted = bad.includes(',') ? `"${bad}"` : bad;
+      train(csv(`bad-${bad.replace(/\W/g, '_')}.csv`, 120, (c) => (c[20]![1] = quoted)), new RegExp(`column 'temp' row 21 \\(line 22\\): expected a number, got '${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    }
+  });
+
+  test('a missing field, an extra field, an unclosed quote, a binary file, an empty file, a bad date', TIMEOUT, () => {
+    train(csv('short-row.csv', 120, (c) => c[30]!.pop()), /2 fields on every line, as in the header, got 1 on line 32/);
+    train(csv('long-row.csv', 120, (c) => c[30]!.push('7')), /2 fields on every line, as in the header, got 3 on line 32/);
+    train(csv('quote.csv', 120, (c) => (c[40]![1] = '"12.5')), /well-formed CSV/);
+    train(file('binary.csv', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00)), /binary file/);
+    train(file('empty.csv', ''), /empty file/);
+    train(csv('date.csv', 120, (c) => (c[50]![0] = '2021-02-30T00:00:00')), /row 51|2021-02-30/);
+  });
+});
+
+describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', () => {
+  let copies = 0;
+  const copyOf = (dir: string): string => {
+    const to = join(tmp, `ck${copies++}`);
+    cpSync(dir, to, { recursive: true });
+    return to;
+  };
+  const users = (dir: string): Array<SpawnSyncReturns<string>> => [
+    run('sample', '--checkpoint', dir, '--length', '5'),
+    run('eval', '--checkpoint', dir, '--text', TEXT),
+  ];
+
+  test('a truncated or emptied weights file, a truncated manifest, a manifest that is not JSON', TIMEOUT, () => {
+    const a = copyOf(LM);
+    const weights = join(a, manifestOf(join(a, 'best.json')).weights);
+    writeFileSync(weights, readFileSync(weights).subarray(0, 100));
+    for (const r of users(a)) assertOneLineError(r, /SHA-256/);
+    writeFileSync(weights, '');
+    for (const r of users(a)) assertOneLineError(r, /SHA-256/);
+    const b = copyOf(LM);
+    writeFileSync(join(b, 'best.json'), readFileSync(join(b, 'best.json')).subarray(0, 50));
+    for (const r of users(b)) assertOneLineError(r, /invalid JSON/);
+    writeFileSync(join(b, 'best.json'), Uint8Array.of(0, 1, 2, 255));
+    for (const r of users(b)) assertOneLineError(r, /invalid JSON/);
+    const c = copyOf(LM);
+    writeFileSync(join(c, 'best.json'), 'null');
+    for (const r of users(c)) assertOneLineError(r, /a bptt-checkpoint manifest/);
+  });
+
+  test('weights replaced by a corrupt safetensors file whose SHA-256 the manifest was edited to match', TIMEOUT, () => {
+    const a = copyOf(LM);
+    const m = manifestOf(join(a, 'best.json'));
+    const bytes = readFileSync(join(a, m.weights));
+    bytes.writeUInt32LE(0xffffff, 0); // the header length now runs past the end
+    writeFileSync(join(a, m.weights), bytes);
+    writeFileSync(join(a, 'best.json'), JSON.stringify({ ...m, sha256: { ...m.sha256, [m.weights]: createHash('sha256').update(bytes).digest('hex') } }));
+    for (const r of users(a)) assertOneLineError(r, /header length/);
+  });
+
+  test('a checkpoint of the other task, or another model\'s weights', TIMEOUT, () => {
+    for (const r of users(FC)) assertOneLineError(r, /expected a language-model checkpoint, got task 'forecast'/);
+    assertOneLineError(run('forecast', '--checkpoint', LM), /expected a forecast checkpoint, got task 'language-model'/);
+    const a = copyOf(LM);
+    const lm = manifestOf(join(a, 'best.json')), fc = manifestOf(join(FC, 'best.json'));
+    cpSync(join(FC, fc.weights), join(a, fc.weights));
+    writeFileSync(join(a, 'best.json'), JSON.stringify({ ...lm, weights: fc.weights, sha256: { ...lm.sha256, [fc.weights]: fc.sha256[fc.weights] } }));
+    for (const r of users(a)) assertOneLineError(r, /weights/);
+  });
+
+  test('a manifest edited to a huge model is an error at once, not gigabytes allocated', TIMEOUT, () => {
+    const a = copyOf(LM);
+    const m = manifestOf(join(a, 'best.json'));
+    (m.meta.model as { hidden: number }).hidden = 1_000_000_000;
+    writeFileSync(join(a, 'best.json'), JSON.stringify(m));
+    for (const r of users(a)) assertOneLineError(r, /weights for the model its metadata describes/);
+    const f = copyOf(FC);
+    const fm = manifestOf(join(f, 'best.json'));
+    (fm.meta.model as { horizon: number }).horizon = 2 ** 30;
+    writeFileSync(join(f, 'best.json'), JSON.stringify(fm));
+    assertOneLineError(run('forecast', '--checkpoint', f), /checkpoint '.*best\.json'/);
+  });
+
+  test('--resume from a manifest whose training state was edited', TIMEOUT, () => {
+    for (const [field, value] of [['optimizer', null], ['rng', [1, 2]], ['training', { batch: 2, workers: 1e9 }], ['progress', 'lots']] as const) {
+      const a = copyOf(LM);
+      const m = manifestOf(join(a, 'last.json'));
+      (m.meta as Record<string, unknown>)[field] = value;
+      writeFileSync(join(a, 'last.json'), JSON.stringify(m));
+      const before = readdirSync(a).sort();
+      assertOneLineError(run('train', '--resume', '--out', a, '--quiet'), new RegExp(`meta\\.${field}`));
+      assert.deepEqual(readdirSync(a).sort(), before, 'nothing written into the run directory');
+    }
+  });
+
+  test('forecast --out is never partially written', TIMEOUT, () => {
+    const out = join(tmp, 'never.csv');
+    assertOneLineError(run('forecast', '--checkpoint', FC, '--csv', csv('holes.csv', 120, (c) => (c[5]![1] = 'x')), '--fill', 'none', '--out', out), /expected a number/);
+    assert.ok(!existsSync(out));
+  });
+});
