@@ -11,6 +11,7 @@ import { SpeechModel, validateSpeechConfig, type SpeechModelConfig } from '../ta
 import { SpeechTrainer, type SpeechTrainingOptions } from '../tasks/speech/trainer.js';
 import { ConfigError, expected } from '../tensor/index.js';
 import { ensureWritableLog } from './log-file.js';
+import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { VERSION } from './version.js';
@@ -38,6 +39,7 @@ interface TrainSpeechOptions {
   seed: number;
   out: string;
   log?: string;
+  report?: string;
   quiet?: boolean;
 }
 
@@ -66,6 +68,7 @@ export function trainSpeechCommand(): Command {
     .option('--seed <n>', 'seed of the initialisation and the batch order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/speech')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
+    .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, validation DER) at each validation and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
     .action((o: TrainSpeechOptions) => trainSpeech(o));
 }
@@ -87,6 +90,9 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
   const started = performance.now();
   const data = load(manifests, config.features, o.quiet === true);
   if (o.log) ensureWritableLog(o.log);
+  const report = o.report ? openReport(o.report, `bptt train speech: ${o.data}`, { ...config.features, cell: config.cell, hidden: config.hidden, layers: config.layers, dropout: config.dropout, batch: training.batch, lr: training.schedule.lr, clip: training.clip, seed: o.seed, version: VERSION }) : null;
+  report?.recorder.chart('loss', { unit: 'CTC loss per digit' });
+  if (report && training.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.clip}`, y: training.clip } });
   ensureWritableDir(o.out);
   const perEpoch = Math.ceil(data.train.length / o.batch);
   training.maxUpdates = o.epochs * perEpoch;
@@ -100,7 +106,7 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
     + `${o.epochs} epochs (${training.maxUpdates} updates)${training.maxSeconds ? ` or ${formatDuration(training.maxSeconds)}` : ''}`);
 
   const model = new SpeechModel(config);
-  const trainer = new SpeechTrainer(model, data.train, data.dev ?? [], training);
+  const trainer = new SpeechTrainer(model, data.train, data.dev ?? [], training, report?.flow ?? null);
   const log = (record: object): void => {
     if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
   };
@@ -125,6 +131,7 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
+      report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, utterances: r.utterances, value: ((r.utterances - rate.utterances) * 1000) / (now - rate.at) };
       if (r.updates % training.evalEvery === 0 || trainer.finished || stop) {
@@ -134,8 +141,10 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
           log({ type: 'validation', update: r.updates, ...v });
           progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(1)}, ${formatDuration(r.elapsedMs / 1000)}): loss ${r.loss.toFixed(3)}, validation DER ${pct(v.der)} (${v.edits}/${v.digits}), utterances wrong ${pct(v.ser)}${v.best ? ' (best)' : ''}`);
           if (v.best) saveSpeechModel(o.out, 'best', model, meta(null));
+          report?.recorder.validation(r.updates, { 'DER %': 100 * v.der });
         }
         saveSpeechModel(o.out, 'last', model, meta(null));
+        report?.write();
       }
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
@@ -155,6 +164,8 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
     test = { greedy, beam, beamWidth: o.beam };
   }
   const path = saveSpeechModel(o.out, 'best', model, meta(test));
+  if (report && test) report.recorder.meta({ 'test DER greedy %': 100 * test.greedy.der, [`test DER beam ${o.beam} %`]: 100 * test.beam.der });
+  report?.write();
   log({ type: 'done', updates: trainer.updates, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null, test });
   console.log(`done: ${trainer.updates} updates (${trainer.epoch.toFixed(1)} epochs, ${formatCount(trainer.utterances)} utterances) in ${formatDuration(trainer.elapsedMs / 1000)}`
     + `${trainer.best ? `; best validation DER ${pct(trainer.best.errors.der)} at update ${trainer.best.updates}` : ''}; checkpoint ${path}`);

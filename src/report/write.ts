@@ -3,7 +3,7 @@
  * target), so a reader or a killed run never sees half a page. Export it from
  * `src/node.ts`, not from the browser-safe `src/index.ts`.
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { DataError, expected } from '../tensor/index.js';
@@ -18,9 +18,9 @@ export function writeReport(path: string, data: ReportData): void {
 }
 
 /**
- * Fails early, before any training and without writing anything, when `path`
- * cannot take a report: its directory is missing or not writable, or it is a
- * directory.
+ * Fails early, before any training and without writing a file, when `path`
+ * cannot take a report: it is a directory, or its directory cannot be created
+ * (as --out's is) or written to.
  */
 export function ensureWritableReport(path: string): void {
   const fail = (got: string): never => {
@@ -28,8 +28,8 @@ export function ensureWritableReport(path: string): void {
   };
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) fail('a directory');
   const dir = dirname(path);
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) fail(`no directory '${dir}'`);
   try {
+    mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
     if (existsSync(path)) accessSync(path, constants.W_OK);
   } catch (e) {

@@ -41,12 +41,13 @@ describe('bptt train speech / bptt transcribe', () => {
 
   test('train learns the sample, writes checkpoints and scores the held-out-voice test split', CLI_TIMEOUT, () => {
     // 200 updates of the whole sample (batch 9), the same run as in test/tasks/speech.test.ts: loss 0.031 per digit, every training utterance transcribed right.
-    const r = run('train', 'speech', '--data', SAMPLE, '--hidden', '32', '--dropout', '0', '--epochs', '200', '--batch', '9', '--lr', '3e-3', '--schedule', 'constant', '--warmup', '20', '--eval-every', '100', '--out', OUT, '--log', join(tmp, 'log.jsonl'));
+    const r = run('train', 'speech', '--data', SAMPLE, '--hidden', '32', '--dropout', '0', '--epochs', '200', '--batch', '9', '--lr', '3e-3', '--schedule', 'constant', '--warmup', '20', '--eval-every', '100', '--out', OUT, '--log', join(tmp, 'log.jsonl'), '--report', join(tmp, 'report.html'));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /9 training, 0 validation, 3 test utterances/);
     assert.match(r.stdout, /bidirectional GRU 2×32 \+ CTC/);
     assert.match(r.stdout, /done: 200 updates \(200\.0 epochs, 1\.8k utterances\)/);
     assert.match(r.stdout, /test: 3 utterances, 6 digits; digit error rate greedy [\d.]+ % .* beam 8 [\d.]+ %/);
+    assert.match(readFileSync(join(tmp, 'report.html'), 'utf8'), /test DER greedy %/, 'the --report page');
     const files = readdirSync(OUT);
     assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}\.safetensors)$/.test(f)), files.join(', '));
     const meta = (JSON.parse(readFileSync(join(OUT, 'best.json'), 'utf8')) as Manifest).meta as unknown as SpeechMeta;

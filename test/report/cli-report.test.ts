@@ -32,8 +32,8 @@ describe('--report', () => {
     assert.match(html, /<section id="gate-saturation">.*<svg /s);
   });
 
-  test('bptt train forecast --report writes the report', TIMEOUT, () => {
-    const path = join(tmp, 'forecast.html');
+  test('bptt train forecast --report writes the report (its directory created as --out\'s is)', TIMEOUT, () => {
+    const path = join(tmp, 'new', 'dir', 'forecast.html');
     const r = run('train', 'forecast', '--dataset', 'co2', '--steps', '30', '--hidden', '8', '--quiet', '--out', join(tmp, 'fc'), '--report', path);
     assert.equal(r.status, 0, r.stderr);
     const html = assertReport(path);
@@ -44,7 +44,8 @@ describe('--report', () => {
   for (const [name, args] of [['lm', ['train', ...TINY]], ['forecast', ['train', 'forecast', '--dataset', 'co2', '--quiet']]] as const) {
     test(`${name}: a bad --report path is a one-line error before training`, TIMEOUT, () => {
       const out = join(tmp, `bad-${name}`);
-      for (const bad of [join(tmp, 'no', 'such', 'dir', 'r.html'), tmp]) {
+      writeFileSync(join(tmp, 'a-file'), 'not a directory');
+      for (const bad of [join(tmp, 'a-file', 'r.html'), tmp]) {
         const r = run(...args, '--steps', '30', '--out', out, '--report', bad);
         assert.equal(r.status, 1, r.stdout);
         const err = r.stderr.replace(/\n$/, '');

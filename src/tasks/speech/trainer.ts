@@ -4,7 +4,7 @@
  * gradient-norm clipping), Adam with warm-up and cosine decay over the
  * budget, and validation by digit error rate that keeps the best weights. Browser-safe.
  */
-import { Bptt } from '../../bptt/index.js';
+import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam } from '../../optim/index.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
@@ -50,10 +50,12 @@ export class SpeechTrainer {
   best: { errors: DigitErrors; updates: number; weights: Map<string, Tensor> } | null = null;
   last: DigitErrors | null = null;
 
-  constructor(readonly model: SpeechModel, train: readonly Example[], private readonly dev: readonly Example[], readonly options: SpeechTrainingOptions) {
+  /** `recorder`: gradient-flow diagnostics (e.g. a report's FlowSampler), attached to the recurrent layers. */
+  constructor(readonly model: SpeechModel, train: readonly Example[], private readonly dev: readonly Example[], readonly options: SpeechTrainingOptions, recorder: FlowRecorder | null = null) {
     validateOptions(options);
     this.optimizer = new Adam(model.parameters(), { lr: options.schedule.lr });
-    this.engine = new Bptt({ model, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip });
+    recorder?.attach([model.rnn]);
+    this.engine = new Bptt({ model, parameters: model.parameters(), optimizer: this.optimizer, strategy: { kind: 'full' }, clipNorm: options.clip, recorder });
     const rng = new Rng(options.seed);
     this.batches = new Batches(train, options.batch, rng.split());
     model.rnn.dropoutRng.setState(rng.split().getState());
