@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { gradcheck } from '../../src/autograd/index.js';
 import { shard } from '../../src/tasks/translate/replica.js';
 import { Seq2SeqTrainer } from '../../src/tasks/translate/trainer.js';
+import { parameterCount } from '../../src/tasks/translate/checkpoint.js';
 import {
   BOS_ID, EOS_ID, PairCorpus, Seq2Seq, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
   type EncodedPair, type Seq2SeqConfig,
@@ -222,6 +223,13 @@ describe('data', () => {
   test('pairs with an empty side are refused with the pair number', () => {
     const v = buildVocabulary(['a b'], 'word');
     assert.throws(() => encodePairs([{ source: 'a', target: 'b' }, { source: '', target: 'a' }], v, v), /pair 2/);
+  });
+
+  test('the parameter count of a config (checked before a checkpoint builds its model) is the model\'s', () => {
+    for (const change of [{}, { cell: 'gru', layers: 2, attention: 'additive' }, { bidirectional: false, attention: 'dot', inputFeeding: false, shareEmbeddings: true, targetVocab: 7 }, { layers: 3, inputFeeding: false }] as Partial<Seq2SeqConfig>[]) {
+      const config = { ...base, ...change };
+      assert.equal(parameterCount(config), new Seq2Seq(config).parameters().reduce((n, p) => n + p.value.size, 0), JSON.stringify(change));
+    }
   });
 
   test('configuration errors: odd hidden size with a bidirectional encoder, shared embeddings of different vocabularies, unknown options', () => {

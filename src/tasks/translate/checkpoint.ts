@@ -5,7 +5,7 @@
  * the scores measured with these weights.
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
+import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
 import { BpttError, DataError, expected } from '../../tensor/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
 import type { Vocabularies } from './texts.js';
@@ -44,6 +44,7 @@ export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabular
     if (vocab.source.size !== config.sourceVocab || vocab.target.size !== config.targetVocab) {
       throw new DataError(expected(where, `vocabularies of ${config.sourceVocab} and ${config.targetVocab} tokens, as the model`, `${vocab.source.size} and ${vocab.target.size}`));
     }
+    checkParameterCount(where, parameterCount(config), loaded.weights);
     const model = new Seq2Seq(config);
     model.loadStateDict(loaded.weights);
     return { model, vocab, meta, path: loaded.path };
@@ -51,4 +52,20 @@ export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabular
     if (e instanceof BpttError && !e.message.startsWith(where)) throw new DataError(`${where}: ${e.message}`);
     throw e;
   }
+}
+
+/** The parameters a config implies, counted without building the model (a hand-edited size must not allocate gigabytes first). */
+export function parameterCount(c: Seq2SeqConfig): number {
+  const gates = c.cell === 'lstm' ? 4 : 3;
+  const H = c.hidden, D = c.bidirectional ? 2 : 1, Hd = H / D;
+  const layers = (input: number, hidden: number, directions: number, next: number) => {
+    let n = 0;
+    for (let l = 0; l < c.layers; l++) n += directions * gates * hidden * ((l === 0 ? input : next) + hidden + 2);
+    return n;
+  };
+  const embeddings = (c.sourceVocab + (c.shareEmbeddings ? 0 : c.targetVocab)) * c.embed;
+  const encoder = layers(c.embed, Hd, D, H);
+  const decoder = layers(c.embed + (c.inputFeeding ? H : 0), H, 1, H);
+  const attention = c.attention === 'general' ? H * H : c.attention === 'additive' ? 2 * H * H + 2 * H : 0;
+  return embeddings + encoder + decoder + attention + 2 * H * H + c.targetVocab * (H + 1);
 }
