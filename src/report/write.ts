@@ -26,13 +26,14 @@ export function ensureWritableReport(path: string): void {
   const fail = (got: string): never => {
     throw new DataError(expected(`--report '${path}'`, 'an HTML file path in a writable directory', got));
   };
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) fail('a directory');
-  const dir = dirname(path);
   try {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) fail('a directory');
+    const dir = dirname(path);
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
     if (existsSync(path)) accessSync(path, constants.W_OK);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     fail((e as NodeJS.ErrnoException).code ?? String(e));
   }
 }

@@ -1,6 +1,6 @@
 /** The HTML report rendered from a synthetic recorder, and the gradient-flow sampler on a real engine. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -109,9 +109,12 @@ describe('writeReport', () => {
       const path = join(dir, 'r.html');
       writeReport(path, synthetic().data);
       assert.match(readFileSync(path, 'utf8'), /<section id="gradient-flow">/);
-      assert.throws(() => ensureWritableReport(join(dir, 'missing', 'r.html')), (e: unknown) => e instanceof DataError && /--report/.test(e.message));
+      writeFileSync(join(dir, 'a-file'), 'not a directory');
+      assert.throws(() => ensureWritableReport(join(dir, 'a-file', 'r.html')), (e: unknown) => e instanceof DataError && /--report .*ENOTDIR|--report .*EEXIST/.test(e.message));
       assert.throws(() => ensureWritableReport(dir), DataError);
       ensureWritableReport(join(dir, 'new.html'));
+      ensureWritableReport(join(dir, 'missing', 'r.html')); // its directory is created, as --out's is
+      assert.ok(statSync(join(dir, 'missing')).isDirectory());
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
