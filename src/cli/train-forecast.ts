@@ -16,6 +16,7 @@ import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
+import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
 interface TrainForecastOptions {
@@ -134,17 +135,11 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
     progress: { updates: trainer.updates, windows: trainer.windows, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null, validation: trainer.best?.accuracy ?? null },
     test,
   });
-  let stop: string | null = null;
-  const onSignal = (signal: string) => (): void => {
-    if (stop) process.exit(130);
-    stop = signal;
-  };
-  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
-  for (const [s, h] of Object.entries(handlers)) process.on(s, h);
+  const signals = new StopSignals();
   try {
     let val: number | null = null;
     let rate = { at: performance.now(), windows: 0, value: 0 };
-    while (!trainer.finished && !stop) {
+    while (!trainer.finished && !signals.reason) {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
@@ -168,7 +163,7 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
     }
     progress.stop();
   } finally {
-    for (const [s, h] of Object.entries(handlers)) process.off(s, h);
+    signals.release();
   }
   // The last weights are in last.json; the best validated ones are scored on the test split and saved as best.json.
   saveForecaster(o.out, 'last', model, meta(null));
@@ -183,8 +178,8 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
   console.log(`done: ${trainer.updates} updates in ${formatDuration(trainer.elapsedMs / 1000)}${trainer.best ? `; best validation at update ${trainer.best.updates}` : ''}; checkpoint ${path}`);
   console.log(`test: ${board.windows} windows × ${board.horizon} steps${span}; MASE scale: in-sample MAE of the seasonal naive forecast (season ${board.season}) over the training rows, ${fmt(board.scale)}\n`);
   console.log(table(board, config));
-  if (stop) {
-    console.error(`bptt: ${stop}: training stopped early at update ${trainer.updates}`);
+  if (signals.reason) {
+    console.error(`bptt: ${signals.reason}: training stopped early at update ${trainer.updates}`);
     process.exitCode = 130;
   }
 }

@@ -16,6 +16,7 @@ import { openReport } from '../report/write.js';
 import { betas, describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
+import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
 const MOBY_DICK = 'moby-dick';
@@ -140,20 +141,14 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     return path;
   };
 
-  let stop: string | null = null;
-  const onSignal = (signal: string) => (): void => {
-    if (stop) process.exit(130); // a second Ctrl-C: give up at once
-    stop = signal;
-  };
-  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
-  for (const [s, h] of Object.entries(handlers)) process.on(s, h);
+  const signals = new StopSignals();
 
   let val: number | null = training.lastValBits;
   let savedAt = -1;
   let rate = { at: performance.now(), tokens: trainer.state.tokens, value: 0 };
   try {
     let last: StepReport | null = null;
-    while (!trainer.finished && !stop) {
+    while (!trainer.finished && !signals.reason) {
       const r = (last = trainer.step());
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, tokens: r.tokens, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
@@ -167,11 +162,11 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       show(r);
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }
-    if (stop && !trainer.finished) {
+    if (signals.reason && !trainer.finished) {
       const path = await save('last');
       report?.write();
       progress.stop();
-      console.error(`bptt: ${stop}: saved ${path} at update ${trainer.state.updates}; continue with --resume`);
+      console.error(`bptt: ${signals.reason}: saved ${path} at update ${trainer.state.updates}; continue with --resume`);
       process.exitCode = 130;
       return;
     }
@@ -181,7 +176,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     }
     progress.stop();
   } finally {
-    for (const [s, h] of Object.entries(handlers)) process.off(s, h);
+    signals.release();
     await trainer.close();
   }
 

@@ -14,6 +14,7 @@ import { ensureWritableLog } from './log-file.js';
 import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
 import { Progress, formatCount } from './progress.js';
+import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
 interface TrainSpeechOptions {
@@ -117,24 +118,18 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
     progress: { updates: trainer.updates, utterances: trainer.utterances, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null, validation: trainer.best?.errors ?? null },
     test,
   });
-  let stop: string | null = null;
-  const onSignal = (signal: string) => (): void => {
-    if (stop) process.exit(130);
-    stop = signal;
-  };
-  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
-  for (const [s, h] of Object.entries(handlers)) process.on(s, h);
+  const signals = new StopSignals();
   try {
     let val: number | null = null;
     let rate = { at: performance.now(), utterances: 0, value: 0 };
-    while (!trainer.finished && !stop) {
+    while (!trainer.finished && !signals.reason) {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       const now = performance.now();
       if (now - rate.at > 2000) rate = { at: now, utterances: r.utterances, value: ((r.utterances - rate.utterances) * 1000) / (now - rate.at) };
-      if (r.updates % training.evalEvery === 0 || trainer.finished || stop) {
+      if (r.updates % training.evalEvery === 0 || trainer.finished || signals.reason) {
         if (data.dev) {
           const v = trainer.validate();
           val = 100 * v.der;
@@ -151,7 +146,7 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
     }
     progress.stop();
   } finally {
-    for (const [s, h] of Object.entries(handlers)) process.off(s, h);
+    signals.release();
   }
   // last.json keeps the last weights; best.json the best validated ones (the last without dev.tsv), scored on the test split.
   saveSpeechModel(o.out, 'last', model, meta(null));
@@ -173,8 +168,8 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
     console.log(`test: ${test.greedy.utterances} utterances, ${test.greedy.digits} digits; digit error rate greedy ${pct(test.greedy.der)} (${test.greedy.edits} edits, ${pct(test.greedy.ser)} of utterances wrong), `
       + `beam ${o.beam} ${pct(test.beam.der)} (${test.beam.edits} edits, ${pct(test.beam.ser)} wrong)`);
   }
-  if (stop) {
-    console.error(`bptt: ${stop}: training stopped early at update ${trainer.updates}`);
+  if (signals.reason) {
+    console.error(`bptt: ${signals.reason}: training stopped early at update ${trainer.updates}`);
     process.exitCode = 130;
   }
 }

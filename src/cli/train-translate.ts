@@ -19,6 +19,7 @@ import { ConfigError, Rng, expected } from '../tensor/index.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
 import { Progress, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
+import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
 /** The fixed seed of the CMUdict train/dev/test split (by word, 90/5/5). */
@@ -247,18 +248,12 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     progress: { updates: trainer.updates, tokens: trainer.tokens, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null, validation }, test,
   });
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', task.validationKey === 'wer' ? 'WER' : 'BLEU');
-  let stop: string | null = null;
-  const onSignal = (signal: string) => (): void => {
-    if (stop) process.exit(130);
-    stop = signal;
-  };
-  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
-  for (const [s, h] of Object.entries(handlers)) process.on(s, h);
+  const signals = new StopSignals();
   let bestValidation: Record<string, number> | null = null;
   try {
     let val: number | null = null;
     let rate = { at: performance.now(), tokens: 0, value: 0 };
-    while (!trainer.finished && !stop) {
+    while (!trainer.finished && !signals.reason) {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
@@ -283,7 +278,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     }
     progress.stop();
   } finally {
-    for (const [s, h] of Object.entries(handlers)) process.off(s, h);
+    signals.release();
     await trainer.close();
   }
   trainer.restoreBest();
@@ -309,8 +304,8 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   log({ type: 'done', updates: trainer.updates, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null });
   console.log(`done: ${trainer.updates} updates, ${formatCount(trainer.tokens)} target tokens in ${trainedFor}; best dev at update ${trainer.best?.updates ?? '-'}; checkpoint ${path}`);
   if (test && task.test) console.log(`\n${table(task, test as { items: number; greedy: Record<string, number>; beam: Record<string, number> })}`);
-  if (stop) {
-    console.error(`bptt: ${stop}: training stopped early at update ${trainer.updates}`);
+  if (signals.reason) {
+    console.error(`bptt: ${signals.reason}: training stopped early at update ${trainer.updates}`);
     process.exitCode = 130;
   }
 }

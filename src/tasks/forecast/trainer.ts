@@ -6,6 +6,7 @@
  */
 import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam, AdamW } from '../../optim/index.js';
+import { Budgeted } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { actuals, modelForecasts } from './evaluate.js';
@@ -43,14 +44,12 @@ export interface ForecastStep {
   elapsedMs: number;
 }
 
-export class ForecastTrainer {
+export class ForecastTrainer extends Budgeted {
   private readonly engine: Bptt<ForecastBatch, ForecastState>;
   private readonly optimizer: Adam | AdamW;
   private readonly rng: Rng;
   private order: number[] = [];
   private at = 0;
-  private readonly started = performance.now();
-  updates = 0;
   windows = 0;
   epochs = 0;
   best: { accuracy: Accuracy; updates: number; weights: Map<string, Tensor> } | null = null;
@@ -66,6 +65,7 @@ export class ForecastTrainer {
     /** gradient-flow diagnostics (e.g. a report's FlowSampler), attached to the model's recurrent layers */
     recorder: FlowRecorder | null = null,
   ) {
+    super(options);
     validateOptions(options);
     const adam = { lr: options.schedule.lr, weightDecay: options.weightDecay };
     this.optimizer = options.weightDecay > 0 ? new AdamW(model.parameters(), adam) : new Adam(model.parameters(), adam);
@@ -73,20 +73,6 @@ export class ForecastTrainer {
     recorder?.attach([model.rnn]);
     this.rng = new Rng(options.seed).split();
     model.train();
-  }
-
-  get elapsedMs(): number {
-    return performance.now() - this.started;
-  }
-
-  /** The fraction of the budget spent. */
-  get done(): number {
-    const { maxUpdates, maxSeconds } = this.options;
-    return Math.max(maxUpdates ? this.updates / maxUpdates : 0, maxSeconds ? this.elapsedMs / 1000 / maxSeconds : 0);
-  }
-
-  get finished(): boolean {
-    return this.done >= 1;
   }
 
   /** One update on the next batch of shuffled training windows. */

@@ -6,6 +6,7 @@
  */
 import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam } from '../../optim/index.js';
+import { Budgeted } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { Batches, type Example } from './batches.js';
@@ -39,12 +40,10 @@ export interface SpeechStep {
   elapsedMs: number;
 }
 
-export class SpeechTrainer {
+export class SpeechTrainer extends Budgeted {
   private readonly engine: Bptt<SpeechBatch, null>;
   private readonly optimizer: Adam;
   private readonly batches: Batches;
-  private readonly started = performance.now();
-  updates = 0;
   utterances = 0;
   steps = 0;
   best: { errors: DigitErrors; updates: number; weights: Map<string, Tensor> } | null = null;
@@ -52,6 +51,7 @@ export class SpeechTrainer {
 
   /** `recorder`: gradient-flow diagnostics (e.g. a report's FlowSampler), attached to the recurrent layers. */
   constructor(readonly model: SpeechModel, train: readonly Example[], private readonly dev: readonly Example[], readonly options: SpeechTrainingOptions, recorder: FlowRecorder | null = null) {
+    super(options);
     validateOptions(options);
     this.optimizer = new Adam(model.parameters(), { lr: options.schedule.lr });
     recorder?.attach([model.rnn]);
@@ -60,20 +60,6 @@ export class SpeechTrainer {
     this.batches = new Batches(train, options.batch, rng.split());
     model.rnn.dropoutRng.setState(rng.split().getState());
     model.train();
-  }
-
-  get elapsedMs(): number {
-    return performance.now() - this.started;
-  }
-
-  /** The fraction of the budget spent. */
-  get done(): number {
-    const { maxUpdates, maxSeconds } = this.options;
-    return Math.max(maxUpdates ? this.updates / maxUpdates : 0, maxSeconds ? this.elapsedMs / 1000 / maxSeconds : 0);
-  }
-
-  get finished(): boolean {
-    return this.done >= 1;
   }
 
   get epoch(): number {

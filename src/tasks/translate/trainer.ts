@@ -8,6 +8,7 @@
 import type { FlowRecorder } from '../../bptt/index.js';
 import { DataParallel } from '../../bptt/parallel.js';
 import { Adam } from '../../optim/index.js';
+import { Budgeted } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { PairSampler, type PairCorpus } from './data.js';
@@ -44,15 +45,14 @@ export interface Seq2SeqStep {
   elapsedMs: number;
 }
 
-export class Seq2SeqTrainer {
+export class Seq2SeqTrainer extends Budgeted {
   private readonly sampler: PairSampler;
   private readonly noise: Rng;
-  private readonly started = performance.now();
-  updates = 0;
   tokens = 0;
   best: { score: number; updates: number; weights: Map<string, Tensor> } | null = null;
 
   private constructor(readonly model: Seq2Seq, train: PairCorpus, readonly options: Seq2SeqTrainingOptions, private readonly dp: DataParallel<PairBatch, null>, private readonly optimizer: Adam) {
+    super(options);
     const rng = new Rng(options.seed);
     this.sampler = new PairSampler(train, options.batch, rng.split());
     this.noise = rng.split();
@@ -78,20 +78,6 @@ export class Seq2SeqTrainer {
 
   async close(): Promise<void> {
     await this.dp.close();
-  }
-
-  get elapsedMs(): number {
-    return performance.now() - this.started;
-  }
-
-  /** The fraction of the budget spent. */
-  get done(): number {
-    const { maxUpdates, maxSeconds } = this.options;
-    return Math.max(maxUpdates ? this.updates / maxUpdates : 0, maxSeconds ? this.elapsedMs / 1000 / maxSeconds : 0);
-  }
-
-  get finished(): boolean {
-    return this.done >= 1;
   }
 
   step(): Seq2SeqStep {

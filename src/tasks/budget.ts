@@ -1,0 +1,27 @@
+/** A training budget: a number of updates or of seconds, whichever runs out first (at least one is set). */
+export interface Budget {
+  maxUpdates: number | null;
+  maxSeconds: number | null;
+}
+
+/** Counts a trainer's updates and time against its budget. */
+export abstract class Budgeted {
+  private readonly started = performance.now();
+  updates = 0;
+
+  protected constructor(private readonly budget: Budget) {}
+
+  get elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** The fraction of the budget spent. */
+  get done(): number {
+    const { maxUpdates, maxSeconds } = this.budget;
+    return Math.max(maxUpdates ? this.updates / maxUpdates : 0, maxSeconds ? this.elapsedMs / 1000 / maxSeconds : 0);
+  }
+
+  get finished(): boolean {
+    return this.done >= 1;
+  }
+}
