@@ -6,55 +6,13 @@
  *   npm run build && node dist/examples/adding.js [lstm|gru|rnn] [T] [steps]
  */
 import { pathToFileURL } from 'node:url';
-import { Variable, noGrad, reshape, slice } from '../src/autograd/index.js';
-import { Bptt, type FlowRecorder, type Unrollable, type Unrolled } from '../src/bptt/index.js';
-import { addingBatch, type RegressionSequences } from '../src/data/index.js';
-import { mse } from '../src/losses/index.js';
-import { GRU, LSTM, Linear, RNN, type HiddenState, type Recurrent } from '../src/nn/index.js';
+import { Bptt, type FlowRecorder } from '../src/bptt/index.js';
+import { addingBatch } from '../src/data/index.js';
 import { Adam } from '../src/optim/index.js';
-import { Rng, Tensor } from '../src/tensor/index.js';
+import { Rng } from '../src/tensor/index.js';
+import { AddingModel, type CellName } from './adding-model.js';
 
-export type CellName = 'lstm' | 'gru' | 'rnn';
-
-/** A recurrent layer read out by a linear head at the last step only. */
-export class AddingModel implements Unrollable<RegressionSequences, HiddenState> {
-  readonly rnn: Recurrent;
-  readonly head: Linear;
-
-  constructor(cell: CellName, hidden: number, rng: Rng, forgetBias = 0) {
-    const options = { inputSize: 2, hiddenSize: hidden, rng: rng.split() };
-    this.rnn = cell === 'lstm' ? new LSTM(options) : cell === 'gru' ? new GRU(options) : new RNN(options);
-    this.head = new Linear(hidden, 1, { rng: rng.split() });
-    // Optional: start the LSTM forget gates open (Jozefowicz et al. 2015), so memory lasts from the first update.
-    if (cell === 'lstm' && forgetBias !== 0) {
-      const b = this.rnn.namedParameters().find(([n]) => n === 'bias_ih_l0')![1].data;
-      b.fill(forgetBias, hidden, 2 * hidden);
-    }
-  }
-
-  parameters(): Variable[] {
-    return [...this.rnn.parameters(), ...this.head.parameters()];
-  }
-
-  steps(b: RegressionSequences): number {
-    return b.steps;
-  }
-
-  unroll(b: RegressionSequences, from: number, to: number, state: HiddenState | null, wantLoss: boolean): Unrolled<HiddenState> {
-    const row = b.batch * b.features;
-    const x = new Variable(new Tensor([to - from, b.batch, b.features], b.inputs.slice(from * row, to * row)));
-    const { output, state: next } = this.rnn.forward(x, state ?? undefined);
-    if (!wantLoss || to !== b.steps) return { state: next, loss: null, terms: 0 };
-    const last = reshape(slice(output, 0, to - from - 1, to - from), [b.batch, this.head.inFeatures]);
-    const loss = mse(this.head.forward(last), new Tensor([b.batch, 1], b.targets), 'sum');
-    return { state: next, loss, terms: b.batch };
-  }
-
-  /** Mean squared error on a batch, without the tape. */
-  evaluate(b: RegressionSequences): number {
-    return noGrad(() => this.unroll(b, 0, b.steps, null, true).loss!.item() / b.batch);
-  }
-}
+export { AddingModel, type CellName } from './adding-model.js';
 
 export interface AddingOptions {
   cell?: CellName;

@@ -9,7 +9,7 @@ import {
   type HiddenState, type LmBatch, type RegressionSequences, type UpdateReport,
 } from '../src/index.js';
 import { initWasmBackend } from '../src/kernels/index.js';
-import { AddingModel } from './adding.js';
+import { AddingModel } from '../examples/adding-model.js';
 import type { AddingSettings, FromWorker, LmSettings, ModelProgress, ToWorker } from './protocol.js';
 
 interface WorkerScope {
@@ -119,7 +119,7 @@ function addingJob(s: AddingSettings): Job {
   const rng = new Rng(s.seed);
   const data = rng.split();
   const models = (['rnn', 'lstm'] as const).map((cell) => {
-    const model = new AddingModel(cell, s.hidden, rng.split());
+    const model = new AddingModel(cell, s.hidden, rng.split(), cell === 'lstm' ? 1 : 0); // LSTM forget gates open from the start
     const optimizer = new Adam(model.parameters(), { lr: s.lr });
     const recorder = new FlowRecorder(1).attach([model.rnn]);
     return { cell, engine: new Bptt<RegressionSequences, HiddenState>({ model, parameters: model.parameters(), optimizer, clipNorm: 1, recorder }) };
