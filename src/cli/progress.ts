@@ -78,3 +78,28 @@ export class Progress {
 export function formatCount(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0);
 }
+
+/** Items per second of training, measured over windows of at least 2 s from a running count. */
+export class RateMeter {
+  value = 0;
+  private at = performance.now();
+
+  constructor(private count = 0) {}
+
+  /** The running count now; returns the latest rate. */
+  update(count: number): number {
+    const now = performance.now();
+    if (now - this.at > 2000) {
+      this.value = ((count - this.count) * 1000) / (now - this.at);
+      this.at = now;
+      this.count = count;
+    }
+    return this.value;
+  }
+
+  /** Starts a new window at `count` after work that is not training (validation, checkpoints). */
+  restart(count: number): void {
+    this.at = performance.now();
+    this.count = count;
+  }
+}

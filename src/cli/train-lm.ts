@@ -14,7 +14,7 @@ import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } fro
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
 import { betas, describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
-import { Progress, formatCount } from './progress.js';
+import { Progress, RateMeter, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
@@ -145,7 +145,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
 
   let val: number | null = training.lastValBits;
   let savedAt = -1;
-  let rate = { at: performance.now(), tokens: trainer.state.tokens, value: 0 };
+  const rate = new RateMeter(trainer.state.tokens);
   try {
     let last: StepReport | null = null;
     while (!trainer.finished && !signals.reason) {
@@ -153,11 +153,10 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, tokens: r.tokens, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss / Math.LN2, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
-      const now = performance.now();
-      if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
+      rate.update(r.tokens);
       if (r.updates % training.options.evalEvery === 0) {
         val = await validateAndSave(r);
-        rate = { ...rate, at: performance.now(), tokens: trainer.state.tokens }; // the rate is of training, not validation
+        rate.restart(trainer.state.tokens); // the rate is of training, not validation
       }
       show(r);
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in

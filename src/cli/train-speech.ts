@@ -13,7 +13,7 @@ import { ConfigError, expected } from '../tensor/index.js';
 import { ensureWritableLog } from './log-file.js';
 import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
-import { Progress, formatCount } from './progress.js';
+import { Progress, RateMeter, formatCount } from './progress.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
@@ -121,14 +121,13 @@ async function trainSpeech(o: TrainSpeechOptions): Promise<void> {
   const signals = new StopSignals();
   try {
     let val: number | null = null;
-    let rate = { at: performance.now(), utterances: 0, value: 0 };
+    const rate = new RateMeter();
     while (!trainer.finished && !signals.reason) {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
-      const now = performance.now();
-      if (now - rate.at > 2000) rate = { at: now, utterances: r.utterances, value: ((r.utterances - rate.utterances) * 1000) / (now - rate.at) };
+      rate.update(r.utterances);
       if (r.updates % training.evalEvery === 0 || trainer.finished || signals.reason) {
         if (data.dev) {
           const v = trainer.validate();

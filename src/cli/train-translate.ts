@@ -17,7 +17,7 @@ import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, tran
 import { saveTranslator, type TranslateMeta } from '../tasks/translate/checkpoint.js';
 import { ConfigError, Rng, expected } from '../tensor/index.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
-import { Progress, formatCount } from './progress.js';
+import { Progress, RateMeter, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
@@ -252,14 +252,13 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   let bestValidation: Record<string, number> | null = null;
   try {
     let val: number | null = null;
-    let rate = { at: performance.now(), tokens: 0, value: 0 };
+    const rate = new RateMeter();
     while (!trainer.finished && !signals.reason) {
       const r = trainer.step();
       log({ type: 'update', update: r.updates, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, elapsedMs: Math.round(r.elapsedMs), skipped: r.skipped });
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
-      const now = performance.now();
-      if (now - rate.at > 2000) rate = { at: now, tokens: r.tokens, value: ((r.tokens - rate.tokens) * 1000) / (now - rate.at) };
+      rate.update(r.tokens);
       if (r.updates % o.evalEvery === 0 || trainer.finished) {
         const v = devScore();
         const best = trainer.remember(v[task.validationKey]!);
@@ -272,6 +271,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
         const { minusBleu: _, ...shown } = v;
         report?.recorder.validation(r.updates, shown);
         report?.write();
+        rate.restart(r.tokens); // the rate is of training, not of dev decoding
       }
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
