@@ -25,3 +25,16 @@ export abstract class Budgeted {
     return this.done >= 1;
   }
 }
+
+/** What one training update reports (each task adds its own counts). */
+export interface UpdateStats {
+  updates: number;
+  epoch: number;
+  /** the batch's mean loss per target, in the task's units */
+  loss: number;
+  gradNorm: number;
+  clipped: boolean;
+  skipped: string | null;
+  lr: number;
+  elapsedMs: number;
+}

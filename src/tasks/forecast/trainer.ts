@@ -6,7 +6,7 @@
  */
 import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam, AdamW } from '../../optim/index.js';
-import { Budgeted } from '../budget.js';
+import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { actuals, modelForecasts } from './evaluate.js';
@@ -30,18 +30,10 @@ export interface ForecastTrainingOptions {
   seed: number;
 }
 
-export interface ForecastStep {
-  updates: number;
-  epoch: number;
-  /** the batch's mean loss, in the scaled units the network predicts */
-  loss: number;
-  gradNorm: number;
-  clipped: boolean;
-  skipped: string | null;
-  lr: number;
+/** `loss`: the batch's mean loss, in the scaled units the network predicts. */
+export interface ForecastStep extends UpdateStats {
   /** windows trained on so far */
   windows: number;
-  elapsedMs: number;
 }
 
 export class ForecastTrainer extends Budgeted {

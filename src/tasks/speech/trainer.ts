@@ -6,7 +6,7 @@
  */
 import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam } from '../../optim/index.js';
-import { Budgeted } from '../budget.js';
+import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { Batches, type Example } from './batches.js';
@@ -25,19 +25,11 @@ export interface SpeechTrainingOptions {
   seed: number;
 }
 
-export interface SpeechStep {
-  updates: number;
-  epoch: number;
-  /** the batch's CTC loss per target digit, in nats */
-  loss: number;
-  gradNorm: number;
-  clipped: boolean;
-  skipped: string | null;
-  lr: number;
+/** `loss`: the batch's CTC loss per target digit, in nats. */
+export interface SpeechStep extends UpdateStats {
   /** utterances and input steps trained on so far */
   utterances: number;
   steps: number;
-  elapsedMs: number;
 }
 
 export class SpeechTrainer extends Budgeted {

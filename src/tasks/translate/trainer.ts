@@ -8,7 +8,7 @@
 import type { FlowRecorder } from '../../bptt/index.js';
 import { DataParallel } from '../../bptt/parallel.js';
 import { Adam } from '../../optim/index.js';
-import { Budgeted } from '../budget.js';
+import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { PairSampler, type PairCorpus } from './data.js';
@@ -31,18 +31,10 @@ export interface Seq2SeqTrainingOptions {
 
 const REPLICA = new URL('./replica.js', import.meta.url);
 
-export interface Seq2SeqStep {
-  updates: number;
-  epoch: number;
-  /** mean cross-entropy per target token (nats) */
-  loss: number;
-  gradNorm: number;
-  clipped: boolean;
-  skipped: string | null;
-  lr: number;
+/** `loss`: mean cross-entropy per target token (nats). */
+export interface Seq2SeqStep extends UpdateStats {
   /** target tokens trained on so far */
   tokens: number;
-  elapsedMs: number;
 }
 
 export class Seq2SeqTrainer extends Budgeted {
