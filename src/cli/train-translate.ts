@@ -99,7 +99,7 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--layers <n>', 'layers of the encoder and of the decoder', integer(1, 8), 1)
     .option('--no-bidirectional', 'a one-directional encoder')
     .addOption(new Option('--attention <kind>', 'score: dot or general (Luong), additive (Bahdanau)').choices(['dot', 'general', 'additive']).default('general'))
-    .option('--input-feeding', 'feed the previous attentional state into the decoder with the previous token (Luong et al. 2015); the decoder then runs step by step, about 1.5× slower')
+    .option('--input-feeding', 'feed the previous attentional state into the decoder with the previous token (Luong et al. 2015); the decoder then runs step by step, which is slower')
     .option('--dropout <p>', 'dropout on embeddings, between layers and before the output layer', real(0, 0.99), defaults.dropout)
     .option('--scheduled-sampling <p>', "feed the model's own previous output instead of the reference with this probability, ramped up from 0 over the budget", real(0, 1), 0)
     .option('--batch <n>', 'pairs per update', integer(1, 100_000), defaults.batch)

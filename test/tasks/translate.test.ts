@@ -139,14 +139,11 @@ describe('decoding', () => {
     const model = new Seq2Seq(config);
     const g = translateIds(model, sources, { beam: 1, maxLength: 10 });
     const b = translateIds(model, sources, { beam: 6, maxLength: 10 });
-    let better = 0;
     sources.forEach((_, i) => {
       if (g[i]!.finished && b[i]!.finished) {
         assert.ok(b[i]!.logProb >= g[i]!.logProb - 1e-6, `sentence ${i}: beam ${b[i]!.logProb} < greedy ${g[i]!.logProb}`);
-        if (b[i]!.logProb > g[i]!.logProb + 1e-6) better++;
       }
     });
-    assert.ok(better >= 0);
   });
 
   test('bad decoding options and empty sources are errors', () => {
