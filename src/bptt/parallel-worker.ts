@@ -12,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Variable } from '../autograd/index.js';
 import { setBackend } from '../kernels/index.js';
-import { ConfigError, Tensor, expected, sameShape, type Arr } from '../tensor/index.js';
+import { ConfigError, Tensor, expected, sameShape, textOf, type Arr } from '../tensor/index.js';
 import { Bptt, type GradientSync, type LossTerms, type Unrollable } from './engine.js';
 import {
   CTRL, decodeBatch, decodeState, describeError, encodeState, publishFailure, viewOf,
@@ -68,7 +68,7 @@ class PublishingSync implements GradientSync {
 
 function attach(params: readonly Variable[]): void {
   if (!Array.isArray(params) || params.length !== init.specs.length) {
-    throw new ConfigError(expected(`${where}: createReplica`, `${init.specs.length} parameters, as on the main thread`, Array.isArray(params) ? `${params.length}` : String(params)));
+    throw new ConfigError(expected(`${where}: createReplica`, `${init.specs.length} parameters, as on the main thread`, Array.isArray(params) ? `${params.length}` : textOf(params)));
   }
   params.forEach((p, i) => {
     const s = init.specs[i]!;

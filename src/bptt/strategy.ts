@@ -1,4 +1,4 @@
-import { ConfigError, expected } from '../tensor/index.js';
+import { ConfigError, expected, textOf } from '../tensor/index.js';
 
 /**
  * How the error is sent back through time:
@@ -38,7 +38,7 @@ export function validateStrategy(s: Strategy): Strategy {
       if (s.segment !== undefined && !isInt(s.segment)) throw new ConfigError(expected('strategy checkpointed', 'segment an integer >= 1', s.segment));
       return s;
     default:
-      throw new ConfigError(expected('strategy', "kind 'full', 'truncated' or 'checkpointed'", `'${String((s as { kind?: unknown })?.kind)}'`));
+      throw new ConfigError(expected('strategy', "kind 'full', 'truncated' or 'checkpointed'", `'${textOf((s as { kind?: unknown })?.kind)}'`));
   }
 }
 

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { DataError, expected, type Tensor } from '../tensor/index.js';
+import { DataError, expected, textOf, type Tensor } from '../tensor/index.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'bptt-checkpoint';
@@ -99,7 +99,7 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
     throw new DataError(expected(where, `a ${CHECKPOINT_FORMAT} manifest`, 'a JSON file of another kind'));
   }
-  if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, String(manifest.version)));
+  if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, textOf(manifest.version)));
   const read = (file: string): Map<string, Tensor> => {
     if (basename(file) !== file) throw new DataError(expected(where, 'file names without directories', file));
     let bytes: Buffer;

@@ -1,5 +1,5 @@
 import { output, record, zerosLike, type Variable } from '../autograd/index.js';
-import { ConfigError, DataError, ShapeError, expected, type Arr } from '../tensor/index.js';
+import { ConfigError, DataError, ShapeError, expected, textOf, type Arr } from '../tensor/index.js';
 
 export interface CtcOptions {
   /** the blank label (default 0) */
@@ -75,9 +75,9 @@ function settings(o: CtcOptions) {
   const zeroInfinity = o.zeroInfinity ?? false;
   if (!Number.isInteger(blank)) throw new ConfigError(expected('ctcLoss', 'an integer blank', blank));
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new ConfigError(expected('ctcLoss', "reduction 'mean', 'sum' or 'none'", `'${String(reduction)}'`));
+    throw new ConfigError(expected('ctcLoss', "reduction 'mean', 'sum' or 'none'", `'${textOf(reduction)}'`));
   }
-  if (typeof zeroInfinity !== 'boolean') throw new ConfigError(expected('ctcLoss', 'zeroInfinity true or false', String(zeroInfinity)));
+  if (typeof zeroInfinity !== 'boolean') throw new ConfigError(expected('ctcLoss', 'zeroInfinity true or false', textOf(zeroInfinity)));
   return { blank, reduction, zeroInfinity };
 }
 

@@ -1,5 +1,5 @@
 import { addAtEveryStep, batchedDot, concat, dotAttentionAll, linear, maskedSoftmax, reshape, slice, tanh, transpose01, weightedSum, type Variable } from '../autograd/index.js';
-import { ConfigError, Rng, ShapeError, expected, type DType } from '../tensor/index.js';
+import { ConfigError, Rng, ShapeError, expected, textOf, type DType } from '../tensor/index.js';
 import { Linear } from './linear.js';
 import { Module, rejectUnknownOptions, requirePositiveInt } from './module.js';
 
@@ -56,7 +56,7 @@ export class Attention extends Module {
   constructor(config: AttentionConfig) {
     super();
     rejectUnknownOptions('Attention', config, ['kind', 'queryDim', 'keyDim', 'attnDim', 'seed', 'dtype']);
-    if (!KINDS.includes(config.kind)) throw new ConfigError(expected('Attention', `kind among ${KINDS.join(', ')}`, `'${String(config.kind)}'`));
+    if (!KINDS.includes(config.kind)) throw new ConfigError(expected('Attention', `kind among ${KINDS.join(', ')}`, `'${textOf(config.kind)}'`));
     this.kind = config.kind;
     this.queryDim = requirePositiveInt('Attention', 'queryDim', config.queryDim);
     this.keyDim = requirePositiveInt('Attention', 'keyDim', config.keyDim);

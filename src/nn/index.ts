@@ -1,6 +1,6 @@
 export { Module, Parameter, initUniform, rejectUnknownOptions, requirePositiveInt } from './module.js';
 export { Linear, Embedding, Dropout, type LinearOptions, type EmbeddingOptions } from './linear.js';
-export { Recurrent, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type GRUOptions, type HiddenState, type LSTMState, type ForwardOptions } from './recurrent.js';
+export { Recurrent, RNN, LSTM, GRU, recurrentParameterCount, type RecurrentOptions, type RNNOptions, type GRUOptions, type HiddenState, type LSTMState, type ForwardOptions } from './recurrent.js';
 export { RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export { recurrentLayer, type LayerWeights, type LayerOptions, type LayerResult, type LayerProbe } from './recurrence/layer-op.js';
 export { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';

@@ -49,6 +49,18 @@ const KNOWN = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'dr
  * names, shapes, initialisation and state layout ([layers · directions, B, H],
  * ordered layer 0 forward, layer 0 reverse, layer 1 forward, ...).
  */
+/**
+ * The weights of a stacked recurrent layer with biases, in closed form: `gates`
+ * blocks of W_ih, W_hh, b_ih, b_hh per layer and direction; layers above the
+ * first read `directions × hiddenSize` features. Checkpoint loaders compare it
+ * with the weights file before building anything, so it must not loop over a
+ * hand-edited layer count.
+ */
+export function recurrentParameterCount(gates: number, inputSize: number, hiddenSize: number, numLayers: number, directions = 1): number {
+  const perLayer = (inputs: number) => gates * hiddenSize * (inputs + hiddenSize + 2);
+  return directions * (perLayer(inputSize) + (numLayers - 1) * perLayer(directions * hiddenSize));
+}
+
 export abstract class Recurrent<S extends HiddenState = HiddenState> extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;

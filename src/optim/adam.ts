@@ -1,7 +1,7 @@
 import type { Variable } from '../autograd/variable.js';
-import { ConfigError, expected, type Arr, type Tensor } from '../tensor/index.js';
+import { ConfigError, expected, show, type Arr, type Tensor } from '../tensor/index.js';
 import { kernels, residentZeros, type AdamStep } from '../kernels/index.js';
-import { Optimizer, checkNumber, flagOption, numberOption, readOptions, show, zerosLike, type ParamState } from './optimizer.js';
+import { Optimizer, checkNumber, flagOption, numberOption, readOptions, zerosLike, type ParamState } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;

@@ -1,6 +1,6 @@
 import type { Variable } from '../autograd/variable.js';
-import { ConfigError, expected, type Arr } from '../tensor/index.js';
-import { checkNumber, show } from './optimizer.js';
+import { ConfigError, expected, show, type Arr } from '../tensor/index.js';
+import { checkNumber } from './optimizer.js';
 
 /**
  * Scales all gradients together so their joint `normType`-norm is at most

@@ -1,5 +1,5 @@
 import { Variable } from '../autograd/variable.js';
-import { ConfigError, DataError, ShapeError, allocate, expected, sameShape, type Arr, type Tensor } from '../tensor/index.js';
+import { ConfigError, DataError, ShapeError, allocate, expected, sameShape, show, type Arr, type Tensor } from '../tensor/index.js';
 
 /** A hyper-parameter value as it appears in `config` and in a state dict. */
 export type Hyper = number | boolean | readonly number[];
@@ -168,17 +168,6 @@ function sortedEntries(o: Readonly<Record<string, unknown>>): Array<[string, unk
 
 function isCount(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= 0;
-}
-
-/** Renders a user value for an error message: strings quoted, the rest as JSON where possible. */
-export function show(x: unknown): string {
-  if (typeof x === 'number') return Number.isNaN(x) ? 'NaN' : String(x);
-  if (x === undefined) return 'undefined';
-  try {
-    return JSON.stringify(x) ?? String(x);
-  } catch {
-    return String(x);
-  }
 }
 
 // ---- option reading, shared by the optimizers ----

@@ -22,7 +22,27 @@ export function expected(where: string, what: string, got: unknown, hint?: strin
 }
 
 function describe(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.join(', ')}]`;
-  if (typeof x === 'number' && Number.isNaN(x)) return 'NaN';
-  return String(x);
+  if (Array.isArray(x)) return `[${x.map(textOf).join(', ')}]`;
+  return show(x);
+}
+
+/**
+ * Renders a user value for an error message: strings quoted, the rest as JSON
+ * where possible, at most 100 characters. Never throws: a hand-edited file can
+ * hold `{"toString": 0}`, which String() and template literals cannot convert.
+ */
+export function show(x: unknown): string {
+  let s: string | undefined;
+  try {
+    s = typeof x === 'number' || typeof x === 'bigint' || typeof x === 'symbol' || typeof x === 'function' ? String(x) : JSON.stringify(x);
+  } catch {
+    // cyclic, or a BigInt inside: fall through
+  }
+  s ??= x === undefined ? 'undefined' : Object.prototype.toString.call(x);
+  return s.length > 100 ? `${s.slice(0, 99)}…` : s;
+}
+
+/** A string as it is, anything else as `show` renders it (never throws). */
+export function textOf(x: unknown): string {
+  return typeof x === 'string' ? x : show(x);
 }

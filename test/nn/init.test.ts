@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Embedding, GRU, GRUCell, LSTM, LSTMCell, Linear, RNN, RNNCell, type Module } from '../../src/nn/index.js';
+import { Embedding, GRU, GRUCell, LSTM, LSTMCell, Linear, RNN, RNNCell, recurrentParameterCount, type Module } from '../../src/nn/index.js';
 import { Rng } from '../../src/tensor/index.js';
 
 /** Default initialisation, parameter names, shapes and order as torch.nn. */
@@ -174,11 +174,19 @@ describe('parameter names, shapes and order as torch.nn', () => {
             const m = make({ inputSize: 7, hiddenSize: 5, numLayers: layers, bidirectional, bias });
             assert.deepEqual(namesAndShapes(m), torchNames(gates, 7, 5, layers, bidirectional, bias));
             assert.deepEqual([...m.stateDict().keys()], torchNames(gates, 7, 5, layers, bidirectional, bias).map(([n]) => n));
+            if (bias) {
+              const count = m.parameters().reduce((s, p) => s + p.data.length, 0);
+              assert.equal(recurrentParameterCount(gates, 7, 5, layers, bidirectional ? 2 : 1), count);
+            }
           });
         }
       }
     }
   }
+
+  test('recurrentParameterCount of an absurd layer count returns at once (a hand-edited checkpoint must not hang the loader)', () => {
+    assert.ok(recurrentParameterCount(4, 8, 16, 2 ** 53) > 2 ** 53);
+  });
 
   test('bias: false removes every bias of a 2-layer bidirectional LSTM', () => {
     const m = new LSTM({ inputSize: 5, hiddenSize: 3, numLayers: 2, bidirectional: true, bias: false });

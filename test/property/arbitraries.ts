@@ -7,7 +7,11 @@ import fc from 'fast-check';
 import { BpttError } from '../../src/tensor/index.js';
 
 // A failure report shows the exception itself, not only the counterexample.
-fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
+// The seed is fixed so that every run (CI's too) tries the same cases and a red
+// run reproduces; FC_SEED=<n> tries others, FC_SEED=random draws one (a failure
+// report prints it). Sweeps over many seeds found the bugs these tests guard.
+const seed = process.env.FC_SEED ?? '20261126';
+fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true, ...(seed === 'random' ? {} : { seed: Number(seed) }) });
 
 /** Modest run counts keep every property file well under a few seconds. */
 export const RUNS = { numRuns: 150 };

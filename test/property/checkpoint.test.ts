@@ -2,7 +2,8 @@
  * Property tests of checkpoint loading: a manifest edited anywhere, manifest or
  * safetensors bytes damaged (with or without the SHA-256 updated to match), a
  * checkpoint of the other task: loadCheckpoint, loadLanguageModel (and the
- * trainer state --resume reads) and loadForecaster return or throw a BpttError.
+ * trainer state --resume reads), loadForecaster, loadTranslator and
+ * loadSpeechModel return or throw a BpttError, and never hang.
  * The checkpoints come from the CLI itself (tiny runs), so they are real ones.
  */
 import assert from 'node:assert/strict';
@@ -17,13 +18,16 @@ import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
 import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
+import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
+import { loadTranslator } from '../../src/tasks/translate/checkpoint.js';
 import { DataError } from '../../src/tensor/index.js';
 import { applyDamage, damage, valueOrBpttError } from './arbitraries.js';
 
 const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bptt-prop-ckpt-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const LM = join(tmp, 'lm'), FC = join(tmp, 'fc');
+const LM = join(tmp, 'lm'), FC = join(tmp, 'fc'), TR = join(tmp, 'tr'), SP = join(tmp, 'sp');
+const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
 
 before(() => {
   writeFileSync(join(tmp, 'text.txt'), 'The whale rose from the deep, and the sailors watched it in silence.\n'.repeat(20));
@@ -33,6 +37,9 @@ before(() => {
   };
   cli('train', '--text', 'text.txt', '--steps', '2', '--hidden', '6', '--layers', '2', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--out', LM, '--sample', '0');
   cli('train', 'forecast', '--dataset', 'co2', '--steps', '2', '--hidden', '4', '--out', FC);
+  const pairs = (side: string) => fixture(`gettext-fr-sample/test.${side}`);
+  cli('train', 'translate', '--source', pairs('en'), '--target', pairs('fr'), '--embed', '4', '--hidden', '8', '--steps', '2', '--batch', '4', '--out', TR);
+  cli('train', 'speech', '--data', fixture('speech-sample'), '--hidden', '4', '--layers', '1', '--dropout', '0', '--epochs', '1', '--batch', '9', '--out', SP);
 });
 
 const loaders = {
@@ -42,6 +49,8 @@ const loaders = {
     return ck;
   },
   forecast: (p: string) => loadForecaster(p),
+  translate: (p: string) => loadTranslator(p),
+  speech: (p: string) => loadSpeechModel(p),
   files: (p: string) => loadCheckpoint(p),
 };
 
@@ -84,7 +93,7 @@ const replacement = fc.oneof(
 );
 
 describe('checkpoint loading properties', () => {
-  for (const [task, dir] of [['lm', LM], ['forecast', FC]] as const) {
+  for (const [task, dir] of [['lm', LM], ['forecast', FC], ['translate', TR], ['speech', SP]] as const) {
     test(`${task}: a manifest edited at any one place loads or throws a BpttError`, { timeout: 60_000 }, () => {
       const manifestPath = join(dir, 'last.json');
       const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown;
@@ -131,6 +140,8 @@ describe('checkpoint loading properties', () => {
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
     assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
     assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
+    assert.throws(() => loadTranslator(SP), (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
+    assert.throws(() => loadSpeechModel(TR), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));
     for (const bad of [join(LM, 'text.txt'), join(LM, 'nothing.json'), tmp]) {
       assert.throws(() => loadLanguageModel(bad), DataError, bad);
     }

@@ -137,7 +137,14 @@ describe('speech model', () => {
     const path = saveSpeechModel(tmp, 'm', model, meta);
     const back = loadSpeechModel(path);
     assert.deepEqual(transcribe(back.model, train.map((e) => e.input), { beam: 1 }), transcribe(model, train.map((e) => e.input), { beam: 1 }));
-    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: { task: string } };
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: { task: string; model: SpeechModelConfig } };
+    const good = structuredClone(manifest);
+    for (const [key, value] of [['hidden', 2 ** 30], ['layers', 2 ** 53]] as const) {
+      manifest.meta.model = { ...good.meta.model, [key]: value };
+      writeFileSync(path, JSON.stringify(manifest));
+      assert.throws(() => loadSpeechModel(path), (e) => e instanceof DataError && /weights for the model its metadata describes/.test(e.message), key);
+    }
+    manifest.meta = good.meta;
     manifest.meta.task = 'forecast';
     writeFileSync(path, JSON.stringify(manifest));
     assert.throws(() => loadSpeechModel(path), /expected a speech checkpoint, got task 'forecast'/);

@@ -11,7 +11,7 @@
  * original equations, which PyTorch lacks). Keras's GRU update
  * h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ is PyTorch's.
  */
-import { ConfigError, DataError, Tensor, expected } from '../../tensor/index.js';
+import { ConfigError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
 
 export type KerasCell = 'lstm' | 'gru' | 'rnn';
 
@@ -53,7 +53,7 @@ const BLOCKS: Record<KerasCell, number[]> = { lstm: [0, 1, 2, 3], gru: [1, 0, 2]
 export function kerasToTorch(layers: readonly KerasLayerWeights[], options: KerasConversionOptions): KerasConversion {
   const where = 'kerasToTorch';
   const { cell } = options;
-  if (!Object.hasOwn(GATES, cell)) throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", `'${String(cell)}'`));
+  if (!Object.hasOwn(GATES, cell)) throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", `'${textOf(cell)}'`));
   checkActivations(where, options);
   if (layers.length === 0) throw new ConfigError(expected(where, 'at least one layer', 0));
   const bidirectional = !!layers[0]!.backward;

@@ -1,5 +1,5 @@
 import type { Kernels, Nonlinearity, PackedB } from '../../kernels/index.js';
-import { ConfigError, expected, type Arr } from '../../tensor/index.js';
+import { ConfigError, expected, textOf, type Arr } from '../../tensor/index.js';
 
 
 /** Everything one layer-direction keeps from forward for backward. Per-step buffers are [T, B, ·] in time order. */
@@ -205,10 +205,10 @@ export function cellStepsFor(where: string, cell: 'rnn' | 'lstm' | 'gru', choice
   if (cell === 'lstm') return lstmSteps;
   if (cell === 'gru') {
     const resetAfter = choice.resetAfter ?? true;
-    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected(where, 'resetAfter a boolean', String(resetAfter)));
+    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected(where, 'resetAfter a boolean', textOf(resetAfter)));
     return resetAfter ? gruSteps : gruResetBeforeSteps;
   }
   const nl = choice.nonlinearity ?? 'tanh';
-  if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", `'${String(nl)}'`));
+  if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", `'${textOf(nl)}'`));
   return rnnSteps(nl);
 }

@@ -7,7 +7,8 @@
  */
 import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
-import { BpttError, DataError, expected } from '../../tensor/index.js';
+import { recurrentParameterCount } from '../../nn/index.js';
+import { BpttError, DataError, expected, textOf } from '../../tensor/index.js';
 import { CYCLES, type Cycle } from './calendar.js';
 import type { Scoreboard } from './evaluate.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from './model.js';
@@ -55,8 +56,7 @@ export function saveForecaster(dir: string, name: string, model: Forecaster, met
 /** The parameters a config implies, counted without building the model (a hand-edited size must not allocate gigabytes first). */
 function parameterCount(c: ForecasterConfig): number {
   const gates = c.cell === 'lstm' ? 4 : 3;
-  let rnn = 0;
-  for (let l = 0; l < c.layers; l++) rnn += gates * c.hidden * ((l === 0 ? c.series + c.calendar : c.hidden) + c.hidden + 2);
+  const rnn = recurrentParameterCount(gates, c.series + c.calendar, c.hidden, c.layers);
   const outputs = c.mode === 'direct' ? c.horizon * (c.loss.kind === 'quantile' ? c.loss.quantiles!.length : 1) : c.series;
   return rnn + outputs * (c.hidden + 1) + c.highway * outputs;
 }
@@ -66,7 +66,7 @@ export function loadForecaster(path: string): { model: Forecaster; meta: Forecas
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as ForecastMeta;
-  if (meta.task !== FORECAST_TASK) throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task '${String(meta.task)}'`));
+  if (meta.task !== FORECAST_TASK) throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task '${textOf(meta.task)}'`));
   try {
     const config = validateForecasterConfig(meta.model, `${where}: model`);
     const d = meta.data;
@@ -75,7 +75,7 @@ export function loadForecaster(path: string): { model: Forecaster; meta: Forecas
       throw new DataError(expected(where, `a scaler and a model for ${S} series columns`, `scaler of ${meta.scaler?.mean?.length}, model of ${config.series}`));
     }
     if (!Array.isArray(d.cycles) || !d.cycles.every((c) => CYCLES.includes(c)) || 2 * d.cycles.length !== config.calendar) {
-      throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, String(d.cycles)));
+      throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, textOf(d.cycles)));
     }
     if (d.lag !== config.lag) throw new DataError(expected(where, `the data's differencing lag ${d.lag} in the model`, config.lag));
     checkParameterCount(where, parameterCount(config), loaded.weights);

@@ -6,7 +6,7 @@
  */
 import { output, record, zerosLike, type Variable } from '../../autograd/index.js';
 import { mse } from '../../losses/index.js';
-import { ConfigError, ShapeError, expected, sameShape, type Tensor } from '../../tensor/index.js';
+import { ConfigError, ShapeError, expected, sameShape, textOf, type Tensor } from '../../tensor/index.js';
 
 export type LossKind = 'mse' | 'mae' | 'huber' | 'quantile';
 
@@ -19,7 +19,7 @@ export interface LossSpec {
 }
 
 export function validateLoss(l: LossSpec, where = 'loss'): LossSpec {
-  if (!['mse', 'mae', 'huber', 'quantile'].includes(l?.kind)) throw new ConfigError(expected(where, "kind 'mse', 'mae', 'huber' or 'quantile'", `'${String(l?.kind)}'`));
+  if (!['mse', 'mae', 'huber', 'quantile'].includes(l?.kind)) throw new ConfigError(expected(where, "kind 'mse', 'mae', 'huber' or 'quantile'", `'${textOf(l?.kind)}'`));
   if (l.kind === 'huber' && !(typeof l.delta === 'number' && l.delta > 0)) throw new ConfigError(expected(where, 'a Huber delta > 0', l.delta));
   if (l.kind === 'quantile') {
     const q = l.quantiles;

@@ -1,7 +1,7 @@
 import { add, concat, constant, reshape, slice, type Variable } from '../../autograd/index.js';
 import type { Unrollable, Unrolled } from '../../bptt/index.js';
 import { GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt, type HiddenState, type Recurrent } from '../../nn/index.js';
-import { ConfigError, Rng, Tensor, expected } from '../../tensor/index.js';
+import { ConfigError, Rng, Tensor, expected, textOf } from '../../tensor/index.js';
 import { forecastLoss, validateLoss, type LossSpec } from './losses.js';
 import type { ForecastBatch } from './windows.js';
 
@@ -43,15 +43,15 @@ export interface ForecasterConfig {
 const KEYS = ['cell', 'hidden', 'layers', 'mode', 'series', 'calendar', 'lookback', 'horizon', 'lag', 'drift', 'loss', 'highway', 'forgetBias', 'seed'];
 
 export function validateForecasterConfig(c: ForecasterConfig, where = 'Forecaster'): ForecasterConfig {
-  if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', String(c)));
+  if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KEYS);
-  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", `'${String(c.cell)}'`));
-  if (c.mode !== 'direct' && c.mode !== 'recursive') throw new ConfigError(expected(where, "mode 'direct' or 'recursive'", `'${String(c.mode)}'`));
+  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", `'${textOf(c.cell)}'`));
+  if (c.mode !== 'direct' && c.mode !== 'recursive') throw new ConfigError(expected(where, "mode 'direct' or 'recursive'", `'${textOf(c.mode)}'`));
   for (const k of ['hidden', 'layers', 'series', 'lookback', 'horizon'] as const) requirePositiveInt(where, k, c[k]);
   for (const k of ['calendar', 'lag', 'highway', 'seed'] as const) {
     if (!(Number.isInteger(c[k]) && c[k] >= 0)) throw new ConfigError(expected(where, `${k} an integer >= 0`, c[k]));
   }
-  if (!(Array.isArray(c.drift) && c.drift.length === c.series && c.drift.every(Number.isFinite))) throw new ConfigError(expected(where, `drift: ${c.series} finite numbers`, String(c.drift)));
+  if (!(Array.isArray(c.drift) && c.drift.length === c.series && c.drift.every(Number.isFinite))) throw new ConfigError(expected(where, `drift: ${c.series} finite numbers`, textOf(c.drift)));
   if (!Number.isFinite(c.forgetBias) || (c.forgetBias !== 0 && c.cell !== 'lstm')) throw new ConfigError(expected(where, 'forgetBias finite, and 0 unless the cell is an LSTM', c.forgetBias));
   if (c.highway > c.lookback) throw new ConfigError(expected(where, `highway <= lookback (${c.lookback})`, c.highway));
   validateLoss(c.loss, `${where}: loss`);

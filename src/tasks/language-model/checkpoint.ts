@@ -6,9 +6,9 @@
 import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
-import type { HiddenState } from '../../nn/index.js';
+import { recurrentParameterCount, type HiddenState } from '../../nn/index.js';
 import type { OptimizerStateDict } from '../../optim/index.js';
-import { BpttError, DataError, Tensor, expected } from '../../tensor/index.js';
+import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
 import { LanguageModel, validateConfig, type LanguageModelConfig } from './model.js';
 import type { LmTrainingOptions, TrainerProgress, TrainerState } from './trainer.js';
 
@@ -64,7 +64,7 @@ export function loadLanguageModel(path: string): LmCheckpoint & { loaded: Loaded
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as LmMeta;
-  if (meta.task !== TASK) throw new DataError(expected(where, `a ${TASK} checkpoint`, `task '${String(meta.task)}'`));
+  if (meta.task !== TASK) throw new DataError(expected(where, `a ${TASK} checkpoint`, `task '${textOf(meta.task)}'`));
   try {
     const vocabulary = Vocabulary.fromJSON(meta.vocabulary);
     const config = validateConfig(meta.model, `${where}: model`);
@@ -82,9 +82,7 @@ export function loadLanguageModel(path: string): LmCheckpoint & { loaded: Loaded
 /** The parameters a config implies, counted without building the model (a hand-edited size must not allocate gigabytes first). */
 function parameterCount(c: LanguageModelConfig): number {
   const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
-  let rnn = 0;
-  for (let l = 0; l < c.layers; l++) rnn += gates * c.hidden * ((l === 0 ? c.embed : c.hidden) + c.hidden + 2);
-  return c.vocab * c.embed + rnn + c.vocab * (c.hidden + 1);
+  return c.vocab * c.embed + recurrentParameterCount(gates, c.embed, c.hidden, c.layers) + c.vocab * (c.hidden + 1);
 }
 
 /** The trainer state saved with a checkpoint (for --resume). */

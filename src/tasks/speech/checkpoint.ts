@@ -4,10 +4,12 @@
  * manifest's metadata the model and feature settings, the training
  * settings, progress and the digit error rates measured.
  */
-import { loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
-import { BpttError, DataError, expected } from '../../tensor/index.js';
+import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
+import { recurrentParameterCount } from '../../nn/index.js';
+import { BpttError, DataError, expected, textOf } from '../../tensor/index.js';
 import type { DigitErrors } from './decode.js';
-import { SpeechModel, validateSpeechConfig, type SpeechModelConfig } from './model.js';
+import { inputSize } from './features.js';
+import { CLASSES, SpeechModel, validateSpeechConfig, type SpeechModelConfig } from './model.js';
 import type { SpeechTrainingOptions } from './trainer.js';
 
 export const SPEECH_TASK = 'speech';
@@ -33,9 +35,11 @@ export function loadSpeechModel(path: string): { model: SpeechModel; meta: Speec
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as SpeechMeta;
-  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task '${String(meta.task)}'`));
+  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task '${textOf(meta.task)}'`));
   try {
-    const model = new SpeechModel(validateSpeechConfig(meta.model, `${where}: model`));
+    const config = validateSpeechConfig(meta.model, `${where}: model`);
+    checkParameterCount(where, parameterCount(config), loaded.weights);
+    const model = new SpeechModel(config);
     model.loadStateDict(loaded.weights);
     model.eval();
     return { model, meta, path: loaded.path };
@@ -43,4 +47,10 @@ export function loadSpeechModel(path: string): { model: SpeechModel; meta: Speec
     if (e instanceof BpttError && !e.message.startsWith(where)) throw new DataError(`${where}: ${e.message}`);
     throw e;
   }
+}
+
+/** The parameters a config implies, counted without building the model (a hand-edited size must not allocate gigabytes first). */
+function parameterCount(c: SpeechModelConfig): number {
+  const gates = c.cell === 'lstm' ? 4 : 3;
+  return recurrentParameterCount(gates, inputSize(c.features), c.hidden, c.layers, 2) + CLASSES * (2 * c.hidden + 1);
 }

@@ -14,7 +14,7 @@ import type { Unrollable, Unrolled } from '../../bptt/index.js';
 import { kernels } from '../../kernels/index.js';
 import { ctcLoss } from '../../losses/index.js';
 import { GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt, type Recurrent } from '../../nn/index.js';
-import { ConfigError, Rng, Tensor, expected } from '../../tensor/index.js';
+import { ConfigError, Rng, Tensor, expected, textOf } from '../../tensor/index.js';
 import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from './features.js';
 
 export const BLANK = 0;
@@ -33,10 +33,10 @@ export interface SpeechModelConfig {
 const KEYS = ['features', 'cell', 'hidden', 'layers', 'dropout', 'seed'];
 
 export function validateSpeechConfig(c: SpeechModelConfig, where = 'SpeechModel'): SpeechModelConfig {
-  if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', String(c)));
+  if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KEYS);
   validateFeatureConfig(c.features, `${where}: features`);
-  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", `'${String(c.cell)}'`));
+  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", `'${textOf(c.cell)}'`));
   requirePositiveInt(where, 'hidden', c.hidden);
   requirePositiveInt(where, 'layers', c.layers);
   if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', c.dropout));

@@ -6,7 +6,8 @@
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
-import { BpttError, DataError, expected } from '../../tensor/index.js';
+import { recurrentParameterCount } from '../../nn/index.js';
+import { BpttError, DataError, expected, textOf } from '../../tensor/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
 import type { Vocabularies } from './texts.js';
 import type { Seq2SeqTrainingOptions } from './trainer.js';
@@ -37,7 +38,7 @@ export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabular
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as TranslateMeta;
-  if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task '${String(meta.task)}'`));
+  if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task '${textOf(meta.task)}'`));
   try {
     const config = validateSeq2SeqConfig(meta.model, `${where}: model`);
     const vocab = { source: Vocabulary.fromJSON(meta.vocab?.source), target: Vocabulary.fromJSON(meta.vocab?.target) };
@@ -58,14 +59,9 @@ export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabular
 export function parameterCount(c: Seq2SeqConfig): number {
   const gates = c.cell === 'lstm' ? 4 : 3;
   const H = c.hidden, D = c.bidirectional ? 2 : 1, Hd = H / D;
-  const layers = (input: number, hidden: number, directions: number, next: number) => {
-    let n = 0;
-    for (let l = 0; l < c.layers; l++) n += directions * gates * hidden * ((l === 0 ? input : next) + hidden + 2);
-    return n;
-  };
   const embeddings = (c.sourceVocab + (c.shareEmbeddings ? 0 : c.targetVocab)) * c.embed;
-  const encoder = layers(c.embed, Hd, D, H);
-  const decoder = layers(c.embed + (c.inputFeeding ? H : 0), H, 1, H);
+  const encoder = recurrentParameterCount(gates, c.embed, Hd, c.layers, D);
+  const decoder = recurrentParameterCount(gates, c.embed + (c.inputFeeding ? H : 0), H, c.layers);
   const attention = c.attention === 'general' ? H * H : c.attention === 'additive' ? 2 * H * H + 2 * H : 0;
   return embeddings + encoder + decoder + attention + 2 * H * H + c.targetVocab * (H + 1);
 }

@@ -9,7 +9,7 @@
  * (PyTorch's GRU) or 0 (resetAfter: false); RNN activations Tanh or Relu.
  */
 import type { Embedding, Linear, Recurrent } from '../../../nn/index.js';
-import { ConfigError, Tensor, expected } from '../../../tensor/index.js';
+import { ConfigError, Tensor, expected, textOf } from '../../../tensor/index.js';
 import { OnnxGraph, type Dim } from './graph.js';
 
 export const ONNX_OPSET = 14;
@@ -20,7 +20,7 @@ export type RecurrentCellKind = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru' | 'gru_
 export function recurrentCellKind(rnn: Recurrent): RecurrentCellKind {
   const name = rnn.cell?.name;
   const kinds: readonly string[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru', 'gru_reset_before'];
-  if (typeof name !== 'string' || !kinds.includes(name)) throw new ConfigError(expected('recurrentCellKind', 'an RNN, LSTM or GRU layer', String(name)));
+  if (typeof name !== 'string' || !kinds.includes(name)) throw new ConfigError(expected('recurrentCellKind', 'an RNN, LSTM or GRU layer', textOf(name)));
   return name as RecurrentCellKind;
 }
 
