@@ -6,10 +6,16 @@ export interface Budget {
 
 /** Counts a trainer's updates and time against its budget. */
 export abstract class Budgeted {
-  private readonly started = performance.now();
+  private started = performance.now();
   updates = 0;
 
   protected constructor(private readonly budget: Budget) {}
+
+  /** Continues the count of a run saved after `updates` updates and `elapsedMs` of training (--resume). */
+  protected continueFrom(updates: number, elapsedMs: number): void {
+    this.updates = updates;
+    this.started = performance.now() - elapsedMs;
+  }
 
   get elapsedMs(): number {
     return performance.now() - this.started;
