@@ -6,8 +6,8 @@
 import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
+import { checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { recurrentParameterCount, type HiddenState } from '../../nn/index.js';
-import type { OptimizerStateDict } from '../../optim/index.js';
 import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
 import { LanguageModel, validateConfig, type LanguageModelConfig } from './model.js';
 import type { LmTrainingOptions, TrainerProgress, TrainerState } from './trainer.js';
@@ -28,7 +28,7 @@ export interface LmMeta {
   progress: TrainerProgress;
   rng: number[];
   /** the optimiser's settings and step counts; its moments are in the state tensors */
-  optimizer: Omit<OptimizerStateDict, 'state'> & { state: Array<{ step: number; buffers: string[] } | null> };
+  optimizer: PackedOptimizer;
 }
 
 export interface LmCheckpoint {
@@ -43,18 +43,14 @@ export function saveLmCheckpoint(dir: string, name: string, model: LanguageModel
   info: { corpus: string; training: LmTrainingOptions; writtenBy: string; settings?: Record<string, unknown> }): string {
   const names = model.namedParameters().map(([n]) => n);
   const state = new Map<string, Tensor>();
-  const optState = trainer.optimizer.state.map((s, i) => {
-    if (!s) return null;
-    for (const [k, v] of Object.entries(s.buffers)) state.set(`optimizer.${names[i]}.${k}`, Tensor.from(v, [v.length]));
-    return { step: s.step, buffers: Object.keys(s.buffers) };
-  });
+  const optimizer = packOptimizer(trainer.optimizer, names, state);
   trainer.carried.forEach((c, shard) => {
     if (c) for (const [k, v] of Object.entries(c)) state.set(`carried.${shard}.${k}`, (v as Variable).value);
   });
   const meta: LmMeta = {
     task: TASK, writtenBy: info.writtenBy, model: model.config, vocabulary: vocabulary.toJSON(), corpus: info.corpus,
     training: info.training, settings: info.settings ?? {}, progress: trainer.progress, rng: trainer.rng,
-    optimizer: { ...trainer.optimizer, state: optState },
+    optimizer,
   };
   return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state });
 }
@@ -91,17 +87,9 @@ export function trainerStateOf(ckpt: LmCheckpoint & { loaded: LoadedCheckpoint }
   const tensors = ckpt.loaded.state;
   if (!tensors) throw new DataError(expected(where, 'training state (optimiser moments, carried states) to resume from', 'weights only'));
   const names = ckpt.model.namedParameters().map(([n]) => n);
-  const get = (key: string): Tensor => {
-    const t = tensors.get(key);
-    if (!t) throw new DataError(expected(where, `a state tensor '${key}'`, 'none'));
-    return t;
-  };
   const m = ckpt.meta;
-  checkTrainerMeta(where, m, names.length);
-  const optimizer: OptimizerStateDict = {
-    ...m.optimizer,
-    state: m.optimizer.state.map((s, i) => s && { step: s.step, buffers: Object.fromEntries(s.buffers.map((b) => [b, Array.from(get(`optimizer.${names[i]}.${b}`).data)])) }),
-  };
+  checkTrainerMeta(where, m);
+  const optimizer = unpackOptimizer(where, m.optimizer, tensors, names);
   const shards = new Map<number, Record<string, Variable>>();
   for (const [key, t] of tensors) {
     const hit = /^carried\.(\d+)\.(\w+)$/.exec(key);
@@ -115,23 +103,15 @@ export function trainerStateOf(ckpt: LmCheckpoint & { loaded: LoadedCheckpoint }
 }
 
 /** The parts of the metadata trainerStateOf reads, so a hand-edited manifest is a DataError rather than a crash (or a huge allocation). */
-function checkTrainerMeta(where: string, m: LmMeta, parameters: number): void {
+function checkTrainerMeta(where: string, m: LmMeta): void {
   const fail = (what: string, want: string, got: unknown): never => {
     throw new DataError(expected(`${where}: meta.${what}`, want, JSON.stringify(got)?.slice(0, 80) ?? 'nothing'));
   };
   const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  const count = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
-  if (!isObject(m.progress) || !(['updates', 'batches', 'tokens'] as const).every((k) => count(m.progress[k])) || !Number.isFinite(m.progress.elapsedMs)) {
+  if (!isObject(m.progress) || !(['updates', 'batches', 'tokens'] as const).every((k) => isCount(m.progress[k])) || !Number.isFinite(m.progress.elapsedMs)) {
     fail('progress', 'counts of updates, batches and tokens and the elapsed time', m.progress);
   }
-  if (!Array.isArray(m.rng) || m.rng.length !== 4 || !m.rng.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)) fail('rng', 'the state of the data-order generator (4 unsigned 32-bit integers)', m.rng);
+  checkRngState(where, 'rng', m.rng);
   if (!isObject(m.training) || !Number.isSafeInteger(m.training.batch) || m.training.batch < 1) fail('training.batch', 'a positive integer', m.training?.batch);
   if (m.training.workers !== undefined && !(Number.isInteger(m.training.workers) && m.training.workers >= 0 && m.training.workers <= 64)) fail('training.workers', 'an integer from 0 to 64', m.training.workers);
-  const o = m.optimizer;
-  if (!isObject(o) || !Array.isArray(o.state) || o.state.length !== parameters) fail('optimizer.state', `one entry per parameter (${parameters})`, o?.state);
-  for (const s of o.state) {
-    if (s !== null && !(isObject(s) && count(s.step) && Array.isArray(s.buffers) && s.buffers.every((b) => typeof b === 'string'))) {
-      fail('optimizer.state', 'null or { step, buffers: names } per parameter', s);
-    }
-  }
 }

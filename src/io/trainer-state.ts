@@ -1,0 +1,61 @@
+/**
+ * What a checkpoint keeps of a trainer so that `--resume` continues exactly:
+ * the optimiser's settings and step counts go in the manifest, its moments in
+ * the state tensors (`optimizer.<parameter>.<buffer>`); generator states are
+ * four 32-bit words. Reading checks every part, so a hand-edited manifest is a
+ * DataError naming the field, never a crash or a huge allocation.
+ */
+import type { OptimizerStateDict } from '../optim/index.js';
+import { DataError, Tensor, expected, show } from '../tensor/index.js';
+
+/** An optimiser's state as the manifest holds it (the buffers' values are tensors beside it). */
+export type PackedOptimizer = Omit<OptimizerStateDict, 'state'> & { state: Array<{ step: number; buffers: string[] } | null> };
+
+/** Moves the optimiser's moments into `tensors`; returns the rest for the manifest. */
+export function packOptimizer(dict: OptimizerStateDict, names: readonly string[], tensors: Map<string, Tensor>): PackedOptimizer {
+  const state = dict.state.map((s, i) => {
+    if (!s) return null;
+    for (const [k, v] of Object.entries(s.buffers)) tensors.set(`optimizer.${names[i]}.${k}`, Tensor.from(v, [v.length]));
+    return { step: s.step, buffers: Object.keys(s.buffers) };
+  });
+  return { ...dict, state };
+}
+
+/** The optimiser state packed by `packOptimizer` (the optimiser's own loadStateDict checks sizes and settings). */
+export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, names: readonly string[]): OptimizerStateDict {
+  const p = packed as PackedOptimizer;
+  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) fail(where, 'optimizer.state', `one entry per parameter (${names.length})`, p?.state);
+  const state = p.state.map((s, i) => {
+    if (s === null) return null;
+    if (!(isObject(s) && isCount(s.step) && Array.isArray(s.buffers) && s.buffers.every((b) => typeof b === 'string'))) {
+      fail(where, 'optimizer.state', 'null or { step, buffers: names } per parameter', s);
+    }
+    const buffers = Object.fromEntries(s.buffers.map((b) => {
+      const t = tensors.get(`optimizer.${names[i]}.${b}`);
+      if (!t) throw new DataError(expected(where, `a state tensor 'optimizer.${names[i]}.${b}'`, 'none'));
+      return [b, Array.from(t.data)];
+    }));
+    return { step: s.step, buffers };
+  });
+  return { ...p, state };
+}
+
+/** A generator state as `Rng.getState()` gives it. */
+export function checkRngState(where: string, field: string, x: unknown): number[] {
+  if (!Array.isArray(x) || x.length !== 4 || !x.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
+    fail(where, field, 'a generator state (4 unsigned 32-bit integers)', x);
+  }
+  return x as number[];
+}
+
+export function isCount(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= 0;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function fail(where: string, field: string, want: string, got: unknown): never {
+  throw new DataError(expected(`${where}: meta.${field}`, want, show(got)));
+}
