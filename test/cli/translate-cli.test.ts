@@ -12,7 +12,7 @@ import type { Manifest } from '../../src/io/checkpoint-files.js';
 import type { TranslateMeta } from '../../src/tasks/translate/checkpoint.js';
 import { cliSandbox } from './sandbox.js';
 
-const { tmp, run } = cliSandbox('bptt-translate-cli-');
+const { tmp, run, start } = cliSandbox('bptt-translate-cli-');
 const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const sample = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/gettext-fr-sample/${name}`, import.meta.url));
 const TINY = ['--embed', '8', '--hidden', '16', '--steps', '6', '--eval-every', '3', '--batch', '16', '--dev-limit', '10', '--quiet'];
@@ -85,6 +85,50 @@ describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
 
   test('translate refuses a checkpoint of another task and a missing one', () => {
     assertOneLineError(withInput('x\n', 'translate', '--checkpoint', join(tmp, 'nothing-here')), /checkpoint/);
+  });
+});
+
+describe('bptt train translate --resume', { timeout: 240_000 }, () => {
+  const STEPS = 24, EVERY = 8;
+  const TRAIN = ['train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--embed', '8', '--hidden', '16', '--dropout', '0.2',
+    '--batch', '16', '--steps', String(STEPS), '--eval-every', String(EVERY), '--dev-limit', '10', '--workers', '0', '--quiet'];
+  const manifest = (dir: string, name: string) => JSON.parse(readFileSync(join(tmp, dir, `${name}.json`), 'utf8')) as Manifest;
+  const weightsHash = (m: Manifest) => m.sha256[m.weights];
+  const updatesIn = (log: string): number => (existsSync(log) ? (readFileSync(log, 'utf8').match(/"type":"update"/g) ?? []).length : 0);
+
+  test('SIGINT between checkpoints saves the interrupted update; --resume ends with the weights and scores of an uninterrupted run', async () => {
+    const ref = run(...TRAIN, '--out', 'rs-ref');
+    assert.equal(ref.status, 0, ref.stderr);
+    const log = join(tmp, 'rs.jsonl');
+    const child = start(...TRAIN, '--out', 'rs', '--log', log);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let finished = false;
+    void exited.then(() => (finished = true));
+    while (!finished && !(updatesIn(log) >= EVERY + 3)) await new Promise((r) => setTimeout(r, 2));
+    assert.ok(!finished, 'the run ended before it could be interrupted');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    const at = (manifest('rs', 'last').meta as unknown as TranslateMeta).progress.updates;
+    assert.ok(at > EVERY && at < STEPS && at % EVERY !== 0, `interrupted between checkpoints, saved at update ${at}`);
+    assert.match(stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${at}; continue with --resume\\n$`));
+
+    const resumed = run('train', 'translate', '--resume', '--out', 'rs', '--quiet');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    for (const name of ['last', 'best']) assert.equal(weightsHash(manifest('rs', name)), weightsHash(manifest('rs-ref', name)), `${name}: the same weights, bit for bit`);
+    const progress = (dir: string) => (manifest(dir, 'best').meta as unknown as TranslateMeta).progress;
+    assert.deepEqual(progress('rs').validation, progress('rs-ref').validation, 'the same best dev scores');
+    assert.equal(progress('rs').bestUpdate, progress('rs-ref').bestUpdate);
+    assert.equal(resumed.stdout.replace(/ in [^;]+;/, ''), ref.stdout.replace(/ in [^;]+;/, '').replace('rs-ref', 'rs'), 'the same summary, but for the time');
+  });
+
+  test('--resume refuses another setting, a checkpoint without training state and one of bptt train g2p', () => {
+    assertOneLineError(run('train', 'translate', '--resume', join(tmp, 'rs', 'last.json'), '--hidden', '32', '--quiet'), /--hidden 16 as saved, or no --hidden/);
+    assertOneLineError(run('train', 'translate', '--resume', join(tmp, 'rs', 'best.json'), '--quiet'), /training state .* to resume from/);
+    assertOneLineError(run('train', 'g2p', '--resume', join(tmp, 'rs', 'last.json'), '--quiet'), /a checkpoint of bptt train g2p, got one of bptt train translate/);
+    assertOneLineError(run('train', 'translate', '--target', sample('train.fr'), '--quiet', '--out', 'never5'), /--source <file>/);
+    assert.ok(!existsSync(join(tmp, 'never5')));
   });
 });
 

@@ -19,7 +19,7 @@ import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js'
 import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
-import { loadTranslator } from '../../src/tasks/translate/checkpoint.js';
+import { loadTranslator, translateTrainerState } from '../../src/tasks/translate/checkpoint.js';
 import { DataError } from '../../src/tensor/index.js';
 import { applyDamage, damage, valueOrBpttError } from './arbitraries.js';
 
@@ -49,7 +49,11 @@ const loaders = {
     return ck;
   },
   forecast: (p: string) => loadForecaster(p),
-  translate: (p: string) => loadTranslator(p),
+  translate: (p: string) => {
+    const ck = loadTranslator(p);
+    translateTrainerState(ck);
+    return ck;
+  },
   speech: (p: string) => loadSpeechModel(p),
   files: (p: string) => loadCheckpoint(p),
 };

@@ -2,15 +2,18 @@
  * Encoder–decoder checkpoints (Node only), in the format of
  * `io/checkpoint-files.ts`: the weights under their module names, and in the
  * manifest the model config, both vocabularies, the training settings and
- * the scores measured with these weights.
+ * the scores measured with these weights. A `last` checkpoint also keeps the
+ * trainer's state (optimiser moments as state tensors, the rest in the
+ * manifest), which `--resume` continues from.
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
+import { checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { BpttError, DataError, expected, textOf } from '../../tensor/index.js';
+import { BpttError, DataError, expected, show, textOf, type Tensor } from '../../tensor/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
 import type { Vocabularies } from './texts.js';
-import type { Seq2SeqTrainingOptions } from './trainer.js';
+import type { Seq2SeqTrainerState, Seq2SeqTrainingOptions } from './trainer.js';
 
 export const TRANSLATE_TASK = 'translate';
 
@@ -27,14 +30,41 @@ export interface TranslateMeta {
   progress: { updates: number; tokens: number; elapsedMs: number; bestUpdate: number | null; validation: Record<string, number> | null };
   /** scores on the test split with these weights, or null */
   test: Record<string, unknown> | null;
+  /** the trainer's state besides the optimiser moments (in the state tensors); only in checkpoints saved to resume from */
+  trainer?: Omit<Seq2SeqTrainerState, 'optimizer' | 'updates' | 'tokens' | 'elapsedMs'> & { optimizer: PackedOptimizer };
 }
 
-export function saveTranslator(dir: string, name: string, model: Seq2Seq, meta: TranslateMeta): string {
-  return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state: null });
+/** Saves the weights and `meta`; with `trainer`, also what --resume needs. */
+export function saveTranslator(dir: string, name: string, model: Seq2Seq, meta: TranslateMeta, trainer: Seq2SeqTrainerState | null = null): string {
+  if (!trainer) return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state: null });
+  const state = new Map<string, Tensor>();
+  const { sampler, noise, best } = trainer;
+  const optimizer = packOptimizer(trainer.optimizer, model.namedParameters().map(([n]) => n), state);
+  return saveCheckpoint(dir, name, { meta: { ...meta, trainer: { sampler, noise, best, optimizer } } as unknown as Record<string, unknown>, weights: model.stateDict(), state });
+}
+
+/** The trainer state a checkpoint saved to resume from holds, checked field by field. */
+export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): Seq2SeqTrainerState {
+  const where = `checkpoint '${ckpt.path}'`;
+  const { trainer: t, progress: p } = ckpt.meta;
+  if (!t || !ckpt.state) throw new DataError(expected(where, 'training state (optimiser moments, batch order) to resume from', 'weights only'));
+  const fail = (field: string, want: string, got: unknown): never => {
+    throw new DataError(expected(`${where}: meta.${field}`, want, show(got)));
+  };
+  if (!(isCount(p?.updates) && isCount(p.tokens) && Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and tokens and the elapsed time', p);
+  const s = t.sampler;
+  if (!(s && typeof s === 'object' && isCount(s.epochs) && isCount(s.taken) && (s.drawnFrom === null || checkRngState(where, 'trainer.sampler.drawnFrom', s.drawnFrom)))) {
+    fail('trainer.sampler', '{ drawnFrom, epochs, taken }', s);
+  }
+  if (t.best !== null && !(t.best && Number.isFinite(t.best.score) && isCount(t.best.updates) && t.best.updates <= p.updates)) fail('trainer.best', 'null or { score, updates }', t.best);
+  return {
+    updates: p.updates, tokens: p.tokens, elapsedMs: p.elapsedMs, sampler: s, noise: checkRngState(where, 'trainer.noise', t.noise), best: t.best,
+    optimizer: unpackOptimizer(where, t.optimizer, ckpt.state, ckpt.model.namedParameters().map(([n]) => n)),
+  };
 }
 
 /** The model, its vocabularies and metadata, checked against each other. */
-export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabularies; meta: TranslateMeta; path: string } {
+export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabularies; meta: TranslateMeta; path: string; state: Map<string, Tensor> | null } {
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as TranslateMeta;
@@ -48,7 +78,7 @@ export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabular
     checkParameterCount(where, parameterCount(config), loaded.weights);
     const model = new Seq2Seq(config);
     model.loadStateDict(loaded.weights);
-    return { model, vocab, meta, path: loaded.path };
+    return { model, vocab, meta, path: loaded.path, state: loaded.state };
   } catch (e) {
     if (e instanceof BpttError && !e.message.startsWith(where)) throw new DataError(`${where}: ${e.message}`);
     throw e;

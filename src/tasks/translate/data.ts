@@ -120,6 +120,12 @@ export function makePairBatch(pairs: readonly EncodedPair[]): PairBatch {
   return { batch: B, source, sourceSteps: S, sourceLengths, decoderInputs, decoderTargets, targetSteps: T, terms };
 }
 
+export interface PairSamplerState {
+  drawnFrom: number[] | null;
+  epochs: number;
+  taken: number;
+}
+
 /**
  * Endless shuffled batches, each of pairs of similar length (little padding):
  * every epoch the pairs are shuffled, cut into pools of 50 batches, each pool
@@ -128,6 +134,9 @@ export function makePairBatch(pairs: readonly EncodedPair[]): PairBatch {
 export class PairSampler {
   private queue: number[][] = [];
   epochs = 0;
+  /** the generator's state when the current epoch's batches were drawn (null before the first), so a resumed run can draw them again */
+  private drawnFrom: number[] | null = null;
+  private drawn = 0;
 
   constructor(private readonly pairs: PairCorpus, private readonly batch: number, private readonly rng: Rng) {
     if (pairs.size === 0) throw new DataError(expected('PairSampler', 'at least one training pair', 0));
@@ -141,11 +150,34 @@ export class PairSampler {
 
   /** The fraction of the current epoch already handed out, plus completed epochs. */
   get epoch(): number {
-    const perEpoch = Math.ceil(this.pairs.size / this.batch);
-    return this.epochs - this.queue.length / perEpoch;
+    return this.epochs - this.queue.length / this.perEpoch;
+  }
+
+  /** Where the sampler stands, compactly: the epoch's batches are drawn again from the generator state rather than stored. */
+  getState(): PairSamplerState {
+    return { drawnFrom: this.drawnFrom, epochs: this.epochs, taken: this.drawn - this.queue.length };
+  }
+
+  setState(s: PairSamplerState, where = 'PairSampler.setState'): void {
+    if (s.drawnFrom === null) {
+      if (s.epochs !== 0 || s.taken !== 0) throw new DataError(expected(where, 'no epochs or batches before the first draw', `${s.epochs} epochs, ${s.taken} batches`));
+      return;
+    }
+    this.rng.setState(s.drawnFrom);
+    this.epochs = s.epochs - 1;
+    this.refill();
+    if (!(Number.isSafeInteger(s.taken) && s.taken >= 0 && s.taken <= this.queue.length)) {
+      throw new DataError(expected(where, `0 to ${this.queue.length} batches taken of the epoch`, s.taken, 'the training data changed'));
+    }
+    this.queue.length -= s.taken;
+  }
+
+  private get perEpoch(): number {
+    return Math.ceil(this.pairs.size / this.batch);
   }
 
   private refill(): void {
+    this.drawnFrom = this.rng.getState();
     const order = this.rng.shuffle(Array.from({ length: this.pairs.size }, (_, i) => i));
     const pool = this.batch * 50;
     const batches: number[][] = [];
@@ -154,6 +186,7 @@ export class PairSampler {
       for (let i = 0; i < part.length; i += this.batch) batches.push(part.slice(i, i + this.batch));
     }
     this.queue = this.rng.shuffle(batches);
+    this.drawn = batches.length;
     this.epochs++;
   }
 }

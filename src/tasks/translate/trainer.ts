@@ -7,11 +7,11 @@
  */
 import type { FlowRecorder } from '../../bptt/index.js';
 import { DataParallel } from '../../bptt/parallel.js';
-import { Adam } from '../../optim/index.js';
+import { Adam, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
-import { PairSampler, type PairCorpus } from './data.js';
+import { PairSampler, type PairCorpus, type PairSamplerState } from './data.js';
 import type { PairBatch, Seq2Seq } from './model.js';
 import { unrollable } from './replica.js';
 
@@ -35,6 +35,18 @@ const REPLICA = new URL('./replica.js', import.meta.url);
 export interface Seq2SeqStep extends UpdateStats {
   /** target tokens trained on so far */
   tokens: number;
+}
+
+/** Everything `step()` depends on besides the weights: what a checkpoint keeps so that --resume continues exactly. */
+export interface Seq2SeqTrainerState {
+  updates: number;
+  tokens: number;
+  elapsedMs: number;
+  sampler: PairSamplerState;
+  noise: number[];
+  optimizer: OptimizerStateDict;
+  /** the best validation so far (its weights are in the best checkpoint) */
+  best: { score: number; updates: number } | null;
 }
 
 export class Seq2SeqTrainer extends Budgeted {
@@ -62,6 +74,11 @@ export class Seq2SeqTrainer extends Budgeted {
     });
     const optimizer = new Adam(model.parameters(), { lr: options.schedule.lr }); // after start: the parameters now live in shared memory
     return new Seq2SeqTrainer(model, train, options, dp, optimizer);
+  }
+
+  /** Completed epochs plus the fraction of the current one handed out. */
+  get epoch(): number {
+    return this.sampler.epoch;
   }
 
   get workers(): number {
@@ -95,6 +112,24 @@ export class Seq2SeqTrainer extends Budgeted {
 
   restoreBest(): void {
     if (this.best) this.model.loadStateDict(this.best.weights);
+  }
+
+  get state(): Seq2SeqTrainerState {
+    return {
+      updates: this.updates, tokens: this.tokens, elapsedMs: this.elapsedMs, sampler: this.sampler.getState(), noise: this.noise.getState(),
+      optimizer: this.optimizer.stateDict(), best: this.best && { score: this.best.score, updates: this.best.updates },
+    };
+  }
+
+  /** Continues a saved run: `bestWeights` are the weights of `s.best` (null when there is none). */
+  restore(s: Seq2SeqTrainerState, bestWeights: Map<string, Tensor> | null): void {
+    this.optimizer.loadStateDict(s.optimizer);
+    this.sampler.setState(s.sampler);
+    this.noise.setState(s.noise);
+    this.continueFrom(s.updates, s.elapsedMs);
+    this.tokens = s.tokens;
+    if (!s.best !== !bestWeights) throw new ConfigError(expected('Seq2SeqTrainer.restore', 'the best weights exactly when there is a best validation', s.best ? 'none' : 'weights'));
+    this.best = s.best && { ...s.best, weights: bestWeights! };
   }
 }
 
