@@ -80,3 +80,8 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
+
+/** An option's command-line spelling from its key (evalEvery → eval-every), for messages. */
+export function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -13,7 +13,7 @@ import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model
 import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
-import { betas, describeStrategy, duration, formatDuration, integer, real, realOrNone, strategy } from './options.js';
+import { betas, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, strategy } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
@@ -275,8 +275,4 @@ function corpusName(path: string | undefined, text: string): string {
 function show(v: unknown): string {
   if (v && typeof v === 'object' && 'kind' in v) return describeStrategy(v as LmTrainingOptions['strategy']);
   return v === null || v === undefined ? '(unset)' : String(v);
-}
-
-function kebab(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -17,7 +17,7 @@ import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions }
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
 import { loadTranslator, saveTranslator, translateTrainerState, type TranslateMeta } from '../tasks/translate/checkpoint.js';
 import { ConfigError, DataError, Rng, expected, show, type Tensor } from '../tensor/index.js';
-import { duration, formatDuration, integer, real, realOrNone } from './options.js';
+import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
@@ -252,10 +252,6 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
     best = { weights: b.weights, validation: progress.validation };
   }
   await run(task, settings, { model: ckpt.model, state, best });
-}
-
-function kebab(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null): Promise<void> {
