@@ -286,7 +286,12 @@ async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null)
 
   const trainer = await Seq2SeqTrainer.start(model, corpus, training, report?.flow ?? null);
   if (resumed) {
-    trainer.restore(resumed.state, resumed.best?.weights ?? null);
+    try {
+      trainer.restore(resumed.state, resumed.best?.weights ?? null);
+    } catch (e) {
+      await trainer.close(); // the worker threads would keep the process alive
+      throw e;
+    }
     say(`resuming at update ${trainer.updates} (epoch ${trainer.epoch.toFixed(2)})${trainer.best ? `; best dev so far at update ${trainer.best.updates}` : ''}`);
   }
   const devSources = task.dev.sources.slice(0, o.devLimit);
