@@ -12,6 +12,7 @@ import { transcribeCommand } from './transcribe.js';
 import { forecastCommand } from './use-forecast.js';
 import { exportCommand, importCommand } from './interop.js';
 import { evalCommand, sampleCommand } from './use-lm.js';
+import { nullsRestored } from './options.js';
 import { DESCRIPTION, VERSION } from './version.js';
 
 const program = new Command()
@@ -50,6 +51,8 @@ program.addCommand(dataCommand());
 program.addCommand(exportCommand());
 program.addCommand(importCommand());
 program.addCommand(transcribeCommand());
+
+program.hook('preAction', nullsRestored);
 
 // Every command shares the error policy: one line, exit code 1, the stack only with --debug.
 for (const c of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) c.exitOverride().configureOutput({ outputError: (s, write) => write(s) });

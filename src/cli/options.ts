@@ -1,5 +1,5 @@
 /** Parsers for command-line values: each throws commander's InvalidArgumentError with what was expected. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Strategy } from '../bptt/index.js';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
@@ -34,10 +34,19 @@ export function betas(v: string): [number, number] {
   return [ns[0]!, ns[1]!];
 }
 
-/** A number, or 'none' / 'off' for null. */
+/** A number, or 'none' / 'off' for null (commander stores a parser's null as '': `nullsRestored` undoes that). */
 export function realOrNone(min: number): (v: string) => number | null {
   const parse = real(min, Infinity, true);
-  return (v) => (/^(none|off)$/i.test(v.trim()) ? null : parse(v));
+  return Object.assign((v: string) => (/^(none|off)$/i.test(v.trim()) ? null : parse(v)), { noneIsNull: true });
+}
+
+/** A preAction hook: options parsed by `realOrNone` that said 'none' hold null, as their parser returned. */
+export function nullsRestored(_: Command, action: Command): void {
+  for (const option of action.options) {
+    const key = option.attributeName();
+    const parser = (option as { parseArg?: { noneIsNull?: boolean } }).parseArg;
+    if (parser?.noneIsNull && action.getOptionValue(key) === '') action.setOptionValueWithSource(key, null, action.getOptionValueSource(key)!);
+  }
 }
 
 const UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };

@@ -126,6 +126,13 @@ describe('bptt train / sample / eval', () => {
     assert.match(s.stdout, /^The whale( |[.,;:!?\n])/);
   });
 
+  test("--clip none turns clipping off (commander would store the parser's null as '')", CLI_TIMEOUT, () => {
+    const r = run('train', '--text', TEXT, ...TINY, '--steps', '2', '--clip', 'none', '--out', 'noclip', ...QUIET);
+    assert.equal(r.status, 0, r.stderr);
+    const meta = manifestOf(join(tmp, 'noclip', 'last.json')).meta as { training: { clip: unknown } };
+    assert.equal(meta.training.clip, null);
+  });
+
   test('train lm --help lists every option', CLI_TIMEOUT, () => {
     const r = run('train', 'lm', '--help');
     assert.equal(r.status, 0, r.stderr);
