@@ -1,23 +1,29 @@
 /** `bptt train forecast`: a recurrent forecaster on a CSV time series, scored against two baselines on the test split. */
 import { appendFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FILL_METHODS, defaultSeason, describeFrequency, formatTimestamp, type FillMethod } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { saveForecaster, type ForecastMeta } from '../tasks/forecast/checkpoint.js';
+import { forecastProgress, forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastDataMeta, type ForecastMeta } from '../tasks/forecast/checkpoint.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from '../tasks/forecast/model.js';
 import { prepareForecast, type ForecastSpec, type Prepared } from '../tasks/forecast/prepare.js';
 import { DATASETS, loadSource, type LoadedSource } from '../tasks/forecast/source.js';
-import { ForecastTrainer, type ForecastTrainingOptions } from '../tasks/forecast/trainer.js';
+import { ForecastTrainer, type ForecastTrainerState, type ForecastTrainingOptions } from '../tasks/forecast/trainer.js';
 import { scoreboard, type Scoreboard } from '../tasks/forecast/evaluate.js';
 import type { LossSpec } from '../tasks/forecast/losses.js';
 import type { Difference } from '../tasks/forecast/scaling.js';
-import { ConfigError, expected } from '../tensor/index.js';
+import { BpttError, ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
-import { duration, formatDuration, integer, real, realOrNone } from './options.js';
+import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
+
+/** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value). */
+const FIXED = ['dataset', 'csv', 'timeColumn', 'target', 'features', 'fill', 'horizon', 'lookback', 'season', 'difference', 'calendar', 'split',
+  'mode', 'cell', 'hidden', 'layers', 'highway', 'forgetBias', 'loss', 'huberDelta', 'quantiles', 'batch', 'lr', 'warmup', 'clip', 'weightDecay', 'seed'] as const;
+type Fixed = (typeof FIXED)[number];
 
 interface TrainForecastOptions {
   dataset?: 'co2' | 'seattle';
@@ -51,6 +57,7 @@ interface TrainForecastOptions {
   evalEvery: number;
   seed: number;
   out: string;
+  resume?: string | true;
   log?: string;
   report?: string;
   quiet?: boolean;
@@ -90,27 +97,32 @@ export function trainForecastCommand(): Command {
     .option('--eval-every <updates>', 'validate (keeping the best weights) and save checkpoints this often', integer(1), 250)
     .option('--seed <n>', 'seed of the initialisation and the window order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/forecast')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
-    .action((o: TrainForecastOptions) => trainForecast(o));
+    .action((o: TrainForecastOptions, cmd: Command) => trainForecast(o, cmd));
 }
 
-async function trainForecast(o: TrainForecastOptions): Promise<void> {
+async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<void> {
+  const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first, then the output: bad input leaves no directory or file behind.
-  const { source, prepared, spec, config, training, fill } = setup(o);
+  const { source, prepared, spec, config, training, fill, settings, resume } = o.resume ? resumeSetup(o, given) : freshSetup(o);
   const report = o.report ? openReport(o.report, `bptt train forecast: ${source.source}`, {
     cell: config.cell, hidden: config.hidden, layers: config.layers, mode: config.mode, lookback: spec.lookback, horizon: spec.horizon, loss: config.loss.kind,
-    batch: training.batch, lr: training.schedule.lr, clip: training.clip, seed: o.seed, version: VERSION,
+    batch: training.batch, lr: training.schedule.lr, clip: training.clip, seed: training.seed, resumed: !!resume, version: VERSION,
   }) : null;
   report?.recorder.chart('loss', { unit: `${config.loss.kind} (scaled units)` });
   if (report && training.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.clip}`, y: training.clip } });
+  const { series, split, origins } = prepared;
+  const model = resume?.model ?? new Forecaster(config);
+  const trainer = new ForecastTrainer(model, series, origins, training, { trainEnd: split.trainEnd, season: spec.season }, report?.flow ?? null);
+  if (resume) restoreTrainer(trainer, resume);
   ensureWritableDir(o.out);
   if (o.log) ensureWritableLog(o.log);
   const say = (line: string): void => {
     if (!o.quiet) console.log(line);
   };
-  const { series, split, origins } = prepared;
   const ts = source.series;
   const freq = ts.frequency ? describeFrequency(ts.frequency) : 'plain steps';
   say(`bptt ${VERSION}: forecasting '${ts.names[0]}'${ts.names.length > 1 ? ` from ${ts.names.join(', ')}` : ''} (${source.source}): ${formatCount(split.rows)} ${freq} rows, `
@@ -118,26 +130,20 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
   if (source.problems.length) say(`filled (--fill ${fill}): ${describeProblems(source)}`);
   say(`${config.mode} ${config.cell.toUpperCase()} ${config.layers}×${config.hidden}${config.highway ? ` + linear highway of ${config.highway}` : ''}, lookback ${spec.lookback}, horizon ${spec.horizon}, season ${spec.season}, `
     + `difference ${spec.difference}${series.cycles.length ? `, calendar ${series.cycles.join('+')}` : ''}, loss ${config.loss.kind}; batch ${training.batch}, Adam lr ${training.schedule.lr}, clip ${training.clip ?? 'none'}, `
-    + `${training.maxUpdates} updates${training.maxSeconds ? ` or ${formatDuration(training.maxSeconds)}` : ''}`);
-
-  const model = new Forecaster(config);
-  const trainer = new ForecastTrainer(model, series, origins, training, { trainEnd: split.trainEnd, season: spec.season }, report?.flow ?? null);
+    + `${training.maxUpdates} updates${training.maxSeconds ? ` or ${formatDuration(training.maxSeconds)}` : ''}${resume ? `; resuming at update ${trainer.updates}` : ''}`);
   const log = (record: object): void => {
     if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', 'MASE', 30, 'values/s');
   const meta = (test: Scoreboard | null): ForecastMeta => ({
-    task: 'forecast', writtenBy: `bptt ${VERSION}`, model: config, scaler: series.scaler, training, settings: { ...o, quiet: undefined, log: undefined },
-    data: {
-      source: source.source, time: source.timeColumn, target: ts.names[0]!, features: ts.names.slice(1), frequency: ts.frequency, style: ts.style,
-      season: spec.season, difference: spec.difference, lag: series.lag, cycles: [...series.cycles], fill, split: { fractions: spec.split, ...split },
-    },
-    progress: { updates: trainer.updates, windows: trainer.windows, elapsedMs: Math.round(trainer.elapsedMs), bestUpdate: trainer.best?.updates ?? null, validation: trainer.best?.accuracy ?? null },
-    test,
+    task: 'forecast', writtenBy: `bptt ${VERSION}`, model: config, scaler: series.scaler, training, settings,
+    data: dataMeta(source, spec, prepared, fill), progress: forecastProgress(trainer), test,
   });
+  /** `last` carries the trainer's state, so a run can continue from it. */
+  const saveLast = (): string => saveForecaster(o.out, 'last', model, meta(null), trainer.snapshot());
   const signals = new StopSignals();
   try {
-    let val: number | null = null;
+    let val: number | null = trainer.last?.mase ?? null;
     const rate = new RateMeter();
     while (!trainer.finished && !signals.reason) {
       const r = trainer.step();
@@ -154,7 +160,7 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
           if (v.best) saveForecaster(o.out, 'best', model, meta(null));
           report?.recorder.validation(r.updates, { rmse: v.rmse, mase: v.mase });
         }
-        saveForecaster(o.out, 'last', model, meta(null));
+        saveLast();
         report?.write();
       }
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
@@ -164,8 +170,8 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
   } finally {
     signals.release();
   }
-  // The last weights are in last.json; the best validated ones are scored on the test split and saved as best.json.
-  saveForecaster(o.out, 'last', model, meta(null));
+  // The last weights (and the trainer's state) are in last.json; the best validated ones are scored on the test split and saved as best.json.
+  const lastPath = saveLast();
   trainer.restoreBest();
   const board = scoreboard(model, series, origins.test, { trainEnd: split.trainEnd, season: spec.season });
   const path = saveForecaster(o.out, 'best', model, meta(board));
@@ -178,12 +184,129 @@ async function trainForecast(o: TrainForecastOptions): Promise<void> {
   console.log(`test: ${board.windows} windows × ${board.horizon} steps${span}; MASE scale: in-sample MAE of the seasonal naive forecast (season ${board.season}) over the training rows, ${fmt(board.scale)}\n`);
   console.log(table(board, config));
   if (signals.reason) {
-    console.error(`bptt: ${signals.reason}: training stopped early at update ${trainer.updates}`);
+    console.error(`bptt: ${signals.reason}: saved ${lastPath} at update ${trainer.updates}; continue with --resume`);
     process.exitCode = 130;
   }
 }
 
-function setup(o: TrainForecastOptions): { source: LoadedSource; prepared: Prepared; spec: ForecastSpec; config: ForecasterConfig; training: ForecastTrainingOptions; fill: FillMethod | null } {
+interface Setup {
+  source: LoadedSource;
+  prepared: Prepared;
+  spec: ForecastSpec;
+  config: ForecasterConfig;
+  training: ForecastTrainingOptions;
+  fill: FillMethod | null;
+  /** the command-line settings a resumed run is checked against */
+  settings: Record<string, unknown>;
+  resume: Resume | null;
+}
+
+interface Resume {
+  path: string;
+  model: Forecaster;
+  state: ForecastTrainerState;
+}
+
+function freshSetup(o: TrainForecastOptions): Setup {
+  return { ...setup(o), settings: settingsOf(o), resume: null };
+}
+
+/**
+ * The checkpoint decides the model, data and settings; the budget, output and
+ * display options may be given anew. The data must prepare as it did (same
+ * CSV, scaler, split), else the saved state would continue on other windows.
+ */
+function resumeSetup(o: TrainForecastOptions, given: (name: string) => boolean): Setup {
+  const ckpt = loadForecaster(o.resume === true ? join(o.out, 'last.json') : o.resume!);
+  const state = forecastTrainerStateOf(ckpt);
+  const where = `--resume ${ckpt.path}`;
+  const saved = savedSettings(ckpt.path, ckpt.meta.settings);
+  const mine = settingsOf(o);
+  for (const k of FIXED.filter((k) => given(k))) {
+    if (JSON.stringify(mine[k]) !== JSON.stringify(saved[k])) {
+      const want = saved[k] === undefined ? `no ${flag(k)}, as saved` : `${typed(k, saved[k])} as saved, or no ${flag(k)}`;
+      throw new ConfigError(expected(where, want, typed(k, mine[k])));
+    }
+  }
+  const was: Partial<ForecastTrainingOptions> = ckpt.meta.training ?? {};
+  const budget = given('steps') || given('time') ? { steps: o.steps, time: o.time } : { steps: was.maxUpdates ?? o.steps, time: was.maxSeconds ?? undefined };
+  const s = setup({ ...o, ...saved, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : was.evalEvery ?? o.evalEvery } as TrainForecastOptions);
+  const same = (what: string, now: unknown, then: unknown): void => {
+    if (JSON.stringify(now) === JSON.stringify(then)) return;
+    const key = isRecord(now) && isRecord(then) ? Object.keys({ ...now, ...then }).find((k) => JSON.stringify(now[k]) !== JSON.stringify(then[k])) : undefined;
+    const part = (x: unknown): unknown => (key ? (x as Record<string, unknown>)[key] : x);
+    throw new DataError(expected(where, `${what}${key ? ` (${key})` : ''} it was trained with, ${short(part(then))}`, short(part(now)), 'the CSV or its reading changed; train anew'));
+  };
+  same('the data', s.source.source, ckpt.meta.data.source);
+  same('the prepared data', dataMeta(s.source, s.spec, s.prepared, s.fill), ckpt.meta.data);
+  same('the scaler', s.prepared.series.scaler, ckpt.meta.scaler);
+  same('the model', s.config, ckpt.meta.model);
+  const rules = (t: Partial<ForecastTrainingOptions>): unknown => ({ ...t, maxUpdates: null, maxSeconds: null, evalEvery: null });
+  same('the training settings', rules(s.training), rules(was));
+  return { ...s, settings: ckpt.meta.settings, resume: { path: ckpt.path, model: ckpt.model, state } };
+}
+
+/** Puts the saved trainer state in place; a state that does not fit the model or the data is a DataError naming the checkpoint. */
+function restoreTrainer(trainer: ForecastTrainer, r: Resume): void {
+  const where = `checkpoint '${r.path}'`;
+  try {
+    trainer.restore(r.state);
+  } catch (e) {
+    if (e instanceof BpttError) throw new DataError(`${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The run's settings as saved: the fixed options that were set (the CSV as an absolute path). */
+function settingsOf(o: TrainForecastOptions): Partial<Record<Fixed, unknown>> {
+  return Object.fromEntries(FIXED.filter((k) => o[k] !== undefined).map((k) => [k, k === 'csv' ? resolve(o.csv!) : o[k]]));
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isText = (x: unknown): boolean => typeof x === 'string';
+const isNumber = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
+const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every(isNumber);
+const oneOf = (...values: unknown[]) => (x: unknown): boolean => values.includes(x);
+/** What each saved setting may be: a hand-edited manifest fails here, not deep in the data preparation. */
+const SETTING_KINDS: Record<Fixed, (x: unknown) => boolean> = {
+  dataset: oneOf(...Object.keys(DATASETS)), csv: isText, timeColumn: isText, target: isText, features: (x) => Array.isArray(x) && x.every(isText),
+  fill: oneOf(...FILL_METHODS, 'none'), horizon: isNumber, lookback: isNumber, season: isNumber, difference: oneOf('none', 'first', 'seasonal'),
+  calendar: oneOf(true, false), split: (x) => isNumbers(x) && (x as number[]).length === 2, mode: oneOf('direct', 'recursive'), cell: oneOf('lstm', 'gru'),
+  hidden: isNumber, layers: isNumber, highway: isNumber, forgetBias: isNumber, loss: oneOf('mse', 'mae', 'huber', 'quantile'), huberDelta: isNumber,
+  quantiles: isNumbers, batch: isNumber, lr: isNumber, warmup: isNumber, clip: (x) => x === null || isNumber(x), weightDecay: isNumber, seed: isNumber,
+};
+
+function savedSettings(path: string, settings: unknown): Partial<Record<Fixed, unknown>> {
+  const s = isRecord(settings) ? settings : {};
+  const bad = FIXED.find((k) => s[k] !== undefined && !SETTING_KINDS[k](s[k]));
+  if (bad) throw new DataError(expected(`checkpoint '${path}': meta.settings.${bad}`, `a value of --${kebab(bad)}`, short(s[bad])));
+  return Object.fromEntries(FIXED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
+}
+
+/** What the manifest records of the data and its preparation. */
+function dataMeta(source: LoadedSource, spec: ForecastSpec, p: Prepared, fill: FillMethod | null): ForecastDataMeta {
+  const ts = source.series;
+  return {
+    source: source.source, time: source.timeColumn, target: ts.names[0]!, features: ts.names.slice(1), frequency: ts.frequency, style: ts.style,
+    season: spec.season, difference: spec.difference, lag: p.series.lag, cycles: [...p.series.cycles], fill, split: { fractions: spec.split, ...p.split },
+  };
+}
+
+function flag(k: Fixed): string {
+  return k === 'calendar' ? '--no-calendar' : `--${kebab(k)}`;
+}
+
+/** An option as typed: `--hidden 8`, `--split 0.7,0.15`, `--clip none`, `--no-calendar`. */
+function typed(k: Fixed, v: unknown): string {
+  if (k === 'calendar') return v === false ? '--no-calendar' : 'calendar features';
+  return `${flag(k)} ${v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v)}`;
+}
+
+function short(v: unknown): string {
+  return JSON.stringify(v)?.slice(0, 100) ?? 'nothing';
+}
+
+function setup(o: TrainForecastOptions): Omit<Setup, 'settings' | 'resume'> {
   if (!o.dataset === !o.csv) throw new ConfigError(expected('bptt train forecast', 'either --csv FILE or --dataset co2|seattle', o.csv ? 'both' : 'neither'));
   const preset = o.dataset ? DATASETS[o.dataset] : null;
   const target = o.target ?? preset?.target;

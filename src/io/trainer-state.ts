@@ -5,24 +5,30 @@
  * four 32-bit words. Reading checks every part, so a hand-edited manifest is a
  * DataError naming the field, never a crash or a huge allocation.
  */
+import type { Variable } from '../autograd/index.js';
 import type { OptimizerStateDict } from '../optim/index.js';
 import { DataError, Tensor, expected, show } from '../tensor/index.js';
 
 /** An optimiser's state as the manifest holds it (the buffers' values are tensors beside it). */
 export type PackedOptimizer = Omit<OptimizerStateDict, 'state'> & { state: Array<{ step: number; buffers: string[] } | null> };
 
-/** Moves the optimiser's moments into `tensors`; returns the rest for the manifest. */
-export function packOptimizer(dict: OptimizerStateDict, names: readonly string[], tensors: Map<string, Tensor>): PackedOptimizer {
+/** A model's parameters by name, as `namedParameters()` lists them. */
+export type NamedParameters = ReadonlyArray<readonly [string, Variable]>;
+
+/** Moves the optimiser's moments into `tensors` (in each parameter's dtype, so a resumed run continues bit for bit); returns the rest for the manifest. */
+export function packOptimizer(dict: OptimizerStateDict, params: NamedParameters, tensors: Map<string, Tensor>): PackedOptimizer {
   const state = dict.state.map((s, i) => {
     if (!s) return null;
-    for (const [k, v] of Object.entries(s.buffers)) tensors.set(`optimizer.${names[i]}.${k}`, Tensor.from(v, [v.length]));
+    const [name, p] = params[i]!;
+    for (const [k, v] of Object.entries(s.buffers)) tensors.set(`optimizer.${name}.${k}`, Tensor.from(v, [v.length], p.value.dtype));
     return { step: s.step, buffers: Object.keys(s.buffers) };
   });
   return { ...dict, state };
 }
 
 /** The optimiser state packed by `packOptimizer` (the optimiser's own loadStateDict checks sizes and settings). */
-export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, names: readonly string[]): OptimizerStateDict {
+export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, params: NamedParameters): OptimizerStateDict {
+  const names = params.map(([n]) => n);
   const p = packed as PackedOptimizer;
   if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) fail(where, 'optimizer.state', `one entry per parameter (${names.length})`, p?.state);
   const state = p.state.map((s, i) => {

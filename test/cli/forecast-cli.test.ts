@@ -3,15 +3,15 @@
  * on small CSV files in a fresh temporary directory, with tiny budgets.
  */
 import assert from 'node:assert/strict';
-import type { SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
 import type { ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
 import { cliSandbox } from './sandbox.js';
 
-const { tmp, run } = cliSandbox('bptt-forecast-cli-');
+const { tmp, run, start } = cliSandbox('bptt-forecast-cli-');
 const CLI_TIMEOUT = { timeout: 120_000 };
 const TINY = ['--lookback', '12', '--horizon', '6', '--hidden', '6', '--steps', '8', '--eval-every', '4', '--batch', '8', '--quiet'];
 
@@ -39,6 +39,15 @@ function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void 
   assert.match(err, pattern);
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  let stdout = '', stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
 describe('bptt train forecast / bptt forecast', () => {
   const D = join(tmp, 'D');
   const L = join(tmp, 'D.jsonl');
@@ -50,7 +59,8 @@ describe('bptt train forecast / bptt forecast', () => {
     assert.match(r.stdout, /test: \d+ windows × 6 steps, 2021-01-\d\dT\d\d:00:00 to 2021-01-10T23:00:00; MASE scale: .*season 24/);
     for (const row of [/\| model \(LSTM 1×6 \+ highway 12, direct\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, /\| seasonal naive \(m = 24\) \|/, /\| linear AR\(12\), least squares \|/]) assert.match(r.stdout, row);
     const files = readdirSync(D);
-    assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}\.safetensors)$/.test(f)), files.join(', '));
+    assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}(\.state)?\.safetensors)$/.test(f)), files.join(', '));
+    assert.ok(manifestOf(join(D, 'last.json')).state, 'last.json holds the trainer state (--resume)');
     const meta = manifestOf(join(D, 'best.json')).meta as unknown as ForecastMeta;
     assert.deepEqual([meta.data.time, meta.data.target, meta.data.features, meta.data.season, meta.data.difference], ['date', 'temp', ['wind'], 24, 'seasonal']);
     assert.deepEqual(meta.data.split, { fractions: [0.7, 0.15], rows: 240, trainEnd: 168, valEnd: 204 });
@@ -152,5 +162,99 @@ describe('bad input: one line on stderr, exit code 1, nothing written', () => {
     const bad = join(D, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...manifestOf(join(D, 'best.json')), meta: { task: 'language-model' } }));
     assertOneLineError(run('forecast', '--checkpoint', bad), /expected a forecast checkpoint, got task 'language-model'/);
+  });
+});
+
+describe('bptt train forecast --resume', () => {
+  const EVERY = 20;
+  const STEPS = 300;
+  const RUN = ['train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', '--lookback', '12', '--horizon', '6', '--hidden', '6', '--batch', '8',
+    '--eval-every', String(EVERY), '--steps', String(STEPS), '--quiet'];
+  const REF = join(tmp, 'resume-ref');
+  const weightsOf = (dir: string): string => {
+    const m = manifestOf(join(dir, 'last.json'));
+    return m.sha256[m.weights]!;
+  };
+  /** The printed test scores: the table and the update of the best validation. */
+  const scores = (stdout: string): string => [/best validation at update \d+/.exec(stdout)?.[0], stdout.slice(stdout.indexOf('\n') + 1)].join('\n');
+  let reference = '';
+
+  test('an uninterrupted run (the reference)', CLI_TIMEOUT, () => {
+    const r = run(...RUN, '--out', REF);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`done: ${STEPS} updates`));
+    reference = r.stdout;
+  });
+
+  test('SIGINT between checkpoints saves last at the interrupted update; --resume ends as the reference, bit for bit', { timeout: 180_000 }, async (t) => {
+    const out = join(tmp, 'resume-sigint'), log = join(tmp, 'resume-sigint.jsonl');
+    const updatesIn = (): number => (existsSync(log) ? (readFileSync(log, 'utf8').match(/"type":"update"/g) ?? []).length : 0);
+    const child = start(...RUN, '--out', out, '--log', log);
+    const done = exited(child);
+    let finished = false;
+    void done.then(() => (finished = true));
+    // Between checkpoints, and past the first epoch's end (the window order of the second epoch must carry over).
+    while (!finished && !(updatesIn() >= 2 * EVERY + 3 && updatesIn() % EVERY > 2)) await sleep(2);
+    assert.ok(!finished, 'the run ended before it could be interrupted (make STEPS larger)');
+    child.kill('SIGINT');
+    const r = await done;
+    const logged = updatesIn();
+    t.diagnostic(`SIGINT at update ${logged}`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${logged}; continue with --resume\\n$`));
+    const saved = manifestOf(join(out, 'last.json'));
+    assert.equal((saved.meta as unknown as ForecastMeta).progress.updates, logged, 'nothing lost: last.json is at the interrupted update');
+    assert.ok(logged < STEPS);
+
+    const resumed = run('train', 'forecast', '--resume', '--out', out, '--log', log);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resuming at update ${logged}`));
+    assert.match(resumed.stdout, new RegExp(`done: ${STEPS} updates`));
+    assert.equal(weightsOf(out), weightsOf(REF), 'the same final weights, bit for bit');
+    assert.equal(scores(resumed.stdout.slice(resumed.stdout.indexOf('done:'))), scores(reference), 'the same test scores printed');
+    const updates = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; update?: number }).filter((x) => x.type === 'update').map((x) => x.update);
+    assert.deepEqual(updates, Array.from({ length: STEPS }, (_, i) => i + 1), 'the log continues where the run stopped');
+  });
+
+  test('a finished run continues with a larger --steps', CLI_TIMEOUT, () => {
+    const out = join(tmp, 'resume-more');
+    const first = run(...RUN, '--steps', '20', '--out', out);
+    assert.equal(first.status, 0, first.stderr);
+    const more = run('train', 'forecast', '--resume', join(out, 'last.json'), '--steps', '30', '--out', out, '--log', join(tmp, 'more.jsonl'));
+    assert.equal(more.status, 0, more.stderr);
+    assert.match(more.stdout, /resuming at update 20/);
+    assert.match(more.stdout, /done: 30 updates/);
+    const log = readFileSync(join(tmp, 'more.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; update?: number });
+    assert.deepEqual(log.filter((x) => x.type === 'update').map((x) => x.update), Array.from({ length: 10 }, (_, i) => 21 + i));
+    assert.deepEqual(log.filter((x) => x.type === 'validation').map((x) => x.update), [30]);
+  });
+
+  test('another task\'s checkpoint, a weights-only one, a conflicting option, a changed CSV: one line, exit code 1, nothing written', CLI_TIMEOUT, () => {
+    const text = join(tmp, 'text.txt');
+    writeFileSync(text, 'The whale rose from the deep, and the sailors watched it in silence.\n'.repeat(20));
+    const lm = join(tmp, 'resume-lm');
+    const l = run('train', '--text', text, '--steps', '1', '--hidden', '4', '--layers', '1', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--quiet', '--sample', '0', '--out', lm);
+    assert.equal(l.status, 0, l.stderr);
+    const changed = join(tmp, 'changed.csv');
+    cpSync(GOOD, changed);
+    const C = join(tmp, 'resume-changed');
+    assert.equal(run('train', 'forecast', '--csv', changed, '--target', 'temp', ...TINY, '--out', C).status, 0);
+    writeFileSync(changed, readFileSync(changed, 'utf8').replace(/\n(2021-01-01T05:00:00),[\d.]+,/, '\n$1,9.99,'));
+
+    const fingerprint = (dir: string): string => readdirSync(dir).sort().map((f) => `${f}:${readFileSync(join(dir, f)).length}`).join() + readFileSync(join(dir, 'last.json'), 'utf8');
+    const before = [fingerprint(REF), fingerprint(lm), fingerprint(C)];
+    const fails = (name: string, args: string[], pattern: RegExp): void => {
+      const out = join(tmp, `never-resume-${name}`);
+      assertOneLineError(run('train', 'forecast', ...args, '--out', out), pattern);
+      assert.ok(!existsSync(out), `${out} was created`);
+    };
+    fails('lm', ['--resume', join(lm, 'last.json')], /checkpoint '.*resume-lm\/last\.json': expected a forecast checkpoint, got task 'language-model'/);
+    fails('weights', ['--resume', join(REF, 'best.json')], /checkpoint '.*resume-ref\/best\.json': expected training state .* to resume from, got weights only/);
+    fails('hidden', ['--resume', join(REF, 'last.json'), '--hidden', '8'], /--resume .*resume-ref\/last\.json: expected --hidden 6 as saved, or no --hidden, got --hidden 8/);
+    fails('calendar', ['--resume', join(REF, 'last.json'), '--no-calendar'], /expected calendar features as saved, or no --no-calendar, got --no-calendar/);
+    fails('csv', ['--resume', join(REF, 'last.json'), '--csv', changed], /expected --csv .*good\.csv as saved, or no --csv, got --csv .*changed\.csv/);
+    fails('changed', ['--resume', join(C, 'last.json')], /--resume .*resume-changed\/last\.json: expected the data it was trained with, ".*changed\.csv \(sha256 \w+\)", got ".*changed\.csv \(sha256 \w+\)"/);
+    fails('none', ['--resume', join(tmp, 'no-such', 'last.json')], /no-such\/last\.json': expected an existing file or directory/);
+    assert.deepEqual([fingerprint(REF), fingerprint(lm), fingerprint(C)], before, 'the checkpoints are untouched');
   });
 });

@@ -4,16 +4,16 @@
  * in a fresh temporary directory.
  */
 import assert from 'node:assert/strict';
-import type { SpawnSyncReturns } from 'node:child_process';
+import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
 import type { SpeechMeta } from '../../src/tasks/speech/checkpoint.js';
 import { cliSandbox } from './sandbox.js';
 
-const { tmp, run } = cliSandbox('bptt-speech-cli-');
+const { tmp, run, start } = cliSandbox('bptt-speech-cli-');
 const SAMPLE = fileURLToPath(new URL('../../../test/fixtures/speech-sample/', import.meta.url));
 const CLI_TIMEOUT = { timeout: 120_000 };
 
@@ -25,6 +25,22 @@ function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void 
   assert.match(err, pattern);
   assert.equal(r.stdout, '');
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function exited(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '', stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+const progressOf = (m: Manifest) => (m.meta as unknown as SpeechMeta).progress;
+/** The log's records of one type (a resumed run appends to the log of the run it continues). */
+const logged = (log: string, type: string) => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; update?: number }).filter((x) => x.type === type);
+/** The figures of the summary lines (not the time). */
+const figures = (stdout: string): string[] => [...stdout.matchAll(/best validation DER .* at update \d+|test: .*/g)].map((m) => m[0]);
 
 /** A copy of the sample whose train.tsv is `manifest` (lines path<TAB>digits). */
 function dataDir(name: string, manifest: string, files: Record<string, string | Uint8Array> = {}): string {
@@ -49,7 +65,7 @@ describe('bptt train speech / bptt transcribe', () => {
     assert.match(r.stdout, /test: 3 utterances, 6 digits; digit error rate greedy [\d.]+ % .* beam 8 [\d.]+ %/);
     assert.match(readFileSync(join(tmp, 'report.html'), 'utf8'), /test DER greedy %/, 'the --report page');
     const files = readdirSync(OUT);
-    assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}\.safetensors)$/.test(f)), files.join(', '));
+    assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}(\.state)?\.safetensors)$/.test(f)), files.join(', '));
     const meta = (JSON.parse(readFileSync(join(OUT, 'best.json'), 'utf8')) as Manifest).meta as unknown as SpeechMeta;
     assert.equal(meta.task, 'speech');
     assert.deepEqual(meta.model.features, { kind: 'mfcc', size: 13, deltas: true, stack: 3, stride: 3 });
@@ -99,5 +115,93 @@ describe('bptt train speech / bptt transcribe', () => {
     assertOneLineError(run('transcribe', '--checkpoint', OUT, good, join(tmp, 'absent.wav')), /^bptt: audio '.*absent\.wav': expected a readable WAV file, got no such file or directory$/);
     assertOneLineError(run('transcribe', '--checkpoint', join(tmp, 'no-run'), good), /^bptt: checkpoint '.*no-run': expected an existing file or directory/);
     assertOneLineError(run('transcribe', '--checkpoint', OUT, '--beam', '0', good), /^error: option '--beam <n>' argument '0' is invalid/);
+  });
+
+  describe('--resume', () => {
+    // dev.tsv: the test split's utterances. Two layers (dropout 0.2 between them), batches of 2 (5 an epoch).
+    const DATA = join(tmp, 'resume-data');
+    const TINY = ['--hidden', '8', '--batch', '2', '--lr', '0.01', '--warmup', '3', '--beam', '2', '--quiet'];
+    const REF = join(tmp, 'resume-ref');
+    before(() => {
+      cpSync(SAMPLE, DATA, { recursive: true });
+      writeFileSync(join(DATA, 'dev.tsv'), readFileSync(join(SAMPLE, 'test.tsv')));
+    });
+
+    test('a run stopped by its --steps and resumed to more ends bit for bit as the run that never stopped', CLI_TIMEOUT, () => {
+      // A constant learning rate: a cosine schedule would follow the smaller budget of the first part.
+      const args = ['--data', DATA, ...TINY, '--schedule', 'constant', '--eval-every', '4'];
+      const ref = run('train', 'speech', ...args, '--steps', '20', '--out', REF, '--log', join(tmp, 'ref.jsonl'));
+      assert.equal(ref.status, 0, ref.stderr);
+      const out = join(tmp, 'resume-stopped'), log = join(tmp, 'stopped.jsonl');
+      const first = run('train', 'speech', ...args, '--steps', '12', '--out', out, '--log', log);
+      assert.equal(first.status, 0, first.stderr);
+      const stopped = progressOf(manifestOf(join(out, 'last.json')));
+      assert.equal(stopped.updates, 12);
+      assert.ok(stopped.bestUpdate! < 12, `the best update (${stopped.bestUpdate}) before the last, so its weights come from best.json`);
+
+      const resumed = run('train', 'speech', '--resume', '--out', out, '--steps', '20', '--beam', '2', '--quiet', '--log', log);
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.match(resumed.stdout, /^done: 20 updates \(4\.0 epochs, 36 utterances\)/);
+      assert.deepEqual(figures(resumed.stdout), figures(ref.stdout), 'the same best validation and test scores printed');
+      for (const name of ['last', 'best']) {
+        const a = manifestOf(join(out, `${name}.json`)), b = manifestOf(join(REF, `${name}.json`));
+        assert.equal(a.sha256[a.weights], b.sha256[b.weights], `the same ${name} weights, bit for bit`);
+        assert.deepEqual({ ...progressOf(a), elapsedMs: 0 }, { ...progressOf(b), elapsedMs: 0 }, `the same progress in ${name}.json`);
+      }
+      const last = manifestOf(join(out, 'last.json')), refLast = manifestOf(join(REF, 'last.json'));
+      assert.equal(last.sha256[last.state!], refLast.sha256[refLast.state!], 'the same optimiser moments');
+      assert.deepEqual(logged(log, 'validation'), logged(join(tmp, 'ref.jsonl'), 'validation'), 'the same validations logged, at the same updates');
+      assert.deepEqual(logged(log, 'update').map((u) => u.update), Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+
+    test('SIGINT saves last.json at the interrupted update; --resume then ends as the run never interrupted (cosine schedule)', { timeout: 180_000 }, async () => {
+      const args = ['--data', DATA, ...TINY, '--eval-every', '10', '--steps', '80'];
+      const cosine = join(tmp, 'resume-cosine');
+      const ref = run('train', 'speech', ...args, '--out', cosine, '--log', join(tmp, 'cosine.jsonl'));
+      assert.equal(ref.status, 0, ref.stderr);
+      const out = join(tmp, 'resume-sigint'), log = join(tmp, 'sigint.jsonl');
+      const child = start('train', 'speech', ...args, '--out', out, '--log', log);
+      const done = exited(child);
+      let finished = false;
+      void done.then(() => (finished = true));
+      const updates = (): number => (existsSync(log) ? (readFileSync(log, 'utf8').match(/"type":"update"/g) ?? []).length : 0); // the last line may be half written
+      while (!finished && !(updates() >= 13 && updates() % 10 > 2)) await sleep(2); // past a checkpoint, not at one
+      assert.ok(!finished, 'the run ended before it could be interrupted');
+      child.kill('SIGINT');
+      const r = await done;
+      assert.equal(r.code, 130, r.stderr);
+      const at = progressOf(manifestOf(join(out, 'last.json'))).updates;
+      assert.match(r.stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${at}; continue with --resume\\n$`));
+      assert.equal(at, logged(log, 'update').length, 'nothing lost: saved at the interrupted update');
+
+      const resumed = run('train', 'speech', '--resume', join(out, 'last.json'), '--out', out, '--beam', '2', '--quiet', '--log', log);
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.deepEqual(figures(resumed.stdout), figures(ref.stdout));
+      const a = manifestOf(join(out, 'last.json')), b = manifestOf(join(cosine, 'last.json'));
+      assert.equal(a.sha256[a.weights], b.sha256[b.weights], 'the same last weights, bit for bit');
+      assert.deepEqual(logged(log, 'validation'), logged(join(tmp, 'cosine.jsonl'), 'validation'));
+    });
+
+    test('another task, a weights-only checkpoint, a changed setting or other data: a one-line error, exit 1', CLI_TIMEOUT, () => {
+      const stopped = join(tmp, 'resume-stopped');
+      const fc = join(tmp, 'resume-forecast');
+      assert.equal(run('train', 'forecast', '--dataset', 'co2', '--steps', '1', '--hidden', '4', '--out', fc, '--quiet').status, 0);
+      const other = dataDir('resume-other-data', train.slice(0, 4).map((l) => l.join('\t')).join('\n') + '\n');
+      const cases: Array<[string[], RegExp]> = [
+        [['--resume', fc], /^bptt: checkpoint '.*resume-forecast.last\.json': expected a speech checkpoint, got task 'forecast'$/],
+        [['--resume', join(stopped, 'best.json')], /^bptt: checkpoint '.*best\.json': expected training state .* to resume from, got weights only \(resume from a last\.json written by this version\)$/],
+        [['--resume', stopped, '--hidden', '16'], /^bptt: --resume .*resume-stopped.last\.json: expected --hidden 8 as saved, or no --hidden, got --hidden 16$/],
+        [['--resume', stopped, '--clip', 'none'], /^bptt: --resume .*last\.json: expected --clip 5 as saved, or no --clip, got --clip none$/],
+        [['--resume', stopped, '--no-deltas'], /^bptt: --resume .*last\.json: expected deltas as saved, or no --no-deltas, got --no-deltas$/],
+        [['--resume', stopped, '--data', other], /^bptt: --resume .*last\.json: expected the data it was trained on \(train\.tsv and dev\.tsv as in .*resume-data\), got --data .*resume-other-data with other manifests$/],
+        [['--resume', join(tmp, 'no-such-run')], /^bptt: checkpoint '.*no-such-run': expected an existing file or directory/],
+        [[], /^bptt: bptt train speech: expected --data <dir>, or --resume to continue a run, got neither$/],
+      ];
+      cases.forEach(([args, pattern], i) => {
+        const out = join(tmp, `never-resumed-${i}`);
+        assertOneLineError(run('train', 'speech', ...args, '--out', out), pattern);
+        assert.ok(!existsSync(out), `no output directory for case ${i}`);
+      });
+    });
   });
 });

@@ -16,9 +16,9 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
-import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
+import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
-import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
+import { loadSpeechModel, speechTrainerStateOf } from '../../src/tasks/speech/checkpoint.js';
 import { loadTranslator, translateTrainerState } from '../../src/tasks/translate/checkpoint.js';
 import { DataError } from '../../src/tensor/index.js';
 import { applyDamage, damage, valueOrBpttError } from './arbitraries.js';
@@ -48,13 +48,17 @@ const loaders = {
     trainerStateOf(ck);
     return ck;
   },
-  forecast: (p: string) => loadForecaster(p),
+  forecast: (p: string) => forecastTrainerStateOf(loadForecaster(p)),
   translate: (p: string) => {
     const ck = loadTranslator(p);
     translateTrainerState(ck);
     return ck;
   },
-  speech: (p: string) => loadSpeechModel(p),
+  speech: (p: string) => {
+    const ck = loadSpeechModel(p);
+    speechTrainerStateOf(ck);
+    return ck;
+  },
   files: (p: string) => loadCheckpoint(p),
 };
 

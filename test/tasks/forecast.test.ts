@@ -6,12 +6,12 @@ import { after, describe, test } from 'node:test';
 import { Variable, gradcheck } from '../../src/autograd/index.js';
 import { Bptt } from '../../src/bptt/index.js';
 import type { TimeSeries } from '../../src/data/index.js';
-import { loadForecaster, saveForecaster, type ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
+import { forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
 import {
   Forecaster, ForecastTrainer, ScaledSeries, accuracy, fitLinearAr, forecastLoss, leastSquares, linearArForecast, makeBatch,
   prepareForecast, scoreboard, seasonalNaive, seasonalScale, type ForecastSpec, type ForecasterConfig,
 } from '../../src/tasks/forecast/index.js';
-import { ConfigError, Rng, Tensor } from '../../src/tensor/index.js';
+import { ConfigError, DataError, Rng, Tensor } from '../../src/tensor/index.js';
 
 const HOUR = 3_600_000;
 const tmp = mkdtempSync(join(tmpdir(), 'bptt-forecast-'));
@@ -211,5 +211,66 @@ describe('learning', () => {
     assert.throws(() => new Forecaster(config(p.series, { highway: 9 })), /highway <= lookback \(4\)/);
     assert.throws(() => new Forecaster(config(p.series, { mode: 'direct', loss: { kind: 'quantile', quantiles: [0.5, 0.4] } })), /quantiles in \(0, 1\), increasing/);
     assert.throws(() => new Forecaster(config(p.series, { cell: 'gru', forgetBias: 1 })), ConfigError);
+  });
+});
+
+describe('resuming a training run', () => {
+  /** A direct AdamW forecaster over 2 series with calendar features, its trainer and a checkpoint metadata stub. */
+  function setupRun(epochsSeen: { perEpoch?: number } = {}) {
+    const spec: ForecastSpec = { lookback: 6, horizon: 4, season: 2, difference: 'seasonal', calendar: true, split: [0.6, 0.2] };
+    const p = prepareForecast(hourly(160), spec, 'test');
+    const cfg = config(p.series, { mode: 'direct', hidden: 4, lookback: 6, horizon: 4, highway: 3, seed: 5 });
+    const options = { batch: 16, schedule: { kind: 'cosine' as const, lr: 1e-2, warmup: 4, floor: 0 }, clip: 0.5, weightDecay: 0.01, maxUpdates: 24, maxSeconds: null, evalEvery: 5, seed: 7 };
+    const trainer = (model: Forecaster) => new ForecastTrainer(model, p.series, p.origins, options, { trainEnd: p.split.trainEnd, season: 2 });
+    const meta = { task: 'forecast', model: cfg, scaler: p.series.scaler, data: { features: ['x'], cycles: p.series.cycles, lag: p.series.lag } } as unknown as ForecastMeta;
+    epochsSeen.perEpoch = Math.ceil(p.origins.train.length / options.batch);
+    return { p, cfg, trainer, meta };
+  }
+  const trainTo = (t: ForecastTrainer, updates: number): void => {
+    while (t.updates < updates) if (t.step().updates % t.options.evalEvery === 0) t.validate();
+  };
+  const weights = (m: Forecaster) => [...m.stateDict()].map(([k, t]) => [k, Array.from(t.data)]);
+
+  test('saved mid-epoch between validations, loaded and restored, a run ends as the uninterrupted one, bit for bit', () => {
+    const seen: { perEpoch?: number } = {};
+    const { cfg, trainer, meta } = setupRun(seen);
+    const reference = trainer(new Forecaster(cfg));
+    trainTo(reference, 24);
+    const stopped = trainer(new Forecaster(cfg));
+    const M = seen.perEpoch! + 2; // into the second epoch: its window order must carry over
+    assert.ok(M % 5 !== 0 && M < 24, `stop at ${M}`);
+    trainTo(stopped, M);
+    const saved = stopped.snapshot();
+    assert.ok(saved.best && saved.best.updates < M, 'a best validation before the save');
+    const path = saveForecaster(tmp, 'resume', stopped.model, meta, saved);
+    trainTo(stopped, M + 3); // training on after the save does not change what was saved
+
+    const ck = loadForecaster(path);
+    const resumed = trainer(ck.model);
+    resumed.restore(forecastTrainerStateOf(ck));
+    assert.equal(resumed.updates, M);
+    assert.deepEqual([resumed.best?.updates, resumed.best?.accuracy, resumed.last], [saved.best.updates, saved.best.accuracy, saved.last], 'the best validation so far');
+    assert.deepEqual([...resumed.best!.weights].map(([k, t]) => [k, Array.from(t.data)]), [...saved.best.weights].map(([k, t]) => [k, Array.from(t.data)]), 'the best weights so far');
+    trainTo(resumed, 24);
+    assert.deepEqual(weights(resumed.model), weights(reference.model), 'the same last weights');
+    assert.deepEqual([resumed.best?.updates, resumed.best?.accuracy, resumed.last, resumed.windows, resumed.epochs],
+      [reference.best?.updates, reference.best?.accuracy, reference.last, reference.windows, reference.epochs]);
+    resumed.restoreBest();
+    reference.restoreBest();
+    assert.deepEqual(weights(resumed.model), weights(reference.model), 'the same best weights');
+  });
+
+  test('a weights-only checkpoint has no state to resume from; a state of other data or another model is refused', () => {
+    const { cfg, trainer, meta, p } = setupRun();
+    const t = trainer(new Forecaster(cfg));
+    trainTo(t, 5);
+    const weightsOnly = saveForecaster(tmp, 'weights-only', t.model, meta);
+    assert.throws(() => forecastTrainerStateOf(loadForecaster(weightsOnly)), (e) => e instanceof DataError && /expected training state .* got weights only/.test(e.message));
+    const state = t.snapshot();
+    const fresh = () => trainer(new Forecaster(cfg));
+    assert.throws(() => fresh().restore({ ...state, order: state.order.map((o) => o + 1) }), (e) => e instanceof DataError && new RegExp(`order of this data's ${p.origins.train.length} training windows`).test(e.message));
+    assert.throws(() => fresh().restore({ ...state, at: state.order.length + 1 }), DataError);
+    const other = new Forecaster({ ...cfg, hidden: 5 });
+    assert.throws(() => fresh().restore({ ...state, best: { ...state.best!, weights: other.stateDict() } }), (e) => e instanceof DataError && /best weights named and shaped/.test(e.message));
   });
 });

@@ -81,6 +81,21 @@ describe('speech batches', () => {
     assert.deepEqual(seen.sort((a, c) => a - c), Array.from({ length: 50 }, (_, i) => i));
     assert.equal(batches.epoch, 1);
   });
+
+  test('state() and restore() continue the order exactly: before the first batch, mid-epoch, at the end of an epoch', () => {
+    const examples = Array.from({ length: 50 }, (_, i) => ({ input: utt(1 + ((i * 7) % 40), i), digits: [i % 10] })); // 7 batches an epoch
+    for (const done of [0, 3, 7, 10]) {
+      const ref = new SpeechBatches(examples, 8, new Rng(1));
+      for (let k = 0; k < done; k++) ref.next();
+      const copy = new SpeechBatches(examples, 8, new Rng(99));
+      copy.restore(structuredClone(ref.state()));
+      assert.equal(copy.epoch, ref.epoch, `epoch after ${done} batches`);
+      for (let k = 0; k < 10; k++) assert.deepEqual(copy.next(), ref.next(), `batch ${done + k + 1}`);
+    }
+    const batches = new SpeechBatches(examples, 8, new Rng(1));
+    assert.throws(() => batches.restore({ rng: [1, 2, 3, 4], epochs: 0, at: 8 }), (e) => e instanceof DataError && /at most 7 batches handed out in an epoch, got 8/.test(e.message));
+    assert.throws(() => batches.restore({ rng: [1, 2, 3, 4], epochs: 2, at: 0 }), DataError);
+  });
 });
 
 describe('speech corpus', () => {
@@ -148,5 +163,35 @@ describe('speech model', () => {
     manifest.meta.task = 'forecast';
     writeFileSync(path, JSON.stringify(manifest));
     assert.throws(() => loadSpeechModel(path), /expected a speech checkpoint, got task 'forecast'/);
+  });
+
+  test('a trainer restored from a snapshot continues bit for bit (Adam, batch order, dropout masks, best so far)', () => {
+    const train = loadExamples(readManifest(SAMPLE, 'train')!, CONFIG.features);
+    const config: SpeechModelConfig = { ...CONFIG, hidden: 8, dropout: 0.3 };
+    const options = { batch: 2, schedule: { kind: 'cosine' as const, lr: 1e-2, warmup: 2, floor: 0 }, clip: 5, maxUpdates: 12, maxSeconds: null, evalEvery: 3, seed: 7 };
+    const weights = (m: SpeechModel) => [...m.stateDict()].map(([k, t]) => [k, [...t.data]]);
+    const ref = new SpeechTrainer(new SpeechModel(config), train, train, options);
+    const first = new SpeechTrainer(new SpeechModel(config), train, train, options);
+    for (let k = 0; k < 7; k++) {
+      ref.step();
+      first.step();
+      if (k === 2) [ref, first].forEach((t) => t.validate());
+    }
+    const saved = first.snapshot();
+    const model = new SpeechModel({ ...config });
+    model.loadStateDict(first.model.stateDict());
+    const resumed = new SpeechTrainer(model, train, train, options);
+    resumed.restore({ ...structuredClone({ ...saved, bestWeights: null }), bestWeights: saved.bestWeights });
+    assert.deepEqual([resumed.updates, resumed.utterances, resumed.steps, resumed.best?.updates], [7, first.utterances, first.steps, 3]);
+    while (!ref.finished) {
+      const a = ref.step(), b = resumed.step();
+      assert.deepEqual([b.updates, b.loss, b.gradNorm, b.lr, b.epoch], [a.updates, a.loss, a.gradNorm, a.lr, a.epoch]);
+    }
+    assert.ok(resumed.finished);
+    assert.deepEqual(weights(resumed.model), weights(ref.model));
+    assert.deepEqual(resumed.snapshot().optimizer, ref.snapshot().optimizer);
+    ref.restoreBest();
+    resumed.restoreBest();
+    assert.deepEqual(weights(resumed.model), weights(ref.model), 'the same best weights');
   });
 });

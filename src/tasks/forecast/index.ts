@@ -8,5 +8,5 @@ export { Forecaster, validateForecasterConfig, type ForecasterConfig, type Forec
 export { seasonalNaive, fitLinearAr, linearArForecast, leastSquares, type LinearAr } from './baselines.js';
 export { accuracy, seasonalScale, coverage, type Accuracy } from './metrics.js';
 export { modelForecasts, actuals, scoreboard, type Forecasts, type Scoreboard } from './evaluate.js';
-export { ForecastTrainer, type ForecastTrainingOptions, type ForecastStep } from './trainer.js';
+export { ForecastTrainer, type ForecastTrainingOptions, type ForecastStep, type ForecastTrainerState, type BestWeights } from './trainer.js';
 export { forecastAfterEnd, type FutureForecast } from './predict.js';

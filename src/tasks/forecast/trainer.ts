@@ -5,9 +5,9 @@
  * decay over the budget, clipping, and validation that keeps the best weights.
  */
 import { Bptt, type FlowRecorder } from '../../bptt/index.js';
-import { Adam, AdamW } from '../../optim/index.js';
+import { Adam, AdamW, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
-import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
+import { ConfigError, DataError, Rng, expected, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { actuals, modelForecasts } from './evaluate.js';
 import { accuracy, seasonalScale, type Accuracy } from './metrics.js';
@@ -36,6 +36,29 @@ export interface ForecastStep extends UpdateStats {
   windows: number;
 }
 
+/** The best validated weights so far and when they were reached. */
+export interface BestWeights {
+  accuracy: Accuracy;
+  updates: number;
+  weights: Map<string, Tensor>;
+}
+
+/** Everything beyond the model's weights that decides the next updates: a run restored from it continues exactly. */
+export interface ForecastTrainerState {
+  updates: number;
+  elapsedMs: number;
+  windows: number;
+  epochs: number;
+  /** the window-order generator, as it stands after the current epoch's shuffle */
+  rng: number[];
+  /** the current epoch's window order (origins) and how many of them were trained on */
+  order: number[];
+  at: number;
+  optimizer: OptimizerStateDict;
+  best: BestWeights | null;
+  last: Accuracy | null;
+}
+
 export class ForecastTrainer extends Budgeted {
   private readonly engine: Bptt<ForecastBatch, ForecastState>;
   private readonly optimizer: Adam | AdamW;
@@ -44,7 +67,7 @@ export class ForecastTrainer extends Budgeted {
   private at = 0;
   windows = 0;
   epochs = 0;
-  best: { accuracy: Accuracy; updates: number; weights: Map<string, Tensor> } | null = null;
+  best: BestWeights | null = null;
   last: Accuracy | null = null;
 
   constructor(
@@ -99,6 +122,37 @@ export class ForecastTrainer extends Budgeted {
     return { ...a, best };
   }
 
+  /** Everything a checkpoint needs to continue exactly from here; training on does not change it (the best weights are replaced, never written to). */
+  snapshot(): ForecastTrainerState {
+    return {
+      updates: this.updates, elapsedMs: this.elapsedMs, windows: this.windows, epochs: this.epochs,
+      rng: this.rng.getState(), order: [...this.order], at: this.at, optimizer: this.optimizer.stateDict(), best: this.best, last: this.last,
+    };
+  }
+
+  /**
+   * Continues a saved run (before the first step; the model holds the saved
+   * weights). The saved window order must be of this data's training windows.
+   */
+  restore(s: ForecastTrainerState): void {
+    const train = [...this.origins.train].sort((a, b) => a - b);
+    const order = [...s.order].sort((a, b) => a - b);
+    if (s.order.length && order.join() !== train.join()) {
+      throw new DataError(expected('ForecastTrainer.restore', `an order of this data's ${train.length} training windows`, `${s.order.length} other windows`));
+    }
+    if (!(Number.isInteger(s.at) && s.at >= 0 && s.at <= s.order.length)) throw new DataError(expected('ForecastTrainer.restore', `a position in the window order (0 to ${s.order.length})`, s.at));
+    if (s.best) checkWeights(this.model, s.best.weights);
+    this.optimizer.loadStateDict(s.optimizer);
+    this.rng.setState(s.rng);
+    this.order = [...s.order];
+    this.at = s.at;
+    this.windows = s.windows;
+    this.epochs = s.epochs;
+    this.best = s.best;
+    this.last = s.last;
+    this.continueFrom(s.updates, s.elapsedMs);
+  }
+
   /** Puts the best validated weights back into the model (no validation part: the last weights stay). */
   restoreBest(): void {
     if (this.best) this.model.loadStateDict(this.best.weights);
@@ -107,6 +161,13 @@ export class ForecastTrainer extends Budgeted {
 
 function cloneWeights(model: Forecaster): Map<string, Tensor> {
   return new Map([...model.stateDict()].map(([k, t]) => [k, t.clone()]));
+}
+
+/** Weights with the model's names and shapes (the best ones of a saved run), so restoreBest cannot fail at the end of a run. */
+function checkWeights(model: Forecaster, weights: ReadonlyMap<string, Tensor>): void {
+  const own = model.stateDict();
+  const fits = weights.size === own.size && [...own].every(([k, t]) => weights.get(k)?.shape.join() === t.shape.join());
+  if (!fits) throw new DataError(expected('ForecastTrainer.restore', `best weights named and shaped as the model's ${own.size} parameters`, `[${[...weights.keys()].join(', ')}]`));
 }
 
 function validateOptions(o: ForecastTrainingOptions): void {

@@ -41,9 +41,8 @@ export interface LmCheckpoint {
 /** Saves model, vocabulary and trainer state as checkpoint `name` in `dir`. */
 export function saveLmCheckpoint(dir: string, name: string, model: LanguageModel, vocabulary: Vocabulary, trainer: TrainerState,
   info: { corpus: string; training: LmTrainingOptions; writtenBy: string; settings?: Record<string, unknown> }): string {
-  const names = model.namedParameters().map(([n]) => n);
   const state = new Map<string, Tensor>();
-  const optimizer = packOptimizer(trainer.optimizer, names, state);
+  const optimizer = packOptimizer(trainer.optimizer, model.namedParameters(), state);
   trainer.carried.forEach((c, shard) => {
     if (c) for (const [k, v] of Object.entries(c)) state.set(`carried.${shard}.${k}`, (v as Variable).value);
   });
@@ -86,10 +85,9 @@ export function trainerStateOf(ckpt: LmCheckpoint & { loaded: LoadedCheckpoint }
   const where = `checkpoint '${ckpt.path}'`;
   const tensors = ckpt.loaded.state;
   if (!tensors) throw new DataError(expected(where, 'training state (optimiser moments, carried states) to resume from', 'weights only'));
-  const names = ckpt.model.namedParameters().map(([n]) => n);
   const m = ckpt.meta;
   checkTrainerMeta(where, m);
-  const optimizer = unpackOptimizer(where, m.optimizer, tensors, names);
+  const optimizer = unpackOptimizer(where, m.optimizer, tensors, ckpt.model.namedParameters());
   const shards = new Map<number, Record<string, Variable>>();
   for (const [key, t] of tensors) {
     const hit = /^carried\.(\d+)\.(\w+)$/.exec(key);

@@ -1,5 +1,5 @@
 /** Padded batches of utterances of similar length. Browser-safe. */
-import { ConfigError, Rng, expected } from '../../tensor/index.js';
+import { ConfigError, DataError, Rng, expected } from '../../tensor/index.js';
 import type { Utterance } from './features.js';
 import type { SpeechBatch } from './model.js';
 
@@ -24,6 +24,18 @@ export function makeBatch(inputs: readonly Utterance[], digits: readonly (readon
 }
 
 /**
+ * Where the batch order stands, for a checkpoint: the generator as it was
+ * before the current epoch was drawn (so the epoch's order is drawn again on
+ * resume rather than stored), and the epochs and batches handed out.
+ */
+export interface BatchesState {
+  rng: number[];
+  epochs: number;
+  /** batches handed out in the current epoch (0: none drawn yet) */
+  at: number;
+}
+
+/**
  * Endless shuffled batches of similar length (little padding): every epoch
  * the examples are shuffled, cut into pools of 32 batches, each pool sorted
  * by length and cut into batches, and the batches shuffled.
@@ -34,6 +46,8 @@ export class Batches {
   /** batches handed out in the current epoch, and in all of it */
   at = 0;
   perEpoch = 0;
+  /** the generator before the current epoch's order was drawn */
+  private epochStart: number[] | null = null;
 
   constructor(private readonly examples: readonly Example[], private readonly size: number, private readonly rng: Rng) {
     if (examples.length === 0) throw new ConfigError(expected('Batches', 'at least one training utterance', 0));
@@ -55,7 +69,30 @@ export class Batches {
     return makeBatch(ids.map((i) => this.examples[i]!.input), ids.map((i) => this.examples[i]!.digits));
   }
 
+  /** Where the order stands (see BatchesState). */
+  state(): BatchesState {
+    return { rng: this.epochStart ?? this.rng.getState(), epochs: this.epochs, at: this.at };
+  }
+
+  /** Continues from `state()` of batches over the same examples: the current epoch's order is drawn again and its first `at` batches dropped. */
+  restore(s: BatchesState): void {
+    const where = 'Batches.restore';
+    if (!(Number.isSafeInteger(s.epochs) && s.epochs >= 0 && Number.isSafeInteger(s.at) && s.at >= 0)) throw new DataError(expected(where, 'counts of epochs and batches', `${s.epochs}, ${s.at}`));
+    if (s.at === 0 && s.epochs > 0) throw new DataError(expected(where, 'no epochs done before the first batch', `${s.epochs} epochs`));
+    this.rng.setState(s.rng);
+    this.epochs = s.epochs;
+    this.queue = [];
+    this.perEpoch = this.at = 0;
+    this.epochStart = null;
+    if (s.at === 0) return;
+    this.refill();
+    if (s.at > this.perEpoch) throw new DataError(expected(where, `at most ${this.perEpoch} batches handed out in an epoch`, s.at));
+    this.queue.length -= s.at; // next() pops from the end
+    this.at = s.at;
+  }
+
   private refill(): void {
+    this.epochStart = this.rng.getState();
     const order = this.rng.shuffle(Array.from(this.examples, (_, i) => i));
     const pool = this.size * 32;
     const batches: number[][] = [];

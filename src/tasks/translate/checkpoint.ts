@@ -39,7 +39,7 @@ export function saveTranslator(dir: string, name: string, model: Seq2Seq, meta: 
   if (!trainer) return saveCheckpoint(dir, name, { meta: meta as unknown as Record<string, unknown>, weights: model.stateDict(), state: null });
   const state = new Map<string, Tensor>();
   const { sampler, noise, best } = trainer;
-  const optimizer = packOptimizer(trainer.optimizer, model.namedParameters().map(([n]) => n), state);
+  const optimizer = packOptimizer(trainer.optimizer, model.namedParameters(), state);
   return saveCheckpoint(dir, name, { meta: { ...meta, trainer: { sampler, noise, best, optimizer } } as unknown as Record<string, unknown>, weights: model.stateDict(), state });
 }
 
@@ -59,7 +59,7 @@ export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): 
   if (t.best !== null && !(t.best && Number.isFinite(t.best.score) && isCount(t.best.updates) && t.best.updates <= p.updates)) fail('trainer.best', 'null or { score, updates }', t.best);
   return {
     updates: p.updates, tokens: p.tokens, elapsedMs: p.elapsedMs, sampler: s, noise: checkRngState(where, 'trainer.noise', t.noise), best: t.best,
-    optimizer: unpackOptimizer(where, t.optimizer, ckpt.state, ckpt.model.namedParameters().map(([n]) => n)),
+    optimizer: unpackOptimizer(where, t.optimizer, ckpt.state, ckpt.model.namedParameters()),
   };
 }
 
