@@ -222,7 +222,8 @@ function sharedVocabulary(train: TextPair[], sourceLevel: TokenLevel, targetLeve
 /**
  * `--resume`: the checkpoint decides the model, data and settings. The data is
  * read again and must give the saved vocabularies; the best weights so far
- * come from the best checkpoint beside it.
+ * are the checkpoint's own when it was saved at the best update, else those of
+ * the best checkpoint beside it.
  */
 async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Command): Promise<void> {
   const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
@@ -244,7 +245,9 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
     throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
   }
   let best: Resumed['best'] = null;
-  if (state.best) {
+  if (state.best && state.best.updates === state.updates) {
+    best = { weights: new Map([...ckpt.model.stateDict()].map(([k, t]) => [k, t.clone()])), validation: ckpt.meta.progress.validation };
+  } else if (state.best) {
     const bestPath = join(dirname(ckpt.path), 'best.json');
     const b = loadCheckpoint(bestPath);
     const progress = (b.meta as unknown as TranslateMeta).progress;
@@ -324,8 +327,9 @@ async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null)
         val = task.validationKey === 'wer' ? 100 * v.wer! : v.bleu!;
         log({ type: 'validation', update: r.updates, ...v, best });
         progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(2)}, ${formatDuration(r.elapsedMs / 1000)}): dev ${describe(v)}${best ? ' (best)' : ''}`);
-        if (best) saveTranslator(o.out, 'best', model, meta(null, v));
+        // last first: killed between the two saves, last.json is of the best update and serves as its own best weights
         saveTranslator(o.out, 'last', model, meta(null, v), trainer.state);
+        if (best) saveTranslator(o.out, 'best', model, meta(null, v));
         const { minusBleu: _, ...shown } = v;
         report?.recorder.validation(r.updates, shown);
         report?.write();

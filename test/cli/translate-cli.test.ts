@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,20 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.deepEqual(progress('rs').validation, progress('rs-ref').validation, 'the same best dev scores');
     assert.equal(progress('rs').bestUpdate, progress('rs-ref').bestUpdate);
     assert.equal(resumed.stdout.replace(/ in [^;]+;/, ''), ref.stdout.replace(/ in [^;]+;/, '').replace('rs-ref', 'rs'), 'the same summary, but for the time');
+  });
+
+  test('killed between the saves of last.json and best.json at a new best: last.json serves as its own best weights', () => {
+    const short = TRAIN.map((a, i) => (TRAIN[i - 1] === '--steps' || TRAIN[i - 1] === '--eval-every' ? '4' : a));
+    assert.equal(run(...short, '--out', 'old').status, 0);
+    assert.equal(run(...short.map((a) => (a === '4' ? '8' : a)), '--out', 'kb').status, 0); // its only validation, at update 8, is the best
+    const meta = manifest('kb', 'last').meta as unknown as TranslateMeta;
+    assert.equal(meta.trainer?.best?.updates, 8);
+    // best.json as if the kill came before it was written: an older one
+    for (const f of readdirSync(join(tmp, 'kb'))) if (f.startsWith('best')) rmSync(join(tmp, 'kb', f));
+    for (const f of readdirSync(join(tmp, 'old'))) if (f.startsWith('best')) copyFileSync(join(tmp, 'old', f), join(tmp, 'kb', f));
+    const r = run('train', 'translate', '--resume', '--out', 'kb', '--steps', '12', '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /done: 12 updates/);
   });
 
   test('--resume refuses another setting, a checkpoint without training state and one of bptt train g2p', () => {
