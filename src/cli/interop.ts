@@ -13,6 +13,8 @@ import { exportOnnx } from '../io/interop/onnx/export.js';
 import { StateDictError, loadTorchStateDict } from '../io/interop/state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { TASK, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
+import { SPEECH_TASK, loadSpeechModel } from '../tasks/speech/checkpoint.js';
+import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
 import { ConfigError, DataError, expected, type Tensor } from '../tensor/index.js';
 import { VERSION } from './version.js';
 
@@ -25,9 +27,9 @@ interface ExportOptions {
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('write a checkpoint for another framework: PyTorch safetensors (torch.nn names) or ONNX (a language model)')
+    .description('write a checkpoint for another framework: PyTorch safetensors (torch.nn names) or ONNX (a language or speech model)')
     .requiredOption('--checkpoint <path>', 'a checkpoint manifest (.json) or a training --out directory (its best.json)')
-    .addOption(new Option('--format <format>', 'torch: the weights as a safetensors file load_state_dict(strict=True) takes; onnx: the language model as an ONNX graph (opset 14)').choices(['torch', 'onnx']).makeOptionMandatory())
+    .addOption(new Option('--format <format>', 'torch: the weights as a safetensors file load_state_dict(strict=True) takes; onnx: a language or speech model as an ONNX graph (opset 14)').choices(['torch', 'onnx']).makeOptionMandatory())
     .requiredOption('--out <file>', 'the file to write (replaced atomically if it exists)')
     .option('--no-state', 'onnx: no h0/c0 inputs and hn/cn outputs (every call starts from a zero state)')
     .action((o: ExportOptions) => exportCheckpoint(o));
@@ -47,6 +49,8 @@ function exportCheckpoint(o: ExportOptions): void {
     if (meta.vocabulary !== undefined) metadata['bptt.vocabulary'] = JSON.stringify(meta.vocabulary);
     bytes = encodeSafetensors(ckpt.weights, metadata);
     what = `${ckpt.weights.size} tensors under torch.nn names`;
+  } else if ((loadCheckpoint(o.checkpoint).meta as { task?: unknown }).task === SPEECH_TASK) {
+    ({ bytes, what } = speechOnnx(o));
   } else {
     const { model, meta, path } = loadLanguageModel(o.checkpoint);
     model.eval();
@@ -61,6 +65,23 @@ function exportCheckpoint(o: ExportOptions): void {
   }
   writeOut(o.out, bytes);
   console.log(`wrote ${o.out}: ${what}`);
+}
+
+/** A speech model as ONNX: stacked features in, per-frame logits out (log-softmax and CTC decoding stay with the caller). */
+function speechOnnx(o: ExportOptions): { bytes: Uint8Array; what: string } {
+  const { model, meta, path } = loadSpeechModel(o.checkpoint);
+  model.eval();
+  const c = meta.model;
+  const bytes = exportOnnx({ rnn: model.rnn, head: model.head }, {
+    state: o.state,
+    producerVersion: VERSION,
+    graphName: 'bptt_speech',
+    metadata: { 'bptt.model': JSON.stringify(c), 'bptt.features': JSON.stringify(c.features), 'bptt.labels': 'blank, then the digits 0-9', 'bptt.checkpoint': path },
+  });
+  const lstm = c.cell === 'lstm';
+  const inputs = o.state ? `, h0${lstm ? ', c0' : ''} [${2 * c.layers}, B, ${c.hidden}]` : '';
+  const outputs = o.state ? `, hn${lstm ? ', cn' : ''}` : '';
+  return { bytes, what: `ONNX opset 14: input [T, B, ${speechInputSize(c.features)}] (stacked features)${inputs} → logits [T, B, ${SPEECH_CLASSES}] (blank, digits 0-9)${outputs}` };
 }
 
 interface ImportOptions {

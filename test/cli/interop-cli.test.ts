@@ -8,10 +8,14 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { noGrad } from '../../src/autograd/index.js';
+import { fileURLToPath } from 'node:url';
+import { Variable, noGrad } from '../../src/autograd/index.js';
 import { decodeSafetensors, encodeSafetensors, kerasToTorch } from '../../src/io/index.js';
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
+import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
+import { loadExamples, readManifest } from '../../src/tasks/speech/corpus.js';
+import { makeSpeechBatch } from '../../src/tasks/speech/index.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
 import { worstDiff } from '../helpers.js';
 import { cliSandbox } from './sandbox.js';
@@ -72,6 +76,26 @@ describe('bptt export / import', () => {
     const zeros = new ort.Tensor('float32', new Float32Array(2 * B * 12), [2, B, 12]);
     const got = await session.run({ tokens: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [T, B]), h0: zeros, c0: zeros });
     await session.release();
+    assert.ok(worstDiff(got.logits!.data as Float32Array, want.data).err < 1e-4);
+  });
+
+  test('export --format onnx of a speech checkpoint: stacked features in, the logits of the biGRU and its head out (1e-4)', TIMEOUT, async () => {
+    const sample = fileURLToPath(new URL('../../../test/fixtures/speech-sample/', import.meta.url));
+    const dir = join(tmp, 'speech');
+    assertOk(run('train', 'speech', '--data', sample, '--hidden', '8', '--layers', '2', '--dropout', '0', '--steps', '2', '--batch', '9', '--out', dir, '--quiet'));
+    const out = join(tmp, 'speech.onnx');
+    const r = run('export', '--checkpoint', dir, '--format', 'onnx', '--out', out);
+    assertOk(r);
+    assert.match(r.stdout, /input \[T, B, \d+\] \(stacked features\), h0 \[4, B, 8\] → logits \[T, B, 11\] \(blank, digits 0-9\), hn/);
+    const { model, meta } = loadSpeechModel(dir);
+    const [utterance] = loadExamples(readManifest(sample, 'train')!.slice(0, 1), meta.model.features).map((e) => e.input);
+    const b = makeSpeechBatch([utterance!], null);
+    const x = new Variable(Tensor.from(b.inputs, [b.steps, 1, b.dim]), false);
+    const want = noGrad(() => model.eval().head.forward(model.rnn.forward(x).output).value);
+    const session = await ort.InferenceSession.create(readFileSync(out));
+    const got = await session.run({ input: new ort.Tensor('float32', b.inputs, [b.steps, 1, b.dim]), h0: new ort.Tensor('float32', new Float32Array(4 * 8), [4, 1, 8]) });
+    await session.release();
+    assert.deepEqual(got.logits!.dims, [b.steps, 1, 11]);
     assert.ok(worstDiff(got.logits!.data as Float32Array, want.data).err < 1e-4);
   });
 
