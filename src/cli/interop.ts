@@ -15,7 +15,7 @@ import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { TASK, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
 import { SPEECH_TASK, loadSpeechModel } from '../tasks/speech/checkpoint.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
-import { ConfigError, DataError, expected, type Tensor } from '../tensor/index.js';
+import { ConfigError, DataError, expected, textOf, type Tensor } from '../tensor/index.js';
 import { VERSION } from './version.js';
 
 interface ExportOptions {
@@ -49,7 +49,7 @@ function exportCheckpoint(o: ExportOptions): void {
     if (meta.vocabulary !== undefined) metadata['bptt.vocabulary'] = JSON.stringify(meta.vocabulary);
     bytes = encodeSafetensors(ckpt.weights, metadata);
     what = `${ckpt.weights.size} tensors under torch.nn names`;
-  } else if ((loadCheckpoint(o.checkpoint).meta as { task?: unknown }).task === SPEECH_TASK) {
+  } else if (taskOf(o.checkpoint) === SPEECH_TASK) {
     ({ bytes, what } = speechOnnx(o));
   } else {
     const { model, meta, path } = loadLanguageModel(o.checkpoint);
@@ -65,6 +65,16 @@ function exportCheckpoint(o: ExportOptions): void {
   }
   writeOut(o.out, bytes);
   console.log(`wrote ${o.out}: ${what}`);
+}
+
+/** The task of a checkpoint ONNX export takes (a language model or a speech model). */
+function taskOf(path: string): string {
+  const { path: manifest, meta } = loadCheckpoint(path);
+  const task = (meta as { task?: unknown }).task;
+  if (task !== TASK && task !== SPEECH_TASK) {
+    throw new ConfigError(expected(`checkpoint '${manifest}'`, `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task '${textOf(task)}'`, '--format torch takes every checkpoint'));
+  }
+  return task;
 }
 
 /** A speech model as ONNX: stacked features in, per-frame logits out (log-softmax and CTC decoding stay with the caller). */

@@ -97,6 +97,9 @@ describe('bptt export / import', () => {
     await session.release();
     assert.deepEqual(got.logits!.dims, [b.steps, 1, 11]);
     assert.ok(worstDiff(got.logits!.data as Float32Array, want.data).err < 1e-4);
+    assertOk(run('train', 'forecast', '--dataset', 'co2', '--steps', '2', '--hidden', '4', '--out', join(tmp, 'fc'), '--quiet'));
+    assertOneLineError(run('export', '--checkpoint', join(tmp, 'fc'), '--format', 'onnx', '--out', join(tmp, 'fc.onnx')), /a language-model or speech checkpoint for --format onnx, got task 'forecast'/);
+    assert.ok(!existsSync(join(tmp, 'fc.onnx')));
   });
 
   test('import --from keras writes torch.nn-named weights and says which module takes them', TIMEOUT, () => {
