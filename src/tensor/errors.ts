@@ -22,8 +22,9 @@ export function expected(where: string, what: string, got: unknown, hint?: strin
 }
 
 function describe(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(textOf).join(', ')}]`;
-  return show(x);
+  if (!Array.isArray(x)) return show(x);
+  const head = x.slice(0, 16).map(textOf).join(', ');
+  return x.length > 16 ? `[${head}, … (${x.length} in all)]` : `[${head}]`;
 }
 
 /**
