@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-files.js';
 import { groupKerasWeights, kerasToTorch, type KerasCell } from '../io/interop/keras.js';
+import { isHdf5, readKerasH5 } from '../io/interop/keras-h5.js';
 import { exportOnnx } from '../io/interop/onnx/export.js';
 import { StateDictError, loadTorchStateDict } from '../io/interop/state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
@@ -109,8 +110,8 @@ interface ImportOptions {
 export function importCommand(): Command {
   return new Command('import')
     .description('bring weights trained elsewhere into bptt: a PyTorch state dict into a language-model checkpoint, or Keras recurrent weights into torch.nn names')
-    .addOption(new Option('--from <framework>', 'torch: a state dict (safetensors) of the language model; keras: recurrent layers (safetensors under Keras weight names)').choices(['torch', 'keras']).makeOptionMandatory())
-    .requiredOption('--weights <file>', 'the safetensors file to read')
+    .addOption(new Option('--from <framework>', 'torch: a state dict (safetensors) of the language model; keras: recurrent layers, from .h5 (Keras 2 or Keras 3 weights) or safetensors under Keras weight names').choices(['torch', 'keras']).makeOptionMandatory())
+    .requiredOption('--weights <file>', 'the file to read: torch: safetensors; keras: .h5 (Keras 2 or Keras 3 weights) or safetensors under Keras weight names')
     .option('--like <checkpoint>', 'torch: the bptt checkpoint whose model and vocabulary the weights belong to')
     .requiredOption('--out <path>', 'torch: a directory for the new checkpoint (last.json); keras: the safetensors file to write')
     .option('--strip-prefix <prefix>', "torch: drop this prefix from every name first (e.g. 'module.' of a DistributedDataParallel state dict)")
@@ -150,7 +151,7 @@ function importKeras(o: ImportOptions, cmd: Command): void {
   rejectFor('keras', cmd, ['like', 'stripPrefix']);
   if (!o.cell) throw new ConfigError(expected('bptt import --from keras', '--cell lstm, gru or rnn', 'none'));
   checkOutFile(o.out);
-  const named = readSafetensors(o.weights);
+  const named = readKerasWeights(o.weights);
   const where = `--weights ${o.weights}`;
   let conv;
   try {
@@ -166,6 +167,28 @@ function importKeras(o: ImportOptions, cmd: Command): void {
   if (m.nonlinearity) opts.push(`nonlinearity: '${m.nonlinearity}'`);
   if (m.resetAfter !== undefined) opts.push(`resetAfter: ${m.resetAfter}`);
   console.log(`wrote ${o.out}: ${conv.tensors.size} tensors for new ${m.kind}({ ${opts.join(', ')} })`);
+}
+
+/** Keras weights: an HDF5 file (told by its signature; Keras 2 or Keras 3 layout), or else safetensors under Keras names. */
+function readKerasWeights(path: string): Map<string, Tensor> {
+  const where = `--weights ${path}`;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(expected(where, 'a readable .h5 or safetensors file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? e)));
+  }
+  if (isHdf5(bytes)) return readKerasH5(bytes, where);
+  if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
+    throw new DataError(expected(where, '.h5 or safetensors', 'a zip archive', 'a Keras 3 .keras file is one: unzip it and pass its model.weights.h5'));
+  }
+  try {
+    return decodeSafetensors(bytes, where).tensors;
+  } catch (e) {
+    if (e instanceof DataError && /\.h5$/i.test(path)) throw new DataError(`${e.message} (read as safetensors: it is not HDF5, no \\x89HDF signature at its start)`);
+    throw e;
+  }
 }
 
 /** Options that belong to the other --from are an error, not silently ignored. */

@@ -117,6 +117,26 @@ describe('bptt export / import', () => {
     for (const [n, t] of want) assert.deepEqual([...written.get(n)!.data], [...t.data], n);
   });
 
+  test('import --from keras reads Keras .h5 files (Keras 2 and 3) as their safetensors twins; a bad .h5 is one error line', TIMEOUT, () => {
+    const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/keras-h5/${name}`, import.meta.url));
+    for (const [h5, twin, cell] of [['gru2.h5', 'gru2.safetensors', 'gru'], ['bilstm.weights.h5', 'bilstm.safetensors', 'lstm']] as const) {
+      const [fromH5, fromTwin] = [join(tmp, `h5-${cell}.safetensors`), join(tmp, `twin-${cell}.safetensors`)];
+      const r = run('import', '--from', 'keras', '--weights', fixture(h5), '--cell', cell, '--out', fromH5);
+      assertOk(r);
+      assertOk(run('import', '--from', 'keras', '--weights', fixture(twin), '--cell', cell, '--out', fromTwin));
+      assert.ok(readFileSync(fromH5).equals(readFileSync(fromTwin)), `${h5}: the same file as from ${twin}`);
+    }
+    const truncated = join(tmp, 'truncated.h5');
+    writeFileSync(truncated, readFileSync(fixture('lstm.h5')).subarray(0, 3000));
+    const notHdf5 = join(tmp, 'text.h5');
+    writeFileSync(notHdf5, readFileSync(TEXT));
+    const out = join(tmp, 'bad-h5.safetensors');
+    assertOneLineError(run('import', '--from', 'keras', '--weights', truncated, '--cell', 'lstm', '--out', out), /^bptt: --weights .*truncated\.h5: expected 12464 bytes \(where its superblock says the file ends\), got 3000 bytes \(a truncated file\)/);
+    assertOneLineError(run('import', '--from', 'keras', '--weights', notHdf5, '--cell', 'lstm', '--out', out), /^bptt: --weights .*text\.h5: expected a header length.*read as safetensors: it is not HDF5/);
+    assertOneLineError(run('import', '--from', 'keras', '--weights', fixture('dense.weights.h5'), '--cell', 'lstm', '--out', out), /^bptt: --weights .*dense\.weights\.h5: expected the weights of a recurrent layer/);
+    assert.ok(!existsSync(out), 'nothing written');
+  });
+
   describe('bad input: one line, exit 1, nothing written', () => {
     const nothingNew = (fn: () => void): void => {
       const before = readdirSync(tmp).sort();
