@@ -3,13 +3,13 @@
  * on small CSV files in a fresh temporary directory, with tiny budgets.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
 import type { ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
-import { cliSandbox } from './sandbox.js';
+import { cliSandbox, exited, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-forecast-cli-');
 const CLI_TIMEOUT = { timeout: 120_000 };
@@ -39,14 +39,7 @@ function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void 
   assert.match(err, pattern);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 describe('bptt train forecast / bptt forecast', () => {
   const D = join(tmp, 'D');

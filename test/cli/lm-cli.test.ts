@@ -3,24 +3,16 @@
  * model and a few-KB text in a fresh temporary directory.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
-import { cliSandbox } from './sandbox.js';
+import { cliSandbox, exited, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-lm-cli-');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The exit of a spawned child, with its output (listen at once: it may end before we wait). */
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 const TINY = ['--hidden', '16', '--layers', '1', '--embed', '8', '--batch', '4', '--seq-len', '16', '--workers', '1'];
 const QUIET = ['--quiet', '--sample', '0'];

@@ -7,16 +7,14 @@
  * never interrupted.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
-import { cliSandbox } from './sandbox.js';
+import { cliSandbox, exited, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-signals-');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const SENTENCES = [
   'The whale rose from the deep and the sailors watched it in silence.',
@@ -33,12 +31,6 @@ const TRAIN = ['train', '--text', TEXT, '--steps', String(STEPS), '--eval-every'
   '--batch', '4', '--seq-len', '16', '--workers', '0', '--quiet', '--sample', '0'];
 const CHECKPOINT_FILE = /^(best|last)(\.json|-[0-9a-f]{8}(\.state)?\.safetensors)$/;
 
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 const progressOf = (m: Manifest) => m.meta.progress as { updates: number; bestValLoss: number | null; lastValLoss: number | null };

@@ -4,14 +4,14 @@
  * in a fresh temporary directory.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
 import type { SpeechMeta } from '../../src/tasks/speech/checkpoint.js';
-import { cliSandbox } from './sandbox.js';
+import { cliSandbox, exited, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-speech-cli-');
 const SAMPLE = fileURLToPath(new URL('../../../test/fixtures/speech-sample/', import.meta.url));
@@ -26,14 +26,7 @@ function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void 
   assert.equal(r.stdout, '');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function exited(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '', stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 const progressOf = (m: Manifest) => (m.meta as unknown as SpeechMeta).progress;
