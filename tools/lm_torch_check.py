@@ -6,35 +6,21 @@ rounding when the weights load with the documented names and layout).
     /usr/bin/python3 tools/lm_torch_check.py runs/lm/best.json TEXT_FILE [--batch 32]
     npx bptt eval --checkpoint runs/lm/best.json --text TEXT_FILE --json
 
-Needs python3-torch (Debian); safetensors are read with the standard library.
+Needs python3-torch (Debian); safetensors are read by tools/safetensors_io.py.
 """
 import argparse
 import json
 import math
 import os
-import struct
 
 import torch
 from torch import nn
 
-DTYPES = {'F32': torch.float32, 'F64': torch.float64}
+from safetensors_io import read_safetensors
 
 
 def load_safetensors(path):
-    """The safetensors format: u64 header length, JSON header, raw little-endian tensors."""
-    with open(path, 'rb') as f:
-        data = f.read()
-    (n,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + n])
-    body = data[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        begin, end = info['data_offsets']
-        t = torch.frombuffer(bytearray(body[begin:end]), dtype=DTYPES[info['dtype']])
-        out[name] = t.reshape(info['shape'])
-    return out
+    return {n: torch.from_numpy(a) for n, a in read_safetensors(path).items()}
 
 
 class LanguageModel(nn.Module):

@@ -21,18 +21,19 @@ tests read) it writes:
 
 so the tests check: torch weights load into bptt and give torch's outputs,
 and bptt's export loads strictly into torch and gives what bptt computes.
-Safetensors are read and written with the standard library (Debian has no
+Safetensors are read and written by tools/safetensors_io.py (Debian has no
 python3-safetensors); the format is an 8-byte header length, a JSON header,
 then little-endian data. Deterministic: rerunning writes identical files.
 """
 import json
 import os
-import struct
 import subprocess
 import sys
 
 import torch
 from torch import nn
+
+import safetensors_io
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T, B = 5, 2
@@ -47,39 +48,15 @@ CONFIGS = [
     {"name": "lm_lstm", "cell": "lstm", "vocab": 7, "input": 3, "hidden": 4, "layers": 2, "bidirectional": False, "head": 7, "seed": 16},
 ]
 
-DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8)}
 
 
 def write_safetensors(path, tensors, metadata=None):
-    header, chunks, offset = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype = "F64" if t.dtype == torch.float64 else "F32"
-        raw = t.to(DTYPES[dtype][0]).numpy().astype("<f8" if dtype == "F64" else "<f4").tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
+    """torch tensors (float64 stays F64, the rest F32) as safetensors."""
+    safetensors_io.write_safetensors(path, {n: t.detach().cpu().numpy() for n, t in tensors.items()}, metadata)
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    body = data[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[begin:end]), dtype=DTYPES[info["dtype"]][0]).reshape(info["shape"])
-    return out
+    return {n: torch.from_numpy(a) for n, a in safetensors_io.read_safetensors(path).items()}
 
 
 class Net(nn.Module):

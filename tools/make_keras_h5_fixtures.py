@@ -33,30 +33,17 @@ seeded values (numpy's default_rng):
 and beside each of the first four, <name>.safetensors: the recurrent layers' weights under the
 names Keras gives them (w.name in Keras 2, w.path in Keras 3), the format the
 importer read before it read HDF5, so the tests check both give the same
-torch tensors. Safetensors are written with the standard library (Debian has
+torch tensors. Safetensors are written by tools/safetensors_io.py (Debian has
 no python3-safetensors). Deterministic: rerunning writes identical files.
 """
 import json
 import os
-import struct
 import sys
 
 import h5py
 import numpy as np
 
-
-def write_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name, a in tensors.items():
-        dtype = "F64" if a.dtype == np.float64 else "F32"
-        raw = np.ascontiguousarray(a).astype("<f8" if dtype == "F64" else "<f4").tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
+from safetensors_io import write_safetensors
 
 
 def cell(rng, gates, inputs, hidden, bias_shape, dtype):
