@@ -16,6 +16,7 @@ interface TranslateCliOptions {
   maxLength?: number;
   batch: number;
   attention?: string;
+  keepUnk?: boolean;
 }
 
 export function translateCommand(): Command {
@@ -27,6 +28,7 @@ export function translateCommand(): Command {
     .option('--length-penalty <alpha>', "GNMT length normalisation of beam scores (default: the training run's)", real(0, 10))
     .option('--max-length <n>', 'most output tokens per line (default: 2 × the input tokens + 10)', integer(1))
     .option('--batch <n>', 'lines decoded together', integer(1, 10_000), 64)
+    .option('--keep-unk', 'keep the <unk>s the model outputs (by default each is replaced by the source token it attends to most, when source and target have the same token level)')
     .option('--attention <file>', 'also write the attention weights (JSON: per line, source and output tokens and a weight matrix)')
     .addHelpText('after', `
 Empty input lines give empty output lines. Source tokens outside the model's
@@ -40,7 +42,7 @@ function translate(o: TranslateCliOptions): void {
   let lines = o.input ? readLines(o.input) : stdinLines();
   if (meta.kind === 'g2p') lines = lines.map((l) => l.toLowerCase());
   const lengthPenalty = o.lengthPenalty ?? (meta.settings?.lengthPenalty as number | undefined) ?? 0;
-  const out = translateTexts(model, vocab, lines, { beam: o.beam, lengthPenalty, batch: o.batch, ...(o.maxLength ? { maxLength: o.maxLength } : {}) });
+  const out = translateTexts(model, vocab, lines, { beam: o.beam, lengthPenalty, batch: o.batch, ...(o.maxLength ? { maxLength: o.maxLength } : {}), ...(o.keepUnk ? { replaceUnknown: false } : {}) });
   if (o.attention) {
     const records = out.map((t, i) => ({ line: i + 1, source: lines[i], output: t.text, sourceTokens: t.sourceTokens, outputTokens: t.tokens, weights: t.attention }));
     writeFileAtomic.sync(o.attention, JSON.stringify(records) + '\n');

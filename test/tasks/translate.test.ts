@@ -217,6 +217,23 @@ describe('data', () => {
     assert.deepEqual([out[1]!.text, out[2]!.text], ['', '']);
   });
 
+  test('an output <unk> is replaced by the source token it attends to most (word to word), or kept when asked', () => {
+    const v = buildVocabulary(['b a a', 'c a'], 'word');
+    const model = new Seq2Seq({ ...base, sourceVocab: v.size, targetVocab: v.size });
+    model.generator.bias!.data[0] = 50; // the model says <unk> at every step
+    const kept = translateTexts(model, { source: v, target: v }, ['a Zurich b'], { beam: 1, maxLength: 3, replaceUnknown: false })[0]!;
+    assert.equal(kept.text, '<unk> <unk> <unk>');
+    const [out] = translateTexts(model, { source: v, target: v }, ['a Zurich b'], { beam: 1, maxLength: 3 });
+    assert.equal(out!.replaced, 3);
+    const words = out!.text.split(' ');
+    assert.equal(words.length, 3);
+    words.forEach((w, k) => {
+      const row = out!.attention[k]!;
+      assert.equal(w, out!.sourceTokens[row.indexOf(Math.max(...row))], `output ${k}: the most attended source token`);
+    });
+    assert.deepEqual(out!.tokens, ['<unk>', '<unk>', '<unk>'], 'the model\'s own tokens stay in the attention labels');
+  });
+
   test('pairs with an empty side are refused with the pair number', () => {
     const v = buildVocabulary(['a b'], 'word');
     assert.throws(() => encodePairs([{ source: 'a', target: 'b' }, { source: '', target: 'a' }], v, v), /pair 2/);
