@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
-import type { TranslateMeta } from '../../src/tasks/translate/checkpoint.js';
+import { saveTranslator, type TranslateMeta } from '../../src/tasks/translate/checkpoint.js';
+import { Seq2Seq, buildVocabulary } from '../../src/tasks/translate/index.js';
 import { cliSandbox } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-translate-cli-');
@@ -81,6 +82,20 @@ describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
     assertOneLineError(run('train', 'translate', '--source', file('c.en', 'ab\0cd\n'), '--target', file('c.fr', 'x\n'), ...TINY, '--out', 'never3'), /NUL byte/);
     assertOneLineError(run('train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--dev-source', sample('test.en'), ...TINY, '--out', 'never4'), /--dev-source and --dev-target together/);
     assert.ok(!existsSync(join(tmp, 'never3')) && !existsSync(join(tmp, 'never4')));
+  });
+
+  test('translate replaces an output <unk> by the attended source word, or keeps it with --keep-unk', () => {
+    const v = buildVocabulary(['b a a', 'c a'], 'word');
+    const model = new Seq2Seq({ cell: 'lstm', sourceVocab: v.size, targetVocab: v.size, embed: 4, hidden: 4, layers: 1, bidirectional: true, attention: 'general', inputFeeding: false, dropout: 0, shareEmbeddings: false, seed: 1 });
+    model.generator.bias!.data[0] = 50; // the model says <unk> at every step
+    const meta = { task: 'translate', kind: 'text', model: model.config, vocab: { source: v.toJSON(), target: v.toJSON() }, settings: {} } as unknown as TranslateMeta;
+    saveTranslator(join(tmp, 'unk'), 'best', model, meta);
+    const kept = withInput('Zurich a\n', 'translate', '--checkpoint', 'unk', '--beam', '1', '--max-length', '2', '--keep-unk');
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.equal(kept.stdout, '<unk> <unk>\n');
+    const replaced = withInput('Zurich a\n', 'translate', '--checkpoint', 'unk', '--beam', '1', '--max-length', '2');
+    assert.equal(replaced.status, 0, replaced.stderr);
+    assert.match(replaced.stdout, /^(Zurich|a) (Zurich|a)\n$/);
   });
 
   test('translate refuses a checkpoint of another task and a missing one', () => {
