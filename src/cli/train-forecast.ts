@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FILL_METHODS, defaultSeason, describeFrequency, formatTimestamp, type FillMethod } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { isObject } from '../io/trainer-state.js';
 import { forecastProgress, forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastDataMeta, type ForecastMeta } from '../tasks/forecast/checkpoint.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from '../tasks/forecast/model.js';
 import { prepareForecast, type ForecastSpec, type Prepared } from '../tasks/forecast/prepare.js';
@@ -12,7 +13,7 @@ import { ForecastTrainer, type ForecastTrainerState, type ForecastTrainingOption
 import { scoreboard, type Scoreboard } from '../tasks/forecast/evaluate.js';
 import type { LossSpec } from '../tasks/forecast/losses.js';
 import type { Difference } from '../tasks/forecast/scaling.js';
-import { BpttError, ConfigError, DataError, expected } from '../tensor/index.js';
+import { BpttError, ConfigError, DataError, expected, show } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
@@ -233,9 +234,9 @@ function resumeSetup(o: TrainForecastOptions, given: (name: string) => boolean):
   const s = setup({ ...o, ...saved, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : was.evalEvery ?? o.evalEvery } as TrainForecastOptions);
   const same = (what: string, now: unknown, then: unknown): void => {
     if (JSON.stringify(now) === JSON.stringify(then)) return;
-    const key = isRecord(now) && isRecord(then) ? Object.keys({ ...now, ...then }).find((k) => JSON.stringify(now[k]) !== JSON.stringify(then[k])) : undefined;
+    const key = isObject(now) && isObject(then) ? Object.keys({ ...now, ...then }).find((k) => JSON.stringify(now[k]) !== JSON.stringify(then[k])) : undefined;
     const part = (x: unknown): unknown => (key ? (x as Record<string, unknown>)[key] : x);
-    throw new DataError(expected(where, `${what}${key ? ` (${key})` : ''} it was trained with, ${short(part(then))}`, short(part(now)), 'the CSV or its reading changed; train anew'));
+    throw new DataError(expected(where, `${what}${key ? ` (${key})` : ''} it was trained with, ${show(part(then))}`, show(part(now)), 'the CSV or its reading changed; train anew'));
   };
   same('the data', s.source.source, ckpt.meta.data.source);
   same('the prepared data', dataMeta(s.source, s.spec, s.prepared, s.fill), ckpt.meta.data);
@@ -262,7 +263,6 @@ function settingsOf(o: TrainForecastOptions): Partial<Record<Fixed, unknown>> {
   return Object.fromEntries(FIXED.filter((k) => o[k] !== undefined).map((k) => [k, k === 'csv' ? resolve(o.csv!) : o[k]]));
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isText = (x: unknown): boolean => typeof x === 'string';
 const isNumber = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
 const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every(isNumber);
@@ -277,9 +277,9 @@ const SETTING_KINDS: Record<Fixed, (x: unknown) => boolean> = {
 };
 
 function savedSettings(path: string, settings: unknown): Partial<Record<Fixed, unknown>> {
-  const s = isRecord(settings) ? settings : {};
+  const s = isObject(settings) ? settings : {};
   const bad = FIXED.find((k) => s[k] !== undefined && !SETTING_KINDS[k](s[k]));
-  if (bad) throw new DataError(expected(`checkpoint '${path}': meta.settings.${bad}`, `a value of --${kebab(bad)}`, short(s[bad])));
+  if (bad) throw new DataError(expected(`checkpoint '${path}': meta.settings.${bad}`, `a value of --${kebab(bad)}`, show(s[bad])));
   return Object.fromEntries(FIXED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
 }
 
@@ -300,10 +300,6 @@ function flag(k: Fixed): string {
 function typed(k: Fixed, v: unknown): string {
   if (k === 'calendar') return v === false ? '--no-calendar' : 'calendar features';
   return `${flag(k)} ${v === null ? 'none' : Array.isArray(v) ? v.join(',') : String(v)}`;
-}
-
-function short(v: unknown): string {
-  return JSON.stringify(v)?.slice(0, 100) ?? 'nothing';
 }
 
 function setup(o: TrainForecastOptions): Omit<Setup, 'settings' | 'resume'> {

@@ -30,17 +30,13 @@ export function packOptimizer(dict: OptimizerStateDict, params: NamedParameters,
 export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, params: NamedParameters): OptimizerStateDict {
   const names = params.map(([n]) => n);
   const p = packed as PackedOptimizer;
-  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) fail(where, 'optimizer.state', `one entry per parameter (${names.length})`, p?.state);
+  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) badMeta(where, 'optimizer.state', `one entry per parameter (${names.length})`, p?.state);
   const state = p.state.map((s, i) => {
     if (s === null) return null;
     if (!(isObject(s) && isCount(s.step) && Array.isArray(s.buffers) && s.buffers.every((b) => typeof b === 'string'))) {
-      fail(where, 'optimizer.state', 'null or { step, buffers: names } per parameter', s);
+      badMeta(where, 'optimizer.state', 'null or { step, buffers: names } per parameter', s);
     }
-    const buffers = Object.fromEntries(s.buffers.map((b) => {
-      const t = tensors.get(`optimizer.${names[i]}.${b}`);
-      if (!t) throw new DataError(expected(where, `a state tensor 'optimizer.${names[i]}.${b}'`, 'none'));
-      return [b, Array.from(t.data)];
-    }));
+    const buffers = Object.fromEntries(s.buffers.map((b) => [b, Array.from(stateTensor(where, tensors, `optimizer.${names[i]}.${b}`).data)]));
     return { step: s.step, buffers };
   });
   return { ...p, state };
@@ -49,7 +45,7 @@ export function unpackOptimizer(where: string, packed: unknown, tensors: Readonl
 /** A generator state as `Rng.getState()` gives it. */
 export function checkRngState(where: string, field: string, x: unknown): number[] {
   if (!Array.isArray(x) || x.length !== 4 || !x.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
-    fail(where, field, 'a generator state (4 unsigned 32-bit integers)', x);
+    badMeta(where, field, 'a generator state (4 unsigned 32-bit integers)', x);
   }
   return x as number[];
 }
@@ -58,10 +54,18 @@ export function isCount(x: unknown): x is number {
   return Number.isSafeInteger(x) && (x as number) >= 0;
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
+export function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function fail(where: string, field: string, want: string, got: unknown): never {
+/** A manifest field that is not what a resumed run needs: `<where>: meta.<field>: expected …, got …`. */
+export function badMeta(where: string, field: string, want: string, got: unknown): never {
   throw new DataError(expected(`${where}: meta.${field}`, want, show(got)));
+}
+
+/** A state tensor the manifest refers to. */
+export function stateTensor(where: string, tensors: ReadonlyMap<string, Tensor>, key: string): Tensor {
+  const t = tensors.get(key);
+  if (!t) throw new DataError(expected(where, `a state tensor '${key}'`, 'none'));
+  return t;
 }

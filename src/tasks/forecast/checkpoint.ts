@@ -12,7 +12,7 @@
 import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import { badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
 import { CYCLES, type Cycle } from './calendar.js';
 import type { Scoreboard } from './evaluate.js';
@@ -139,11 +139,7 @@ export function forecastTrainerStateOf(ckpt: ForecastCheckpoint): ForecastTraine
   if (!tensors || m.trainer === undefined) throw new DataError(expected(where, 'training state (optimiser moments, window order) to resume from', 'weights only'));
   const params = ckpt.model.namedParameters();
   checkTrainerMeta(where, m);
-  const get = (key: string): Tensor => {
-    const t = tensors.get(key);
-    if (!t) throw new DataError(expected(where, `a state tensor '${key}'`, 'none'));
-    return t;
-  };
+  const get = (key: string): Tensor => stateTensor(where, tensors, key);
   const t = m.trainer!;
   const order = Array.from(get('trainer.order').data);
   if (!order.every((x) => Number.isSafeInteger(x) && x >= 0) || t.at > order.length) {
@@ -157,19 +153,15 @@ export function forecastTrainerStateOf(ckpt: ForecastCheckpoint): ForecastTraine
 
 /** The parts of the metadata forecastTrainerStateOf reads, so a hand-edited manifest is a DataError rather than a crash (or a huge allocation). */
 function checkTrainerMeta(where: string, m: ForecastMeta): void {
-  const fail = (what: string, want: string, got: unknown): never => {
-    throw new DataError(expected(`${where}: meta.${what}`, want, JSON.stringify(got)?.slice(0, 80) ?? 'nothing'));
-  };
-  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  const count = isCount;
+  const fail = (what: string, want: string, got: unknown): never => badMeta(where, what, want, got);
   const isAccuracy = (x: unknown): boolean => isObject(x) && (['rmse', 'mae', 'mase'] as const).every((k) => typeof x[k] === 'number');
   const p = m.progress;
-  if (!isObject(p) || !count(p.updates) || !count(p.windows) || !(Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and windows and the elapsed time', p);
-  if (p.bestUpdate === null ? p.validation !== null : !(count(p.bestUpdate) && p.bestUpdate <= p.updates && isAccuracy(p.validation))) {
+  if (!isObject(p) || !isCount(p.updates) || !isCount(p.windows) || !(Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and windows and the elapsed time', p);
+  if (p.bestUpdate === null ? p.validation !== null : !(isCount(p.bestUpdate) && p.bestUpdate <= p.updates && isAccuracy(p.validation))) {
     fail('progress', 'bestUpdate (an update so far) with its validation accuracy, or both null', { bestUpdate: p.bestUpdate, validation: p.validation });
   }
   const t = m.trainer;
-  if (!isObject(t) || !count(t.epochs) || !count(t.at)) fail('trainer', 'the epoch count and the position in the window order', t);
+  if (!isObject(t) || !isCount(t.epochs) || !isCount(t.at)) fail('trainer', 'the epoch count and the position in the window order', t);
   if (checkRngState(where, 'trainer.rng', t!.rng).every((x) => x === 0)) fail('trainer.rng', 'a generator state not all 0', t!.rng);
   if (t!.last !== null && !isAccuracy(t!.last)) fail('trainer.last', 'the last validation accuracy or null', t!.last);
 }

@@ -6,7 +6,7 @@
 import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
-import { checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import { badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { recurrentParameterCount, type HiddenState } from '../../nn/index.js';
 import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
 import { LanguageModel, validateConfig, type LanguageModelConfig } from './model.js';
@@ -102,10 +102,7 @@ export function trainerStateOf(ckpt: LmCheckpoint & { loaded: LoadedCheckpoint }
 
 /** The parts of the metadata trainerStateOf reads, so a hand-edited manifest is a DataError rather than a crash (or a huge allocation). */
 function checkTrainerMeta(where: string, m: LmMeta): void {
-  const fail = (what: string, want: string, got: unknown): never => {
-    throw new DataError(expected(`${where}: meta.${what}`, want, JSON.stringify(got)?.slice(0, 80) ?? 'nothing'));
-  };
-  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const fail = (what: string, want: string, got: unknown): never => badMeta(where, what, want, got);
   if (!isObject(m.progress) || !(['updates', 'batches', 'tokens'] as const).every((k) => isCount(m.progress[k])) || !Number.isFinite(m.progress.elapsedMs)) {
     fail('progress', 'counts of updates, batches and tokens and the elapsed time', m.progress);
   }

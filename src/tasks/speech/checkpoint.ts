@@ -9,7 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
-import { checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import { badMeta as fail, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
 import { BpttError, DataError, expected, show, textOf, type Tensor } from '../../tensor/index.js';
 import type { BatchesState } from './batches.js';
@@ -134,10 +134,3 @@ function checkProgress(where: string, p: SpeechProgress): SpeechProgress {
   return p;
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-function fail(where: string, field: string, want: string, got: unknown): never {
-  throw new DataError(expected(`${where}: meta.${field}`, want, show(got)));
-}

@@ -8,9 +8,9 @@
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
-import { checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import { badMeta, checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { BpttError, DataError, expected, show, textOf, type Tensor } from '../../tensor/index.js';
+import { BpttError, DataError, expected, textOf, type Tensor } from '../../tensor/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
 import type { Vocabularies } from './texts.js';
 import type { Seq2SeqTrainerState, Seq2SeqTrainingOptions } from './trainer.js';
@@ -48,9 +48,7 @@ export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): 
   const where = `checkpoint '${ckpt.path}'`;
   const { trainer: t, progress: p } = ckpt.meta;
   if (!t || !ckpt.state) throw new DataError(expected(where, 'training state (optimiser moments, batch order) to resume from', 'weights only'));
-  const fail = (field: string, want: string, got: unknown): never => {
-    throw new DataError(expected(`${where}: meta.${field}`, want, show(got)));
-  };
+  const fail = (field: string, want: string, got: unknown): never => badMeta(where, field, want, got);
   if (!(isCount(p?.updates) && isCount(p.tokens) && Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and tokens and the elapsed time', p);
   const s = t.sampler;
   if (!(s && typeof s === 'object' && isCount(s.epochs) && isCount(s.taken) && (s.drawnFrom === null || checkRngState(where, 'trainer.sampler.drawnFrom', s.drawnFrom)))) {
