@@ -141,7 +141,11 @@ async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<voi
     data: dataMeta(source, spec, prepared, fill), progress: forecastProgress(trainer), test,
   });
   /** `last` carries the trainer's state, so a run can continue from it. */
-  const saveLast = (): string => saveForecaster(o.out, 'last', model, meta(null), trainer.snapshot());
+  let lastSaved: { path: string; updates: number } | null = null;
+  const saveLast = (): string => {
+    if (lastSaved?.updates !== trainer.updates) lastSaved = { path: saveForecaster(o.out, 'last', model, meta(null), trainer.snapshot()), updates: trainer.updates };
+    return lastSaved.path;
+  };
   const signals = new StopSignals();
   try {
     let val: number | null = trainer.last?.mase ?? null;
@@ -171,7 +175,7 @@ async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<voi
   } finally {
     signals.release();
   }
-  // The last weights (and the trainer's state) are in last.json; the best validated ones are scored on the test split and saved as best.json.
+  // The last weights (and the trainer's state) are in last.json (saved here when a signal stopped the loop between checkpoints); the best validated ones are scored on the test split and saved as best.json.
   const lastPath = saveLast();
   trainer.restoreBest();
   const board = scoreboard(model, series, origins.test, { trainEnd: split.trainEnd, season: spec.season });
