@@ -11,7 +11,7 @@ import { cmudict } from '../data/cmudict.js';
 import { g2pSplit, type G2PEntry } from '../data/g2p.js';
 import { readParallelFiles } from '../data/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
-import { ensureWritableDir, loadCheckpoint } from '../io/checkpoint-files.js';
+import { ensureWritableDir } from '../io/checkpoint-files.js';
 import { openReport } from '../report/write.js';
 import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
@@ -249,10 +249,11 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
     best = { weights: new Map([...ckpt.model.stateDict()].map(([k, t]) => [k, t.clone()])), validation: ckpt.meta.progress.validation };
   } else if (state.best) {
     const bestPath = join(dirname(ckpt.path), 'best.json');
-    const b = loadCheckpoint(bestPath);
-    const progress = (b.meta as unknown as TranslateMeta).progress;
+    const b = loadTranslator(bestPath); // loads into a model: weights that would not fit fail now, not when the run ends and puts them back
+    const { progress, model } = b.meta;
     if (progress?.updates !== state.best.updates) throw new DataError(expected(`${where}: ${bestPath}`, `the best weights, of update ${state.best.updates}`, `weights of update ${show(progress?.updates)}`));
-    best = { weights: b.weights, validation: progress.validation };
+    if (JSON.stringify(model) !== JSON.stringify(ckpt.meta.model)) throw new DataError(expected(`${where}: ${bestPath}`, 'the best weights of the same model', 'those of another model'));
+    best = { weights: b.model.stateDict(), validation: progress.validation };
   }
   await run(task, settings, { model: ckpt.model, state, best });
 }
