@@ -1,12 +1,12 @@
 /** `bptt train lm` (the default of `bptt train`): a character- or word-level language model. */
 import { createHash } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { TokenStreams, Vocabulary } from '../data/index.js';
 import { mobyDick, readTextFile } from '../data/text-files.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder } from '../io/run-lock.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
 import { sampleText } from '../tasks/language-model/generate.js';
 import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model/model.js';
@@ -15,7 +15,7 @@ import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
 import { betas, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, strategy } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
@@ -116,6 +116,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   report?.recorder.chart('loss', { unit });
   if (report && training.options.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.options.clip}`, y: training.options.clip } });
   ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   if (o.log) ensureWritableLog(o.log);
   const out = (line: string): void => {
     if (!o.quiet) console.log(line);
@@ -131,7 +132,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     + (resume ? `; resuming at update ${resume.progress.updates}` : ''));
 
   const log = (record: object): void => {
-    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+    appendLog(o.log, record);
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', unit);
   const save = async (name: 'last' | 'best'): Promise<string> => {

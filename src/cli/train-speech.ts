@@ -1,10 +1,11 @@
 /** `bptt train speech`: a bidirectional LSTM/GRU + CTC digit recogniser on a directory of WAVs with manifests, scored by digit error rate. */
 import { createHash } from 'node:crypto';
-import { appendFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { FlowRecorder } from '../bptt/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder } from '../io/run-lock.js';
 import type { Example } from '../tasks/speech/batches.js';
 import { loadSpeechModel, saveSpeechModel, speechTrainerStateOf, type SpeechCheckpoint, type SpeechMeta } from '../tasks/speech/checkpoint.js';
 import { checkDataDir, loadExamples, readManifest, type ManifestEntry, type SplitName } from '../tasks/speech/corpus.js';
@@ -13,7 +14,7 @@ import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from '../t
 import { SpeechModel, validateSpeechConfig, type SpeechModelConfig } from '../tasks/speech/model.js';
 import { SpeechTrainer, type SpeechStep, type SpeechTrainerState, type SpeechTrainingOptions } from '../tasks/speech/trainer.js';
 import { BpttError, ConfigError, DataError, expected, textOf } from '../tensor/index.js';
-import { ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from './log-file.js';
 import { openReport } from '../report/write.js';
 import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
@@ -137,6 +138,7 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
   const model = resumed?.ckpt.model ?? new SpeechModel(config);
   const trainer = startTrainer(model, data, training, report?.flow ?? null, resumed);
   ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   const c = config;
   const steps = data.train.reduce((s, e) => s + e.input.steps, 0);
   say(`bptt ${VERSION}: digits from '${dir}': ${data.train.length} training, ${data.dev?.length ?? 0} validation, ${data.test?.length ?? 0} test utterances; `
@@ -147,7 +149,7 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
     + `${budget}${resumed ? `; resuming at update ${trainer.updates}` : ''}`);
 
   const log = (record: object): void => {
-    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+    appendLog(o.log, record);
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', '% DER', 30, 'utt/s');
   const meta = (test: SpeechMeta['test']): SpeechMeta => ({
