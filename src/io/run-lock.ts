@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DataError, expected, show } from '../tensor/index.js';
+import { DataError, expected, textOf } from '../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
 import { readFileSafe, writeFileSafe } from './safe-files.js';
 
@@ -61,7 +61,7 @@ export function lockRunFolder(dir: string, command = commandLine()): RunLock {
       }
       if (alive(held)) {
         throw new DataError(expected(`run folder '${dir}'`, 'no other run using it',
-          `${show(held.command)} (pid ${held.pid} on ${show(held.host)}, started ${show(held.started)})`,
+          `'${textOf(held.command)}' (pid ${held.pid} on ${textOf(held.host)}, started ${textOf(held.started)})`,
           'wait for that run to end or stop it, or choose another --out'));
       }
       takeOver(path, held);

@@ -12,6 +12,8 @@ export function cliSandbox(prefix: string): {
   tmp: string;
   run: (...args: string[]) => SpawnSyncReturns<string>;
   start: (...args: string[]) => ChildProcess;
+  /** run() with more environment variables (e.g. BPTT_FAILPOINTS) */
+  runWith: (extra: NodeJS.ProcessEnv, ...args: string[]) => SpawnSyncReturns<string>;
 } {
   const tmp = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,6 +23,7 @@ export function cliSandbox(prefix: string): {
     tmp,
     run: (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env }),
     start: (...args) => spawn(process.execPath, [bin, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    runWith: (extra, ...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env: { ...env, ...extra } }),
   };
 }
 
