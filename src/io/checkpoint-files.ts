@@ -90,23 +90,43 @@ export function saveCheckpoint(dir: string, name: string, content: CheckpointCon
   const files: Array<[string, Uint8Array]> = [[`${tag}.safetensors`, encodeSafetensors(content.weights, { format: 'pt' })]];
   if (content.state) files.push([`${tag}.state.safetensors`, encodeSafetensors(content.state)]);
   const sha256: Record<string, string> = {};
-  for (const [file, bytes] of files) {
-    writeFileSafe(join(dir, file), bytes);
-    sha256[file] = sha256Of(bytes);
-  }
-  for (const [file, bytes] of files) {
-    const back = readFileSafe(join(dir, file), { maxBytes: bytes.length });
-    if (sha256Of(back) !== sha256[file]) {
-      throw new DataError(expected(`writing '${join(dir, file)}'`, 'the bytes written when read back', 'other bytes (the disk is failing?)'));
-    }
-  }
+  for (const [file, bytes] of files) sha256[file] = sha256Of(bytes);
   const manifest: Manifest = {
     format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION,
     weights: files[0]![0], state: files[1]?.[0] ?? null, sha256, meta: content.meta,
   };
-  writeFileSafe(path, JSON.stringify(manifest, null, 1) + '\n');
+  try {
+    for (const [file, bytes] of files) writeFileSafe(join(dir, file), bytes);
+    for (const [file, bytes] of files) {
+      const back = readFileSafe(join(dir, file), { maxBytes: bytes.length });
+      if (sha256Of(back) !== sha256[file]) {
+        throw new DataError(expected(`writing '${join(dir, file)}'`, 'the bytes written when read back', 'other bytes (a failing disk?)'));
+      }
+    }
+    writeFileSafe(path, JSON.stringify(manifest, null, 1) + '\n');
+  } catch (e) {
+    if (!names(path, manifest.weights)) for (const [file] of files) unlinkQuietly(join(dir, file)); // the save did not happen
+    throw e;
+  }
   removeUnreferenced(dir, name, sha256);
   return path;
+}
+
+/** Whether the manifest at `path` names `weights` (false when it cannot be read). */
+function names(path: string, weights: string): boolean {
+  try {
+    return (JSON.parse(readFileSafe(path, { maxBytes: MAX_MANIFEST_BYTES }).toString('utf8')) as Manifest).weights === weights;
+  } catch {
+    return false;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    fsLayer().unlinkSync(path);
+  } catch {
+    // gone already
+  }
 }
 
 /**
@@ -121,11 +141,7 @@ function removeUnreferenced(dir: string, name: string, keep: Record<string, stri
     const temp = TEMP_FILE.exec(f);
     const ofOurs = temp && (belongs(temp[1]!) || temp[1] === `${name}.json`);
     if (temp ? !ofOurs || running(Number(temp[2])) : !belongs(f)) continue;
-    try {
-      fsLayer().unlinkSync(join(dir, f));
-    } catch {
-      // gone already
-    }
+    unlinkQuietly(join(dir, f));
   }
 }
 
