@@ -59,13 +59,20 @@ export interface LoadOptions {
   parameterCount?: (meta: Record<string, unknown>) => number;
 }
 
-/** Creates `dir` if needed and proves a file can be written there, before any work that would be lost. */
+/**
+ * Creates `dir` if needed and proves a file can be written there, before any
+ * work that would be lost; a link or other non-file under a checkpoint file's
+ * name in it (`*.json`, `*.safetensors`) is refused now rather than at the first save.
+ */
 export function ensureWritableDir(dir: string): void {
   const where = `output directory '${dir}'`;
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new DataError(expected(where, 'a directory this process can write to', errnoText(e)));
+  }
+  for (const f of readdirSync(dir)) {
+    if (/\.(json|safetensors)$/.test(f)) refuseNonFile(join(dir, f), 'a regular file (or none) under a checkpoint file name');
   }
   const probe = join(dir, `.bptt-write-test-${process.pid}`);
   try {

@@ -13,7 +13,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
-import { cliSandbox } from './sandbox.js';
+import { assertOneLineError, cliSandbox } from './sandbox.js';
 
 const { tmp, run } = cliSandbox('bptt-hostile-');
 const TIMEOUT = { timeout: 180_000 };
@@ -26,16 +26,6 @@ const file = (name: string, content: string | Uint8Array): string => {
   return p;
 };
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-
-/** A failed command: exit code 1, one line "bptt: ..." on stderr, no stack trace, no internal error. */
-function assertOneLineError(r: SpawnSyncReturns<string>, pattern?: RegExp): void {
-  assert.equal(r.status, 1, `exit status ${r.status} (signal ${r.signal}); stderr: ${r.stderr.slice(0, 2000)}`);
-  const err = r.stderr.replace(/\n$/, '');
-  assert.ok(!err.includes('\n'), `a single line on stderr, got:\n${r.stderr.slice(0, 2000)}`);
-  assert.match(err, /^bptt: /);
-  assert.doesNotMatch(err, /internal error|\n\s+at /);
-  if (pattern) assert.match(err, pattern);
-}
 
 /** `bptt ARGS --out <fresh dir>` fails with one line and leaves no output directory. */
 function failsWritingNothing(args: string[], pattern?: RegExp): void {
