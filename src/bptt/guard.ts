@@ -24,9 +24,9 @@ export function checkWeightsFinite(update: number, parameters: readonly Variable
   for (const p of parameters) {
     const i = nonFiniteAt(p.value.data);
     if (i >= 0) {
+      const [where, want] = [`Bptt.trainBatch: update ${update}`, 'finite weights after the optimizer step'];
       const got = `${p.value.data[i]} in ${p.name || 'a parameter'} at index ${i}`;
-      const hint = 'a corrupt optimizer state, or a learning rate far too large';
-      throw new DataError(expected(`Bptt.trainBatch: update ${update}`, 'finite weights after the optimizer step', got, hint));
+      throw new DataError(expected(where, want, got, 'a corrupt optimizer state, or a learning rate far too large'));
     }
   }
 }

@@ -46,8 +46,11 @@ export function unpackOptimizer(where: string, packed: unknown, tensors: Readonl
       badMeta(where, 'optimizer.state', 'null or { step, buffers: names } per parameter', s);
     }
     // A parameter has state from its first step on, and steps at most once per optimiser step.
-    if (s.step < 1 || s.step > p.stepCount) badMeta(where, `optimizer.state[${i}].step`, `a count from 1 to stepCount (${p.stepCount})`, s.step);
-    const buffers = Object.fromEntries(s.buffers.map((b) => [b, moments(where, tensors, `optimizer.${names[i]}.${b}`, SQUARES.has(b))]));
+    if (s.step < 1 || s.step > p.stepCount) {
+      badMeta(where, `optimizer.state[${i}].step`, `a count from 1 to stepCount (${p.stepCount})`, s.step);
+    }
+    const buffer = (b: string) => moments(where, tensors, `optimizer.${names[i]}.${b}`, SQUARES.has(b));
+    const buffers = Object.fromEntries(s.buffers.map((b) => [b, buffer(b)]));
     return { step: s.step, buffers };
   });
   return { ...p, state };
