@@ -1,6 +1,6 @@
 import { noGrad, type Variable } from '../autograd/index.js';
 import { ConfigError, DataError, expected, show, type Arr } from '../tensor/index.js';
-import type { Unrollable } from './engine.js';
+import type { Unrollable, Unrolled } from './engine.js';
 import { stateVariables } from './state.js';
 import type { Window } from './strategy.js';
 
@@ -84,7 +84,14 @@ export class SkipStreak {
 export function locateFirstBadStep<B, S>(model: Unrollable<B, S>, batch: B, w: Window, s0: S | null): string {
   let state = s0;
   for (let t = w.start; t < w.end; t++) {
-    const r = noGrad(() => model.unroll(batch, t, t + 1, state, t >= w.lossFrom));
+    let r: Unrolled<S>;
+    try {
+      r = noGrad(() => model.unroll(batch, t, t + 1, state, t >= w.lossFrom));
+    } catch (e) {
+      // A model that unrolls whole batches only (CTC over utterances) refuses; the guard must still skip, not crash.
+      if (e instanceof ConfigError) return 'the model does not unroll step by step: the first bad step is unknown';
+      throw e;
+    }
     if (r.loss && !Number.isFinite(r.loss.item())) return `first non-finite loss at time step ${t}`;
     const bad = stateVariables(r.state).find((v) => v.data.some((x) => !Number.isFinite(x)));
     if (bad) return `first non-finite state at time step ${t}`;

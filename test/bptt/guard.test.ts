@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { Bptt, type BpttOptions } from '../../src/bptt/index.js';
 import type { HiddenState } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
-import { ConfigError, DataError } from '../../src/tensor/index.js';
+import { ConfigError, DataError, expected } from '../../src/tensor/index.js';
 import { Regressor, randomBatch, type RegressionBatch } from './models.js';
 
 const T = 6, B = 2, F = 2, H = 4;
@@ -85,6 +85,22 @@ describe('consecutive skipped updates', () => {
     assert.throws(() => engine.trainBatch(batch), (e: unknown) => e instanceof DataError && message.test(e.message)
       && / Infinity in weight_hh_l0 at index 3 /.test(e.message));
   });
+});
+
+test('a model that unrolls whole batches only still has its non-finite updates skipped (no replay by steps)', () => {
+  const { model, poisoned } = setup();
+  const whole = {
+    steps: (b: RegressionBatch) => model.steps(b),
+    unroll: (b: RegressionBatch, from: number, to: number, s: HiddenState | null, wantLoss: boolean) => {
+      if (from !== 0 || to !== T) throw new ConfigError(expected('whole', `steps [0, ${T})`, `[${from}, ${to})`));
+      return model.unroll(b, from, to, s, wantLoss);
+    },
+  };
+  const parameters = model.parameters();
+  const engine = new Bptt({ model: whole, parameters, optimizer: new SGD(parameters, { lr: 0.01 }) });
+  const [r] = engine.trainBatch(poisoned(1));
+  const want = 'update 1: loss is NaN; the model does not unroll step by step: the first bad step is unknown';
+  assert.equal(r!.skipped, want);
 });
 
 describe('continueFrom', () => {
