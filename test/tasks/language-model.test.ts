@@ -303,7 +303,7 @@ describe('LmTrainer', () => {
     });
   }
 
-  test('a restored trainer numbers updates on; ten skipped in a row end it (workers)', { timeout: 30_000 }, async () => {
+  test('a restored trainer numbers updates on; ten skips in a row end it (workers)', { timeout: 30_000 }, async () => {
     const vocab = Vocabulary.build(TEXT, 'char');
     const ids = vocab.encode(TEXT).ids;
     const cfg = config({ vocab: vocab.size });
