@@ -157,7 +157,8 @@ async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<voi
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.windows * spec.horizon);
-      if (r.updates % training.evalEvery === 0 || trainer.finished) {
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if ((r.updates % training.evalEvery === 0 || trainer.finished) && !r.skipped) {
         if (origins.val.length) {
           const v = trainer.validate();
           val = v.mase;

@@ -155,7 +155,8 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss / Math.LN2, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.tokens);
-      if (r.updates % training.options.evalEvery === 0) {
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if (r.updates % training.options.evalEvery === 0 && !r.skipped) {
         val = await validateAndSave(r);
         rate.restart(trainer.state.tokens); // the rate is of training, not validation
       }

@@ -177,7 +177,8 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.utterances);
-      if (r.updates % training.evalEvery === 0 || trainer.finished) val = validateAndSave(r) ?? val;
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if ((r.updates % training.evalEvery === 0 || trainer.finished) && !r.skipped) val = validateAndSave(r) ?? val;
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }

@@ -322,7 +322,8 @@ async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null)
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.tokens);
-      if (r.updates % o.evalEvery === 0 || trainer.finished) {
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if ((r.updates % o.evalEvery === 0 || trainer.finished) && !r.skipped) {
         const v = devScore();
         const best = trainer.remember(v[task.validationKey]!);
         if (best) bestValidation = v;
