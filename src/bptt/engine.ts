@@ -1,6 +1,6 @@
 import { add, scale, type Variable } from '../autograd/index.js';
 import { gradNorm, scaleToNorm } from '../optim/index.js';
-import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { ConfigError, DataError, expected, requireBoolean, show } from '../tensor/index.js';
 import { checkpointedGradient } from './checkpointed.js';
 import type { FlowRecord, FlowRecorder } from './diagnostics.js';
 import { firstNonFinite, locateFirstBadStep } from './guard.js';
@@ -98,6 +98,11 @@ export interface UpdateReport {
   flow: FlowRecord | null;
 }
 
+/** The engine's flags, checked: a JavaScript caller's `stateful: 'false'` is truthy. */
+export function bpttFlags(where: string, o: { stateful?: unknown; nanGuard?: unknown }): { stateful: boolean; nanGuard: boolean } {
+  return { stateful: requireBoolean(where, 'stateful', o.stateful, false), nanGuard: requireBoolean(where, 'nanGuard', o.nanGuard, true) };
+}
+
 /**
  * The unrolling engine: every training loop in the project goes through it.
  * One call to trainBatch runs the strategy's updates over one batch.
@@ -108,11 +113,13 @@ export class Bptt<B, S> {
   updates = 0;
   skippedUpdates = 0;
   private carried: S | null = null;
+  private readonly flags: { stateful: boolean; nanGuard: boolean };
 
   constructor(private readonly options: BpttOptions<B, S>) {
     this.strategy = validateStrategy(options.strategy ?? { kind: 'full' });
+    this.flags = bpttFlags('Bptt', options);
     const c = options.clipNorm;
-    if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', c));
+    if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', show(c)));
     if (!options.parameters?.length) throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
   }
 
@@ -137,9 +144,9 @@ export class Bptt<B, S> {
    */
   trainBatch(batch: B, options: { reset?: ArrayLike<number | boolean> } = {}): UpdateReport[] {
     const T = this.options.model.steps(batch);
-    if (!Number.isInteger(T) || T < 1) throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', T));
-    if (options.reset && !this.options.stateful) throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
-    let state = this.options.stateful ? this.carried : null;
+    if (!Number.isInteger(T) || T < 1) throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', show(T)));
+    if (options.reset && !this.flags.stateful) throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
+    let state = this.flags.stateful ? this.carried : null;
     if (state && options.reset) state = resetRows(state, options.reset);
 
     const reports: UpdateReport[] = [];
@@ -157,7 +164,7 @@ export class Bptt<B, S> {
         state = w.carryAt === null ? r.final : r.carry;
       }
     }
-    if (this.options.stateful) this.carried = state && detachState(state);
+    if (this.flags.stateful) this.carried = state && detachState(state);
     return reports;
   }
 
@@ -215,7 +222,7 @@ export class Bptt<B, S> {
     }
     // One pass for the norm; it is finite exactly when every gradient is, so the guard looks closer only then.
     const measured = gradNorm(parameters);
-    const suspect = this.options.nanGuard !== false && !(Number.isFinite(loss) && Number.isFinite(measured));
+    const suspect = this.flags.nanGuard && !(Number.isFinite(loss) && Number.isFinite(measured));
     const bad = suspect ? firstNonFinite(loss, parameters) : null;
     const skipped = bad && `update ${this.updates}: ${bad}; ${this.options.sync?.explain?.() ?? locate()}`;
     const norm = skipped ? NaN : measured;

@@ -16,7 +16,7 @@ import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { TASK, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
 import { SPEECH_TASK, loadSpeechModel } from '../tasks/speech/checkpoint.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
-import { ConfigError, DataError, expected, textOf, type Tensor } from '../tensor/index.js';
+import { ConfigError, DataError, expected, quoted, type Tensor } from '../tensor/index.js';
 import { VERSION } from './version.js';
 
 interface ExportOptions {
@@ -73,7 +73,7 @@ function taskOf(path: string): string {
   const { path: manifest, meta } = loadCheckpoint(path);
   const task = (meta as { task?: unknown }).task;
   if (task !== TASK && task !== SPEECH_TASK) {
-    throw new ConfigError(expected(`checkpoint '${manifest}'`, `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task '${textOf(task)}'`, '--format torch takes every checkpoint'));
+    throw new ConfigError(expected(`checkpoint '${manifest}'`, `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`, '--format torch takes every checkpoint'));
   }
   return task;
 }

@@ -181,7 +181,7 @@ for (const kind of KINDS) {
     });
 
     test('hiddenSize given as a string', () => {
-      rejects(() => make(kind, { hiddenSize: untyped<number>('4') }), ConfigError, new RegExp(`^${kind}: expected hiddenSize a positive integer, got 4$`));
+      rejects(() => make(kind, { hiddenSize: untyped<number>('4') }), ConfigError, new RegExp(`^${kind}: expected hiddenSize a positive integer, got "4"$`));
     });
 
     test('inputSize 0', () => {
@@ -232,7 +232,7 @@ describe('kind-specific options', () => {
 
   test('GRU with a non-boolean resetAfter', () => {
     rejects(() => new GRU({ inputSize: 3, hiddenSize: 4, resetAfter: untyped<boolean>('yes') }), ConfigError,
-      /^GRU: expected resetAfter a boolean, got yes$/);
+      /^GRU: expected resetAfter true or false, got "yes"$/);
   });
 
   test('LSTM rejects nonlinearity (an RNN-only option)', () => {
@@ -332,7 +332,7 @@ describe('cell-specific options and state', () => {
   });
 
   test('GRUCell with a non-boolean resetAfter', () => {
-    rejects(() => makeCell('GRUCell', { resetAfter: 1 }), ConfigError, /^GRUCell: expected resetAfter a boolean, got 1$/);
+    rejects(() => makeCell('GRUCell', { resetAfter: 1 }), ConfigError, /^GRUCell: expected resetAfter true or false, got 1$/);
   });
 
   test('LSTMCell state c with the wrong hidden size', () => {

@@ -6,7 +6,7 @@
  * Browser-safe: bytes in, bytes out.
  */
 import type { Module } from '../../nn/index.js';
-import { DataError, Tensor, sameShape } from '../../tensor/index.js';
+import { DataError, Tensor, quoted, sameShape, textOf } from '../../tensor/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 
 /** One tensor whose shape differs from the parameter of the same name. */
@@ -34,10 +34,10 @@ export class StateDictError extends DataError {
 function describeProblems(missing: readonly string[], unexpected: readonly string[], mismatched: readonly ShapeMismatch[]): string {
   const parts: string[] = [];
   const list = (names: readonly string[]): string => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', '));
-  if (missing.length) parts.push(`missing [${list(missing)}]`);
-  if (unexpected.length) parts.push(`unexpected [${list(unexpected)}]`);
+  if (missing.length) parts.push(`missing [${list(missing.map(textOf))}]`);
+  if (unexpected.length) parts.push(`unexpected [${list(unexpected.map(textOf))}]`);
   if (mismatched.length) {
-    parts.push(`shape mismatch [${list(mismatched.map((m) => `${m.name}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`))}]`);
+    parts.push(`shape mismatch [${list(mismatched.map((m) => `${textOf(m.name)}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`))}]`);
   }
   return parts.join('; ');
 }
@@ -91,7 +91,7 @@ export function loadTorchStateDict(module: Module, state: ReadonlyMap<string, Te
   for (const [name, t] of entries) {
     const p = own.get(name);
     if (!p) continue;
-    if (!t.data.every(Number.isFinite)) throw new DataError(`${where}: expected finite values in '${prefix + name}', got NaN or Infinity`);
+    if (!t.data.every(Number.isFinite)) throw new DataError(`${where}: expected finite values in ${quoted(prefix + name)}, got NaN or Infinity`);
   }
   const loaded: string[] = [];
   for (const [name, t] of entries) {

@@ -1,6 +1,8 @@
 import { addInto, checkSameDtype, record, output, type Variable } from '../../autograd/index.js';
 import { kernels, type PackedB } from '../../kernels/index.js';
-import { ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, type Arr } from '../../tensor/index.js';
+import {
+  ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, show, type Arr,
+} from '../../tensor/index.js';
 import type { CellSteps, StepContext } from './cell-steps.js';
 import { Trajectory, backwardPass, forwardPass, paddingMasks } from './passes.js';
 
@@ -131,7 +133,7 @@ function validate(x: Variable, h0: Variable | null, c0: Variable | null, w: Laye
   if (c0) checkShape('recurrentLayer: c0', c0.shape, [B, H]);
   checkSameDtype('recurrentLayer', [w.weightIh, w.weightHh, w.biasIh, w.biasHh, x, h0, c0].filter((v): v is Variable => v !== null));
   const clip = opts.hiddenGradClip ?? null;
-  if (clip !== null && !(clip > 0 && Number.isFinite(clip))) throw new ConfigError(expected('recurrentLayer', 'hiddenGradClip a finite number > 0, or null', clip));
+  if (clip !== null && !(clip > 0 && Number.isFinite(clip))) throw new ConfigError(expected('recurrentLayer', 'hiddenGradClip a finite number > 0, or null', show(clip)));
   return { T, B, F, H, G };
 }
 

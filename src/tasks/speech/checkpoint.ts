@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
 import { badMeta as fail, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { BpttError, DataError, expected, show, textOf, type Tensor } from '../../tensor/index.js';
+import { BpttError, DataError, expected, quoted, show, type Tensor } from '../../tensor/index.js';
 import type { BatchesState } from './batches.js';
 import type { DigitErrors } from './decode.js';
 import { inputSize } from './features.js';
@@ -58,7 +58,7 @@ export function loadSpeechModel(path: string): SpeechCheckpoint {
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as SpeechMeta;
-  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task '${textOf(meta.task)}'`));
+  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task ${quoted(meta.task)}`));
   try {
     const config = validateSpeechConfig(meta.model, `${where}: model`);
     checkParameterCount(where, parameterCount(config), loaded.weights);

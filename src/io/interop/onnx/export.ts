@@ -9,7 +9,7 @@
  * (PyTorch's GRU) or 0 (resetAfter: false); RNN activations Tanh or Relu.
  */
 import type { Embedding, Linear, Recurrent } from '../../../nn/index.js';
-import { ConfigError, Tensor, expected, textOf } from '../../../tensor/index.js';
+import { ConfigError, Tensor, expected, show, textOf } from '../../../tensor/index.js';
 import { OnnxGraph, type Dim } from './graph.js';
 
 export const ONNX_OPSET = 14;
@@ -67,9 +67,9 @@ export function exportOnnx(model: OnnxSequenceModel, options: OnnxExportOptions 
   const D = rnn.directions;
   const slots = rnn.numLayers * D;
   if (embedding && embedding.embeddingDim !== rnn.inputSize) {
-    throw new ConfigError(expected('exportOnnx: embedding', `embeddingDim ${rnn.inputSize} (the recurrent input size)`, embedding.embeddingDim));
+    throw new ConfigError(expected('exportOnnx: embedding', `embeddingDim ${rnn.inputSize} (the recurrent input size)`, show(embedding.embeddingDim)));
   }
-  if (head && head.inFeatures !== D * H) throw new ConfigError(expected('exportOnnx: head', `inFeatures ${D * H} (directions · hidden)`, head.inFeatures));
+  if (head && head.inFeatures !== D * H) throw new ConfigError(expected('exportOnnx: head', `inFeatures ${D * H} (directions · hidden)`, show(head.inFeatures)));
 
   const g = new OnnxGraph();
   const T = 'time', B = 'batch';
