@@ -1,6 +1,6 @@
 import { Variable } from '../autograd/index.js';
 import {
-  ConfigError, ShapeError, Tensor, expected, listOf, requireDType, sameShape, textOf, type DType, type Rng,
+  ConfigError, ShapeError, Tensor, expected, listOf, requireBoolean, requireDType, sameShape, textOf, type DType, type Rng,
 } from '../tensor/index.js';
 
 /** A trainable tensor with its PyTorch-style name. */
@@ -60,7 +60,7 @@ export abstract class Module {
 
   /** Training mode (dropout active) or evaluation mode, recursively. */
   train(on = true): this {
-    this.training = on;
+    this.training = requireBoolean('Module.train', 'on', on);
     for (const m of this.children.values()) m.train(on);
     return this;
   }
@@ -93,6 +93,7 @@ export abstract class Module {
 
   /** Copies tensors in by name; with `strict`, missing and unexpected names are errors. */
   loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, strict = true): void {
+    requireBoolean('loadStateDict', 'strict', strict);
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const own = new Map(this.namedParameters());
     if (strict) {

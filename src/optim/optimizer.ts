@@ -160,7 +160,12 @@ function checkGrad(where: string, p: Variable, i: number, grad: Tensor): void {
 
 function checkSameOptions(where: string, mine: Readonly<Record<string, Hyper>>, saved: unknown): void {
   const a = JSON.stringify(sortedEntries(mine));
-  const b = saved && typeof saved === 'object' ? JSON.stringify(sortedEntries(saved as Record<string, unknown>)) : show(saved);
+  let b: string;
+  try {
+    b = saved && typeof saved === 'object' ? JSON.stringify(sortedEntries(saved as Record<string, unknown>)) : show(saved);
+  } catch {
+    b = show(saved); // nested too deep for JSON.stringify (a RangeError): not our options either
+  }
   if (a !== b) throw new ConfigError(expected(where, `options ${a}`, textOf(b), 'construct the optimizer with the options the state was saved with'));
 }
 

@@ -11,7 +11,7 @@
  * original equations, which PyTorch lacks). Keras's GRU update
  * h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ is PyTorch's.
  */
-import { ConfigError, DataError, Tensor, expected, listOf, quoted } from '../../tensor/index.js';
+import { ConfigError, DataError, Tensor, expected, listOf, quoted, requireBoolean } from '../../tensor/index.js';
 
 export type KerasCell = 'lstm' | 'gru' | 'rnn';
 
@@ -65,7 +65,7 @@ export function kerasToTorch(layers: readonly KerasLayerWeights[], options: Kera
   const H = first.kernel.shape[1]! / G;
   const inputSize = first.kernel.shape[0]!;
   const hasBias = first.bias != null;
-  const resetAfter = cell === 'gru' ? options.resetAfter ?? (first.bias ? first.bias.rank === 2 : true) : undefined;
+  const resetAfter = cell === 'gru' ? requireBoolean(where, 'resetAfter', options.resetAfter, first.bias ? first.bias.rank === 2 : true) : undefined;
   const tensors = new Map<string, Tensor>();
   layers.forEach((layer, l) => {
     if (!!layer.backward !== bidirectional) throw new DataError(expected(`${where}: layer ${l}`, bidirectional ? 'a backward cell, as layer 0 has' : 'no backward cell, as layer 0 has none', bidirectional ? 'none' : 'one'));

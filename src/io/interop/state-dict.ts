@@ -6,7 +6,7 @@
  * Browser-safe: bytes in, bytes out.
  */
 import type { Module } from '../../nn/index.js';
-import { DataError, Tensor, quoted, sameShape, textOf } from '../../tensor/index.js';
+import { DataError, Tensor, quoted, requireBoolean, requireDType, sameShape, textOf } from '../../tensor/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 
 /** One tensor whose shape differs from the parameter of the same name. */
@@ -71,7 +71,7 @@ export interface LoadReport {
  */
 export function loadTorchStateDict(module: Module, state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadReport {
   const where = options.where ?? 'loadTorchStateDict';
-  const strict = options.strict ?? true;
+  const strict = requireBoolean(where, 'strict', options.strict, true);
   const prefix = options.prefix ?? '';
   const entries = new Map<string, Tensor>();
   for (const [name, t] of state instanceof Map ? state : Object.entries(state)) {
@@ -121,7 +121,7 @@ export function torchStateDict(module: Module, prefix = ''): Map<string, Tensor>
  * (float32 unless `dtype` says otherwise; `format: pt` metadata as torch writes).
  */
 export function encodeTorchSafetensors(module: Module, options: { prefix?: string; dtype?: 'float32' | 'float64'; metadata?: Record<string, string> } = {}): Uint8Array {
-  const dtype = options.dtype ?? 'float32';
+  const dtype = requireDType('encodeTorchSafetensors', options.dtype, 'float32');
   const tensors = new Map([...torchStateDict(module, options.prefix)].map(([n, t]) => [n, t.to(dtype)] as const));
   return encodeSafetensors(tensors, { format: 'pt', ...options.metadata });
 }

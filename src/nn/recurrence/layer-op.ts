@@ -1,7 +1,7 @@
 import { addInto, checkSameDtype, record, output, type Variable } from '../../autograd/index.js';
 import { kernels, type PackedB } from '../../kernels/index.js';
 import {
-  ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, show, type Arr,
+  ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, requireBoolean, show, type Arr,
 } from '../../tensor/index.js';
 import type { CellSteps, StepContext } from './cell-steps.js';
 import { Trajectory, backwardPass, forwardPass, paddingMasks } from './passes.js';
@@ -83,7 +83,7 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   K.gemm(false, true, T * B, G, F, x.data, w.weightIh.data, ctx.xp, false);
   if (w.biasIh) K.addRowVector(ctx.xp, w.biasIh.data, T * B, G);
   if (w.biasHh && cell.foldsHiddenBias) K.addRowVector(ctx.xp, w.biasHh.data, T * B, G);
-  const path = new Trajectory(T, B, H, opts.reverse ?? false, cell.hasCell, alloc, h0?.data ?? null, c0?.data ?? null);
+  const path = new Trajectory(T, B, H, requireBoolean('recurrentLayer', 'reverse', opts.reverse, false), cell.hasCell, alloc, h0?.data ?? null, c0?.data ?? null);
   const padding = paddingMasks(opts.lengths ?? null, T, B);
   const y = alloc(T * B * H);
   withPacked(ctx, 'wHhT', cell.packsHiddenWeight ? () => K.packB(true, H, G, w.weightHh.data) : null, () => forwardPass(ctx, cell, path, padding, y));

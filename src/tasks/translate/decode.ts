@@ -5,7 +5,7 @@
  */
 import { constant, noGrad, type Variable } from '../../autograd/index.js';
 import { kernels } from '../../kernels/index.js';
-import { ConfigError, DataError, expected, quoted, show } from '../../tensor/index.js';
+import { ConfigError, DataError, expected, rejectUnknownOptions, show } from '../../tensor/index.js';
 import { BOS_ID, EOS_ID } from './data.js';
 import type { DecoderState, Encoded, Seq2Seq } from './model.js';
 
@@ -49,7 +49,7 @@ export function beamIds(model: Seq2Seq, sources: readonly Int32Array[], width: n
 
 function validate(sources: readonly Int32Array[], o: DecodeOptions): Required<DecodeOptions> {
   const where = 'translate';
-  for (const k of Object.keys(o)) if (!['beam', 'maxLength', 'lengthPenalty'].includes(k)) throw new ConfigError(expected(where, 'options among beam, maxLength, lengthPenalty', quoted(k)));
+  rejectUnknownOptions(where, o, ['beam', 'maxLength', 'lengthPenalty']);
   const i = sources.findIndex((s) => s.length === 0);
   if (i >= 0) throw new DataError(expected(where, 'source sequences of at least one token', `an empty one at position ${i}`));
   const beam = o.beam ?? 1;
