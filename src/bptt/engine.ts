@@ -100,7 +100,10 @@ export interface UpdateReport {
 
 /** The engine's flags, checked: a JavaScript caller's `stateful: 'false'` is truthy. */
 export function bpttFlags(where: string, o: { stateful?: unknown; nanGuard?: unknown }): { stateful: boolean; nanGuard: boolean } {
-  return { stateful: requireBoolean(where, 'stateful', o.stateful, false), nanGuard: requireBoolean(where, 'nanGuard', o.nanGuard, true) };
+  return {
+    stateful: requireBoolean(where, 'stateful', o.stateful, false),
+    nanGuard: requireBoolean(where, 'nanGuard', o.nanGuard, true),
+  };
 }
 
 /**

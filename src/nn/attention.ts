@@ -1,6 +1,10 @@
-import { addAtEveryStep, batchedDot, concat, dotAttentionAll, linear, maskedSoftmax, reshape, slice, tanh, transpose01, weightedSum, type Variable } from '../autograd/index.js';
 import {
-  ConfigError, Rng, ShapeError, expected, quoted, rejectUnknownOptions, requireDType, requirePositiveInt, show, type DType,
+  addAtEveryStep, batchedDot, concat, dotAttentionAll, linear, maskedSoftmax, reshape, slice, tanh, transpose01,
+  weightedSum, type Variable,
+} from '../autograd/index.js';
+import {
+  ConfigError, Rng, ShapeError, expected, quoted, rejectUnknownOptions, requireDType, requirePositiveInt, show,
+  type DType,
 } from '../tensor/index.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';

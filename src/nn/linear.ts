@@ -1,6 +1,7 @@
 import { dropout as dropoutOp, embedding, linear, type Variable } from '../autograd/index.js';
 import {
-  ConfigError, Rng, Tensor, expected, rejectUnknownOptions, requireBoolean, requireDType, requirePositiveInt, show, type DType,
+  ConfigError, Rng, Tensor, expected, rejectUnknownOptions, requireBoolean, requireDType, requirePositiveInt, show,
+  type DType,
 } from '../tensor/index.js';
 import { Module, type Parameter } from './module.js';
 

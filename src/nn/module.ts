@@ -1,6 +1,7 @@
 import { Variable } from '../autograd/index.js';
 import {
-  ConfigError, ShapeError, Tensor, expected, listOf, requireBoolean, requireDType, sameShape, textOf, type DType, type Rng,
+  ConfigError, ShapeError, Tensor, expected, listOf, requireBoolean, requireDType, sameShape, textOf, type DType,
+  type Rng,
 } from '../tensor/index.js';
 
 /** A trainable tensor with its PyTorch-style name. */

@@ -1,7 +1,8 @@
 import { concat, dropout, reshape, slice, transpose01, type Variable } from '../autograd/index.js';
 import type { Nonlinearity } from '../kernels/index.js';
 import {
-  ConfigError, Rng, checkFinite, checkShape, expected, rejectUnknownOptions, requireBoolean, requireDType, requirePositiveInt, show, type DType,
+  ConfigError, Rng, checkFinite, checkShape, expected, rejectUnknownOptions, requireBoolean, requireDType,
+  requirePositiveInt, show, type DType,
 } from '../tensor/index.js';
 import { Module, type Parameter } from './module.js';
 import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';

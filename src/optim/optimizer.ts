@@ -1,6 +1,7 @@
 import { Variable } from '../autograd/variable.js';
 import {
-  ConfigError, DataError, ShapeError, allocate, expected, quoted, requireBoolean, sameShape, show, textOf, type Arr, type Tensor,
+  ConfigError, DataError, ShapeError, allocate, expected, jsonOf, quoted, requireBoolean, sameShape, show, type Arr,
+  type Tensor,
 } from '../tensor/index.js';
 
 /** A hyper-parameter value as it appears in `config` and in a state dict. */
@@ -160,13 +161,8 @@ function checkGrad(where: string, p: Variable, i: number, grad: Tensor): void {
 
 function checkSameOptions(where: string, mine: Readonly<Record<string, Hyper>>, saved: unknown): void {
   const a = JSON.stringify(sortedEntries(mine));
-  let b: string;
-  try {
-    b = saved && typeof saved === 'object' ? JSON.stringify(sortedEntries(saved as Record<string, unknown>)) : show(saved);
-  } catch {
-    b = show(saved); // nested too deep for JSON.stringify (a RangeError): not our options either
-  }
-  if (a !== b) throw new ConfigError(expected(where, `options ${a}`, textOf(b), 'construct the optimizer with the options the state was saved with'));
+  const b = saved && typeof saved === 'object' ? sortedEntries(saved as Record<string, unknown>) : saved;
+  if (jsonOf(b) !== a) throw new ConfigError(expected(where, `options ${a}`, show(b), 'construct the optimizer with the options the state was saved with'));
 }
 
 function sortedEntries(o: Readonly<Record<string, unknown>>): Array<[string, unknown]> {

@@ -57,6 +57,18 @@ export function show(x: unknown): string {
   return s.length > SHOWN ? `${s.slice(0, SHOWN - 1)}…` : s;
 }
 
+/**
+ * JSON.stringify, or null where it throws: a value parsed from a hand-edited
+ * file can be nested too deep for it (a RangeError), which JSON.parse was not.
+ */
+export function jsonOf(x: unknown): string | null {
+  try {
+    return JSON.stringify(x);
+  } catch {
+    return null;
+  }
+}
+
 /** A string as it is (control characters escaped, cut like `show`), anything else as `show` renders it. */
 export function textOf(x: unknown): string {
   return typeof x === 'string' ? cut(x, escapeControls) : show(x);
@@ -85,7 +97,8 @@ function escapeControls(s: string): string {
 
 /** JSON.stringify replacer that keeps long strings and arrays inside a value from being rendered whole. */
 function shortened(_key: string, v: unknown): unknown {
-  if (typeof v === 'string' && v.length > SHOWN) return `${v.slice(0, SHOWN)}… (${v.length} characters)`;
+  // half the limit, so that the length still shows when the whole is cut
+  if (typeof v === 'string' && v.length > SHOWN / 2) return `${v.slice(0, SHOWN / 2)}… (${v.length} characters)`;
   if (Array.isArray(v) && v.length > LISTED) return [...v.slice(0, LISTED), `… (${v.length} in all)`];
   return v;
 }

@@ -15,20 +15,20 @@ export function rejectUnknownOptions(where: string, options: object, known: read
 }
 
 export function requirePositiveInt(where: string, name: string, v: unknown): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new ConfigError(expected(where, `${name} a positive integer`, show(v)));
-  return v;
+  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+  throw new ConfigError(expected(where, `${name} a positive integer`, show(v)));
 }
 
 /** A boolean option, `fallback` when absent (undefined); without a fallback it is required. */
 export function requireBoolean(where: string, name: string, v: unknown, fallback?: boolean): boolean {
   if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'boolean') throw new ConfigError(expected(where, `${name} true or false`, show(v)));
-  return v;
+  if (typeof v === 'boolean') return v;
+  throw new ConfigError(expected(where, `${name} true or false`, show(v)));
 }
 
 /** A dtype option, `fallback` when absent (undefined); without a fallback it is required. */
-export function requireDType(where: string, v: unknown, fallback?: DType, name = 'dtype'): DType {
+export function requireDType(where: string, v: unknown, fallback?: DType): DType {
   if (v === undefined && fallback !== undefined) return fallback;
-  if (v !== 'float32' && v !== 'float64') throw new ConfigError(expected(where, `${name} 'float32' or 'float64'`, quoted(v)));
-  return v;
+  if (v === 'float32' || v === 'float64') return v;
+  throw new ConfigError(expected(where, "dtype 'float32' or 'float64'", quoted(v)));
 }

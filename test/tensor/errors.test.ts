@@ -23,7 +23,7 @@ test('show cuts a long string to 200 characters and gives its length', () => {
 });
 
 test('show cuts long strings and arrays inside a value', () => {
-  assert.equal(show({ task: 'x'.repeat(500) }), `{"task":"${'x'.repeat(190)}…`);
+  assert.equal(show({ task: 'x'.repeat(500) }), `{"task":"${'x'.repeat(100)}… (500 characters)"}`);
   assert.equal(show(Array.from({ length: 1000 }, (_, i) => i)), '[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"… (1000 in all)"]');
   assert.ok(show({ a: 'y'.repeat(10_000_000) }).length <= 200);
 });

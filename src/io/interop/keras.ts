@@ -65,7 +65,8 @@ export function kerasToTorch(layers: readonly KerasLayerWeights[], options: Kera
   const H = first.kernel.shape[1]! / G;
   const inputSize = first.kernel.shape[0]!;
   const hasBias = first.bias != null;
-  const resetAfter = cell === 'gru' ? requireBoolean(where, 'resetAfter', options.resetAfter, first.bias ? first.bias.rank === 2 : true) : undefined;
+  const fromBias = first.bias ? first.bias.rank === 2 : true;
+  const resetAfter = cell === 'gru' ? requireBoolean(where, 'resetAfter', options.resetAfter, fromBias) : undefined;
   const tensors = new Map<string, Tensor>();
   layers.forEach((layer, l) => {
     if (!!layer.backward !== bidirectional) throw new DataError(expected(`${where}: layer ${l}`, bidirectional ? 'a backward cell, as layer 0 has' : 'no backward cell, as layer 0 has none', bidirectional ? 'none' : 'one'));

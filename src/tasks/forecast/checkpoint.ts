@@ -10,9 +10,13 @@
  * the metadata.
  */
 import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
-import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
+import {
+  checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
+} from '../../io/checkpoint-files.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import {
+  badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
 import { BpttError, DataError, Tensor, expected, quoted, show, textOf } from '../../tensor/index.js';
 import { CYCLES, type Cycle } from './calendar.js';
 import type { Scoreboard } from './evaluate.js';

@@ -1,6 +1,8 @@
 import { add, concat, constant, reshape, slice, type Variable } from '../../autograd/index.js';
 import type { Unrollable, Unrolled } from '../../bptt/index.js';
-import { GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt, type HiddenState, type Recurrent } from '../../nn/index.js';
+import {
+  GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt, type HiddenState, type Recurrent,
+} from '../../nn/index.js';
 import { ConfigError, Rng, Tensor, expected, quoted, show, textOf } from '../../tensor/index.js';
 import { forecastLoss, validateLoss, type LossSpec } from './losses.js';
 import type { ForecastBatch } from './windows.js';

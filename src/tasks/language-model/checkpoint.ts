@@ -5,8 +5,12 @@
  */
 import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
-import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
-import { badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import {
+  checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
+} from '../../io/checkpoint-files.js';
+import {
+  badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
 import { recurrentParameterCount, type HiddenState } from '../../nn/index.js';
 import { BpttError, DataError, Tensor, expected, quoted } from '../../tensor/index.js';
 import { LanguageModel, validateConfig, type LanguageModelConfig } from './model.js';

@@ -1,6 +1,8 @@
 import { Variable, noGrad } from '../../autograd/index.js';
 import { WordJoiner, type Vocabulary } from '../../data/index.js';
-import { beamSearch, logSoftmax, sampleFromLogits, validateSampling, type BeamModel, type SamplingOptions } from '../../decode/index.js';
+import {
+  beamSearch, logSoftmax, sampleFromLogits, validateSampling, type BeamModel, type SamplingOptions,
+} from '../../decode/index.js';
 import type { HiddenState } from '../../nn/index.js';
 import { ConfigError, Rng, Tensor, expected, show } from '../../tensor/index.js';
 import type { LanguageModel } from './model.js';

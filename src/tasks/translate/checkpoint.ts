@@ -8,7 +8,9 @@
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
-import { badMeta, checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import {
+  badMeta, checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
 import { BpttError, DataError, expected, quoted, type Tensor } from '../../tensor/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
