@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Variable } from '../src/autograd/index.js';
-import { DataError, Tensor, type DType } from '../src/tensor/index.js';
+import {
+  BpttError, DataError, Tensor, type ConfigError, type DType, type ShapeError,
+} from '../src/tensor/index.js';
 
 export interface TensorJson {
   shape: number[];
@@ -43,4 +45,33 @@ export function assertDivergedRunStops(
   for (let k = 1; k < 10; k++) assert.match(step().skipped ?? 'not skipped', new RegExp(`^update ${from + k}: `));
   const message = new RegExp(`got 10, updates ${from + 1} to ${from + 10}; the first, update ${from + 1}: `);
   assert.throws(step, (e: unknown) => e instanceof DataError && message.test(e.message));
+}
+
+type ErrorClass = typeof ShapeError | typeof ConfigError | typeof DataError;
+
+/**
+ * A validator for assert.throws / assert.rejects: the error is a `cls` (a
+ * BpttError subclass) whose message has the house style "<where>: expected
+ * <what>, got <what>" and matches `message`.
+ */
+export function houseError(cls: ErrorClass, message: RegExp): (err: unknown) => true {
+  return (err) => {
+    const got = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    assert.ok(err instanceof cls, `expected a ${cls.name}, got ${got}`);
+    assert.ok(err instanceof BpttError, 'expected a BpttError');
+    assert.equal(err.name, cls.name);
+    assert.match(err.message, /^\S.*: expected .+, got .+/);
+    assert.match(err.message, message);
+    return true;
+  };
+}
+
+/** Every bad input must be rejected eagerly with a typed error saying where, what was expected and what was got. */
+export function rejects(fn: () => unknown, cls: ErrorClass, message: RegExp): void {
+  assert.throws(fn, houseError(cls, message));
+}
+
+/** Smuggles a value of the wrong type past the compiler, as untyped JS callers would. */
+export function untyped<T>(v: unknown): T {
+  return v as T;
 }

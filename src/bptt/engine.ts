@@ -1,6 +1,6 @@
 import { add, scale, type Variable } from '../autograd/index.js';
 import { gradNorm, scaleToNorm } from '../optim/index.js';
-import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { ConfigError, DataError, expected, requireBoolean, show } from '../tensor/index.js';
 import { checkpointedGradient } from './checkpointed.js';
 import type { FlowRecord, FlowRecorder } from './diagnostics.js';
 import { SkipStreak, checkWeightsFinite, firstNonFinite, locateFirstBadStep } from './guard.js';
@@ -103,6 +103,14 @@ export interface UpdateReport {
   flow: FlowRecord | null;
 }
 
+/** The engine's flags, checked: a JavaScript caller's `stateful: 'false'` is truthy. */
+export function bpttFlags(where: string, o: { stateful?: unknown; nanGuard?: unknown }): { stateful: boolean; nanGuard: boolean } {
+  return {
+    stateful: requireBoolean(where, 'stateful', o.stateful, false),
+    nanGuard: requireBoolean(where, 'nanGuard', o.nanGuard, true),
+  };
+}
+
 /**
  * The unrolling engine: every training loop in the project goes through it.
  * One call to trainBatch runs the strategy's updates over one batch.
@@ -114,12 +122,14 @@ export class Bptt<B, S> {
   skippedUpdates = 0;
   private carried: S | null = null;
   private readonly streak: SkipStreak;
+  private readonly flags: { stateful: boolean; nanGuard: boolean };
 
   constructor(private readonly options: BpttOptions<B, S>) {
     this.strategy = validateStrategy(options.strategy ?? { kind: 'full' });
+    this.flags = bpttFlags('Bptt', options);
     this.streak = new SkipStreak(options.maxConsecutiveSkips);
     const c = options.clipNorm;
-    if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', c));
+    if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', show(c)));
     if (!options.parameters?.length) throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
   }
 
@@ -156,9 +166,9 @@ export class Bptt<B, S> {
    */
   trainBatch(batch: B, options: { reset?: ArrayLike<number | boolean> } = {}): UpdateReport[] {
     const T = this.options.model.steps(batch);
-    if (!Number.isInteger(T) || T < 1) throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', T));
-    if (options.reset && !this.options.stateful) throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
-    let state = this.options.stateful ? this.carried : null;
+    if (!Number.isInteger(T) || T < 1) throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', show(T)));
+    if (options.reset && !this.flags.stateful) throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
+    let state = this.flags.stateful ? this.carried : null;
     if (state && options.reset) state = resetRows(state, options.reset);
 
     const reports: UpdateReport[] = [];
@@ -176,7 +186,7 @@ export class Bptt<B, S> {
         state = w.carryAt === null ? r.final : r.carry;
       }
     }
-    if (this.options.stateful) this.carried = state && detachState(state);
+    if (this.flags.stateful) this.carried = state && detachState(state);
     return reports;
   }
 
@@ -225,7 +235,7 @@ export class Bptt<B, S> {
   }
 
   private applyUpdate(window: Window, loss: number, terms: number, locate: () => string): UpdateReport {
-    const { parameters, optimizer, clipNorm, recorder, nanGuard } = this.options;
+    const { parameters, optimizer, clipNorm, recorder } = this.options;
     this.updates++;
     if (terms === 0) {
       // Nothing to learn from in this window (e.g. targets only at the end of the sequence).
@@ -234,7 +244,7 @@ export class Bptt<B, S> {
     }
     // One pass for the norm; it is finite exactly when every gradient is, so the guard looks closer only then.
     const measured = gradNorm(parameters);
-    const suspect = nanGuard !== false && !(Number.isFinite(loss) && Number.isFinite(measured));
+    const suspect = this.flags.nanGuard && !(Number.isFinite(loss) && Number.isFinite(measured));
     const bad = suspect ? firstNonFinite(loss, parameters) : null;
     const reason = bad && `${bad}; ${this.options.sync?.explain?.() ?? locate()}`;
     const skipped = reason && `update ${this.updates}: ${reason}`;
@@ -247,7 +257,7 @@ export class Bptt<B, S> {
       this.streak.skipped(this.updates, reason);
     } else {
       optimizer.step();
-      if (nanGuard !== false) checkWeightsFinite(this.updates, parameters);
+      if (this.flags.nanGuard) checkWeightsFinite(this.updates, parameters);
       this.streak.applied();
     }
     const flow = recorder?.endUpdate(this.updates, norm, clipped) ?? null;

@@ -12,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Variable } from '../autograd/index.js';
 import { setBackend } from '../kernels/index.js';
-import { ConfigError, Tensor, expected, sameShape, textOf, type Arr } from '../tensor/index.js';
+import { ConfigError, Tensor, expected, listOf, quoted, sameShape, show, textOf, type Arr } from '../tensor/index.js';
 import { Bptt, type GradientSync, type LossTerms, type Unrollable } from './engine.js';
 import {
   CTRL, decodeBatch, decodeState, describeError, encodeState, publishFailure, viewOf,
@@ -73,8 +73,8 @@ function attach(params: readonly Variable[]): void {
   params.forEach((p, i) => {
     const s = init.specs[i]!;
     if (!sameShape(p.shape, s.shape) || p.dtype !== s.dtype || (p.name && s.name && p.name !== s.name)) {
-      throw new ConfigError(expected(`${where}: parameter ${i}`, `'${s.name}' ${s.dtype} [${s.shape.join(', ')}] as on the main thread`,
-        `'${p.name}' ${p.dtype} [${p.shape.join(', ')}]`, 'build the replica exactly like the main model, parameters in the same order'));
+      throw new ConfigError(expected(`${where}: parameter ${i}`, `${quoted(s.name)} ${s.dtype} [${s.shape.join(', ')}] as on the main thread`,
+        `${quoted(p.name)} ${p.dtype} [${p.shape.join(', ')}]`, 'build the replica exactly like the main model, parameters in the same order'));
     }
     p.value = new Tensor(s.shape, viewOf(init.params, { ...s, offset: init.paramOffsets[i]! })); // the main thread's weights, not a copy
     p.grad = null;
@@ -90,7 +90,7 @@ interface Running {
 async function start(): Promise<Running> {
   const mod = (await import(init.moduleUrl)) as { createReplica?: (config: unknown) => Replica<unknown, unknown> | Promise<Replica<unknown, unknown>> };
   if (typeof mod.createReplica !== 'function') {
-    throw new ConfigError(expected(`${where}: ${init.moduleUrl}`, 'a module exporting createReplica(config)', `exports [${Object.keys(mod).join(', ')}]`));
+    throw new ConfigError(expected(`${where}: ${init.moduleUrl}`, 'a module exporting createReplica(config)', `exports ${listOf(Object.keys(mod))}`));
   }
   setBackend(init.backend);
   const replica = await mod.createReplica(init.config);
@@ -125,7 +125,7 @@ function onMessage({ engine, model }: Running, msg: ToWorker): void {
     }
     const batch = decodeBatch(msg.batch);
     const steps = model.steps(batch);
-    if (steps !== msg.steps) throw new ConfigError(expected(`${where}: model.steps(shard)`, `${msg.steps} steps, as the main thread's shard`, steps));
+    if (steps !== msg.steps) throw new ConfigError(expected(`${where}: model.steps(shard)`, `${msg.steps} steps, as the main thread's shard`, show(steps)));
     engine.trainBatch(batch, msg.reset ? { reset: msg.reset } : {});
   } catch (e) {
     fail(`${where}: ${describeError(e)}`);

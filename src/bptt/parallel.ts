@@ -20,8 +20,10 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Variable } from '../autograd/index.js';
 import { kernels, residentZeros, wasmBackend } from '../kernels/index.js';
-import { ConfigError, Tensor, expected, sameShape, type Arr } from '../tensor/index.js';
-import { Bptt, type BpttOptions, type UpdateReport } from './engine.js';
+import {
+  ConfigError, Tensor, expected, listOf, quoted, rejectUnknownOptions, sameShape, show, type Arr,
+} from '../tensor/index.js';
+import { Bptt, bpttFlags, type BpttOptions, type UpdateReport } from './engine.js';
 import {
   CTRL, ERROR_BYTES, WorkerError, decodeState, encodeBatch, encodeState, layoutParams, shardFlags, viewOf,
   type ParamSpec, type StateMessage, type ToWorker, type WorkerInit,
@@ -98,13 +100,12 @@ export class DataParallel<B, S> {
   }
 
   static async start<B, S>(options: DataParallelOptions<B, S>): Promise<DataParallel<B, S>> {
-    for (const key of Object.keys(options)) {
-      if (!KNOWN.includes(key)) throw new ConfigError(expected('DataParallel', `options among ${KNOWN.join(', ')}`, `'${key}'`));
-    }
+    rejectUnknownOptions('DataParallel', options, KNOWN);
+    const { stateful } = bpttFlags('DataParallel', options);
     const workers = options.workers ?? Math.max(0, availableParallelism() - 1);
-    if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(expected('DataParallel', 'workers an integer >= 0', workers));
+    if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(expected('DataParallel', 'workers an integer >= 0', show(workers)));
     const timeoutMs = options.timeoutMs ?? 300_000;
-    if (!(timeoutMs > 0)) throw new ConfigError(expected('DataParallel', 'timeoutMs > 0', timeoutMs));
+    if (!(timeoutMs > 0)) throw new ConfigError(expected('DataParallel', 'timeoutMs > 0', show(timeoutMs)));
     const strategy = validateStrategy(options.strategy ?? { kind: 'full' });
     const params = options.parameters;
     if (!params?.length) throw new ConfigError(expected('DataParallel', 'a non-empty parameters list', params?.length ?? 'none'));
@@ -113,7 +114,7 @@ export class DataParallel<B, S> {
     const url = options.module instanceof URL ? options.module.href : /^[a-z]+:/i.test(options.module) ? options.module : pathToFileURL(options.module).href;
     const module = (await import(url)) as Partial<ReplicaModule<B>>;
     if (typeof module.shard !== 'function' || typeof module.createReplica !== 'function') {
-      throw new ConfigError(expected(`DataParallel: ${url}`, 'a module exporting createReplica(config) and shard(batch, index, count)', `exports [${Object.keys(module).join(', ')}]`));
+      throw new ConfigError(expected(`DataParallel: ${url}`, 'a module exporting createReplica(config) and shard(batch, index, count)', `exports ${listOf(Object.keys(module))}`));
     }
     if (workers === 0) return new DataParallel(options, module as ReplicaModule<B>, [], timeoutMs);
 
@@ -126,7 +127,7 @@ export class DataParallel<B, S> {
           moduleUrl: url, config: options.config ?? null, specs, params: shared, paramOffsets: offsets,
           grads: new SharedArrayBuffer(bytes), hasGrad: new SharedArrayBuffer(4 * params.length), stats: new SharedArrayBuffer(16),
           control: new SharedArrayBuffer(4 * CTRL.WORDS), errorText: new SharedArrayBuffer(ERROR_BYTES),
-          strategy, stateful: !!options.stateful, shard: w + 1, shards: workers + 1, backend: kernels().name,
+          strategy, stateful, shard: w + 1, shards: workers + 1, backend: kernels().name,
         };
         const worker = new Worker(new URL('./parallel-worker.js', import.meta.url), { workerData: init });
         slots.push(new WorkerSlot(worker, w + 1, init));
@@ -239,7 +240,7 @@ export class DataParallel<B, S> {
       if (p.value.data === view) return;
       const spec = this.specs[i]!;
       if (p.dtype !== spec.dtype || !sameShape(p.shape, spec.shape)) {
-        throw new ConfigError(expected(`DataParallel: parameter ${i} ('${p.name}')`, `${spec.dtype} [${spec.shape.join(', ')}] as at start`, `${p.dtype} [${p.shape.join(', ')}]`));
+        throw new ConfigError(expected(`DataParallel: parameter ${i} (${quoted(p.name)})`, `${spec.dtype} [${spec.shape.join(', ')}] as at start`, `${p.dtype} [${p.shape.join(', ')}]`));
       }
       view.set(p.value.data);
       p.value = new Tensor(spec.shape, view);

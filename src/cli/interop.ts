@@ -16,7 +16,7 @@ import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { TASK, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
 import { SPEECH_TASK, loadSpeechModel } from '../tasks/speech/checkpoint.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
-import { ConfigError, DataError, expected, textOf, type Tensor } from '../tensor/index.js';
+import { ConfigError, DataError, expected, jsonOf, quoted, type Tensor } from '../tensor/index.js';
 import { VERSION } from './version.js';
 
 /** Weights files to import: the largest a Node Buffer holds. */
@@ -48,9 +48,15 @@ function exportCheckpoint(o: ExportOptions): void {
     const meta = ckpt.meta as { task?: unknown; model?: unknown; vocabulary?: unknown };
     if (meta.task === TASK) loadLanguageModel(o.checkpoint); // checks the weights fit the model the manifest describes
     const metadata: Record<string, string> = { format: 'pt', 'bptt.version': VERSION };
-    if (meta.task !== undefined) metadata['bptt.task'] = String(meta.task);
-    if (meta.model !== undefined) metadata['bptt.model'] = JSON.stringify(meta.model);
-    if (meta.vocabulary !== undefined) metadata['bptt.vocabulary'] = JSON.stringify(meta.vocabulary);
+    for (const key of ['task', 'model', 'vocabulary'] as const) {
+      const v = meta[key];
+      if (v === undefined) continue;
+      const json = typeof v === 'string' && key === 'task' ? v : jsonOf(v);
+      if (json === null) {
+        throw new DataError(expected(`checkpoint '${ckpt.path}': meta.${key}`, 'a value JSON can write', 'one nested too deep'));
+      }
+      metadata[`bptt.${key}`] = json;
+    }
     bytes = encodeSafetensors(ckpt.weights, metadata);
     what = `${ckpt.weights.size} tensors under torch.nn names`;
   } else if (taskOf(o.checkpoint) === SPEECH_TASK) {
@@ -76,7 +82,7 @@ function taskOf(path: string): string {
   const { path: manifest, meta } = loadCheckpoint(path);
   const task = (meta as { task?: unknown }).task;
   if (task !== TASK && task !== SPEECH_TASK) {
-    throw new ConfigError(expected(`checkpoint '${manifest}'`, `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task '${textOf(task)}'`, '--format torch takes every checkpoint'));
+    throw new ConfigError(expected(`checkpoint '${manifest}'`, `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`, '--format torch takes every checkpoint'));
   }
   return task;
 }

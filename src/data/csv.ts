@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { CsvError, parse } from 'csv-parse/sync';
-import { DataError, expected } from '../tensor/index.js';
+import { DataError, expected, quoted, textOf } from '../tensor/index.js';
 import { readTextFile } from './text-files.js';
 
 export interface CsvTable {
@@ -26,14 +26,14 @@ export function parseCsv(text: string, where: string): CsvTable {
     if (!(e instanceof CsvError)) throw e;
     const fields = /expect (\d+), got (\d+) on line (\d+)/.exec(e.message);
     if (fields) throw new DataError(expected(where, `${fields[1]} fields on every line, as in the header`, `${fields[2]} on line ${fields[3]}`));
-    throw new DataError(expected(where, 'well-formed CSV', e.message));
+    throw new DataError(expected(where, 'well-formed CSV', textOf(e.message))); // it can quote the field
   }
   if (records.length === 0) throw new DataError(expected(where, 'a header line', 'no lines'));
   const columns = records[0]!.record;
   const seen = new Map<string, number>();
   columns.forEach((name, i) => {
     if (name === '') throw new DataError(expected(where, 'a name for every column', `column ${i + 1} unnamed in the header`));
-    if (seen.has(name)) throw new DataError(expected(where, 'distinct column names', `'${name}' twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`));
+    if (seen.has(name)) throw new DataError(expected(where, 'distinct column names', `${quoted(name)} twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`));
     seen.set(name, i);
   });
   const data = records.slice(1);

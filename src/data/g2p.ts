@@ -13,7 +13,7 @@
  * - words with characters other than a-z and the apostrophe (digits, `-`, `.`,
  *   `_`, braces, ...: abbreviations, compounds, noise) are dropped and counted.
  */
-import { DataError, expected } from '../tensor/index.js';
+import { DataError, expected, quoted } from '../tensor/index.js';
 import { splitByKey, type Parts, type SplitFractions } from './split.js';
 
 /** The 39 ARPAbet phonemes of CMUdict without stress (15 vowels, 24 consonants). */
@@ -61,7 +61,7 @@ export function cleanCmudict(raw: Iterable<readonly [string, string]>): G2PClean
     }
     const phonemes = pron.trim().split(/\s+/).map((p) => p.replace(/[0-2]$/, ''));
     const bad = phonemes.find((p) => !PHONEMES.has(p));
-    if (bad !== undefined) throw new DataError(expected(`cmudict entry '${key}'`, 'ARPAbet phonemes', `'${bad}' in '${pron}'`));
+    if (bad !== undefined) throw new DataError(expected(`cmudict entry ${quoted(key)}`, 'ARPAbet phonemes', `${quoted(bad)} in ${quoted(pron)}`));
     const prons = byWord.get(word) ?? [];
     const joined = phonemes.join(' ');
     if (prons.some((p) => p.join(' ') === joined)) duplicatePronunciations++;
@@ -85,7 +85,7 @@ export function g2pSplit(entries: readonly G2PEntry[], seed: number, fractions: 
   const where = 'g2pSplit';
   const words = new Set<string>();
   for (const e of entries) {
-    if (words.has(e.word)) throw new DataError(expected(where, 'one entry per word', `'${e.word}' twice`, 'group pronunciations with cleanCmudict'));
+    if (words.has(e.word)) throw new DataError(expected(where, 'one entry per word', `${quoted(e.word)} twice`, 'group pronunciations with cleanCmudict'));
     words.add(e.word);
   }
   return splitByKey(entries, (e) => e.word, seed, fractions, where);

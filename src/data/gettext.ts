@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, expected } from '../tensor/index.js';
+import { DataError, expected, quoted } from '../tensor/index.js';
 import { readMo, type MoEntry } from './mo.js';
 import { cleanPairs, type CleanedPairs } from './parallel-text.js';
 
@@ -17,7 +17,7 @@ export interface GettextPairs extends CleanedPairs {
 
 /** Reads every catalog for `lang` (sorted by name, for determinism) and cleans the pairs. */
 export function gettextPairs(lang: string, dir = '/usr/share/locale'): GettextPairs {
-  if (!/^[A-Za-z]{2,3}([_@-][A-Za-z0-9]+)*$/.test(lang)) throw new DataError(expected('gettextPairs', 'a locale name such as fr or pt_BR', `'${lang}'`));
+  if (!/^[A-Za-z]{2,3}([_@-][A-Za-z0-9]+)*$/.test(lang)) throw new DataError(expected('gettextPairs', 'a locale name such as fr or pt_BR', quoted(lang)));
   const folder = join(dir, lang, 'LC_MESSAGES');
   let names: string[];
   try {

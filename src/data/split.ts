@@ -1,4 +1,4 @@
-import { ConfigError, Rng, expected } from '../tensor/index.js';
+import { ConfigError, Rng, expected, show } from '../tensor/index.js';
 
 /** Shares of train, dev and test, summing to 1. */
 export type SplitFractions = readonly [number, number, number];
@@ -16,7 +16,7 @@ export interface Parts<T> {
  * within one key of its share.
  */
 export function splitByKey<T>(items: readonly T[], key: (item: T) => string, seed: number, fractions: SplitFractions, where: string): Parts<T> {
-  if (!Number.isFinite(seed)) throw new ConfigError(expected(where, 'a finite seed', seed));
+  if (!Number.isFinite(seed)) throw new ConfigError(expected(where, 'a finite seed', show(seed)));
   if (!Array.isArray(fractions) || fractions.length !== 3 || fractions.some((f) => !Number.isFinite(f) || f < 0)) {
     throw new ConfigError(expected(where, 'three fractions >= 0 for train, dev, test', fractions));
   }

@@ -1,4 +1,4 @@
-import { ConfigError, expected, textOf } from '../tensor/index.js';
+import { ConfigError, expected, quoted } from '../tensor/index.js';
 
 /** How text is cut into tokens: characters (Unicode code points) or words and punctuation. */
 export type TokenLevel = 'char' | 'word';
@@ -9,7 +9,7 @@ const WORD = /[\p{L}\p{M}]+(?:['’-][\p{L}\p{M}]+)*|\p{N}+(?:[.,]\p{N}+)*|\n|[^
 export function tokenize(text: string, level: TokenLevel): string[] {
   if (level === 'char') return Array.from(text);
   if (level === 'word') return text.match(WORD) ?? [];
-  throw new ConfigError(expected('tokenize', "level 'char' or 'word'", `'${textOf(level)}'`));
+  throw new ConfigError(expected('tokenize', "level 'char' or 'word'", quoted(level)));
 }
 
 const NO_SPACE_BEFORE = /^[.,;:!?)\]}’”\n]$/u;

@@ -1,4 +1,4 @@
-import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { ConfigError, DataError, expected, quoted, show } from '../tensor/index.js';
 import { detokenize, tokenize, type TokenLevel } from './tokens.js';
 
 export const UNKNOWN = '<unk>';
@@ -19,13 +19,13 @@ export class Vocabulary {
   private constructor(readonly level: TokenLevel, readonly tokens: readonly string[]) {
     this.ids = new Map(tokens.map((t, i) => [t, i]));
     if (tokens[0] !== UNKNOWN || this.ids.size !== tokens.length) {
-      throw new DataError(expected('Vocabulary', `distinct tokens with '${UNKNOWN}' first`, `${tokens.length} tokens, ${this.ids.size} distinct, first '${tokens[0]}'`));
+      throw new DataError(expected('Vocabulary', `distinct tokens with '${UNKNOWN}' first`, `${tokens.length} tokens, ${this.ids.size} distinct, first ${quoted(tokens[0])}`));
     }
   }
 
   /** The tokens of `text`, most frequent first (ties in order of first appearance), at most `maxSize` including `<unk>`. */
   static build(text: string, level: TokenLevel, maxSize = Infinity): Vocabulary {
-    if (!(maxSize >= 2)) throw new ConfigError(expected('Vocabulary.build', 'maxSize >= 2', maxSize));
+    if (!(maxSize >= 2)) throw new ConfigError(expected('Vocabulary.build', 'maxSize >= 2', show(maxSize)));
     const counts = new Map<string, number>();
     for (const t of tokenize(text, level)) counts.set(t, (counts.get(t) ?? 0) + 1);
     counts.delete(UNKNOWN);
@@ -35,7 +35,7 @@ export class Vocabulary {
 
   static fromJSON(j: VocabularyJSON): Vocabulary {
     if (!j || (j.level !== 'char' && j.level !== 'word') || !Array.isArray(j.tokens) || !j.tokens.every((t) => typeof t === 'string')) {
-      throw new DataError(expected('Vocabulary.fromJSON', "{ level: 'char' | 'word', tokens: string[] }", JSON.stringify(j)?.slice(0, 80)));
+      throw new DataError(expected('Vocabulary.fromJSON', "{ level: 'char' | 'word', tokens: string[] }", show(j)));
     }
     return new Vocabulary(j.level, j.tokens);
   }

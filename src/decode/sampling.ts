@@ -1,4 +1,4 @@
-import { ConfigError, DataError, expected, type Rng } from '../tensor/index.js';
+import { ConfigError, DataError, expected, rejectUnknownOptions, type Rng } from '../tensor/index.js';
 
 /**
  * How the next token is drawn, as in Hugging Face `generate(do_sample=True)`:
@@ -90,9 +90,7 @@ export function topKIndices(values: ArrayLike<number>, k: number): number[] {
 /** @internal Throws a ConfigError unless `o` is an object whose keys are all in `keys`. */
 export function checkKeys(where: string, o: unknown, keys: readonly string[]): void {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ConfigError(expected(where, 'an options object', show(o)));
-  for (const key of Object.keys(o)) {
-    if (!keys.includes(key)) throw new ConfigError(expected(where, `options among ${keys.join(', ')}`, `'${key}'`));
-  }
+  rejectUnknownOptions(where, o, keys);
 }
 
 /** @internal Returns `v` if it is a number passing `ok`, else throws a ConfigError saying `what` it should be. */

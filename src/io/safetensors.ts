@@ -1,4 +1,6 @@
-import { ConfigError, DataError, Tensor, allocate, expected, sizeOf, type DType } from '../tensor/index.js';
+import {
+  ConfigError, DataError, Tensor, allocate, expected, listOf, show, sizeOf, textOf, type DType,
+} from '../tensor/index.js';
 
 /**
  * Hugging Face safetensors: an 8-byte little-endian header length N, N bytes of
@@ -13,6 +15,8 @@ export interface SafetensorsContent {
 /** The reference implementation refuses larger headers, so we do too: it also caps what a hostile file can allocate. */
 const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
+/** The hint when the first bytes cannot start such a file. */
+const NOT_SAFETENSORS = 'not a safetensors file';
 
 interface DTypeCodec {
   size: number;
@@ -101,18 +105,18 @@ function writeData(view: DataView, at: number, t: Tensor): number {
 
 function checkWritable(name: unknown, t: unknown): void {
   const where = 'encodeSafetensors';
-  if (typeof name !== 'string' || name === '') throw new ConfigError(expected(where, 'a non-empty tensor name', JSON.stringify(name)));
+  if (typeof name !== 'string' || name === '') throw new ConfigError(expected(where, 'a non-empty tensor name', show(name)));
   if (name === METADATA_KEY) {
     throw new ConfigError(expected(where, `a tensor name other than "${METADATA_KEY}"`, name, 'reserved for metadata'));
   }
-  if (!(t instanceof Tensor)) throw new ConfigError(expected(`${where}: "${name}"`, 'a Tensor', typeName(t)));
+  if (!(t instanceof Tensor)) throw new ConfigError(expected(`${where}: ${show(name)}`, 'a Tensor', typeName(t)));
 }
 
 function checkMetadataToWrite(metadata: unknown): void {
   const where = 'encodeSafetensors: metadata';
   if (!isObject(metadata)) throw new ConfigError(expected(where, 'an object of strings', typeName(metadata)));
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new ConfigError(expected(`${where} "${k}"`, 'a string value', typeName(v)));
+    if (typeof v !== 'string') throw new ConfigError(expected(`${where} ${show(k)}`, 'a string value', typeName(v)));
   }
 }
 
@@ -149,11 +153,16 @@ interface TensorSpec {
 }
 
 function readHeaderLength(view: DataView, where: string): number {
-  if (view.byteLength < 8) throw new DataError(expected(where, 'at least 8 bytes (the header length)', `${view.byteLength} bytes`));
+  const fail = (what: string, got: string) => new DataError(expected(where, what, got, NOT_SAFETENSORS));
+  if (view.byteLength < 8) throw fail('at least 8 bytes (the header length)', `${view.byteLength} bytes`);
   const n = view.getBigUint64(0, true);
   const room = view.byteLength - 8;
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new DataError(expected(where, `a header length of at most ${MAX_HEADER_BYTES} bytes`, `${n}`));
-  if (n > BigInt(room)) throw new DataError(expected(where, `a header length of at most ${room} bytes (the rest of the file)`, `${n}`));
+  if (n > BigInt(MAX_HEADER_BYTES)) throw fail(`a header length of at most ${MAX_HEADER_BYTES} bytes`, `${n}`);
+  if (n > BigInt(room)) throw fail(`a header length of at most ${room} bytes (the rest of the file)`, `${n}`);
+  // The format has no magic number, but its spec says the header MUST begin with '{'.
+  if (n === 0n || view.getUint8(8) !== 0x7b) {
+    throw fail("a JSON header starting with '{'", n === 0n ? 'an empty header' : byteText(view.getUint8(8)));
+  }
   return Number(n);
 }
 
@@ -169,7 +178,7 @@ function parseHeader(raw: Uint8Array, where: string): Record<string, unknown> {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new DataError(expected(where, 'a JSON header', 'invalid JSON', (e as Error).message));
+    throw new DataError(expected(where, 'a JSON header', 'invalid JSON', textOf((e as Error).message)));
   }
   if (!isObject(json)) throw new DataError(expected(where, 'a JSON object header', typeName(json)));
   return json;
@@ -180,35 +189,35 @@ function readMetadata(raw: unknown, where: string): Record<string, string> {
   const at = `${where}: ${METADATA_KEY}`;
   if (!isObject(raw)) throw new DataError(expected(at, 'an object of strings', typeName(raw)));
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') throw new DataError(expected(`${at} "${k}"`, 'a string value', typeName(v)));
+    if (typeof v !== 'string') throw new DataError(expected(`${at} ${show(k)}`, 'a string value', typeName(v)));
   }
   return raw as Record<string, string>;
 }
 
 function readSpec(name: string, entry: unknown, bufferLength: number, where: string): TensorSpec {
   if (name === '') throw new DataError(expected(where, 'non-empty tensor names', '""'));
-  const at = `${where}: tensor "${name}"`;
+  const at = `${where}: tensor ${show(name)}`;
   if (!isObject(entry)) throw new DataError(expected(at, 'an object with dtype, shape and data_offsets', typeName(entry)));
   const { dtype, shape, data_offsets: offsets } = entry;
 
   if (typeof dtype !== 'string') throw new DataError(expected(at, 'a string dtype', typeName(dtype)));
   if (!Object.hasOwn(SAFETENSORS_DTYPES, dtype)) {
-    throw new DataError(expected(at, `a dtype in ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`, dtype));
+    throw new DataError(expected(at, `a dtype in ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`, show(dtype)));
   }
   if (!Array.isArray(shape) || !shape.every(isIndex)) {
-    throw new DataError(expected(at, 'a shape of non-negative integers', JSON.stringify(shape)));
+    throw new DataError(expected(at, 'a shape of non-negative integers', show(shape)));
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    throw new DataError(expected(at, 'data_offsets [begin, end] of non-negative integers', JSON.stringify(offsets)));
+    throw new DataError(expected(at, 'data_offsets [begin, end] of non-negative integers', show(offsets)));
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > bufferLength) {
-    throw new DataError(expected(at, `data_offsets with begin <= end <= ${bufferLength} (the data size)`, JSON.stringify(offsets)));
+    throw new DataError(expected(at, `data_offsets with begin <= end <= ${bufferLength} (the data size)`, show(offsets)));
   }
   const codec = SAFETENSORS_DTYPES[dtype];
   const want = sizeOf(shape) * codec.size;
   if (end - begin !== want) {
-    throw new DataError(expected(at, `${want} bytes for ${dtype} [${shape.join(', ')}]`, `${end - begin} bytes`));
+    throw new DataError(expected(at, `${want} bytes for ${dtype} ${listOf(shape)}`, `${end - begin} bytes`));
   }
   return { name, codec, shape, begin, end };
 }
@@ -220,7 +229,7 @@ function checkCoverage(specs: readonly TensorSpec[], bufferLength: number, where
   for (const s of sorted) {
     if (s.begin !== cursor) {
       const why = s.begin < cursor ? 'overlaps the previous tensor' : 'leaves a hole before it';
-      throw new DataError(expected(`${where}: tensor "${s.name}"`, `data to begin at byte ${cursor}`, `${s.begin}`, why));
+      throw new DataError(expected(`${where}: tensor ${show(s.name)}`, `data to begin at byte ${cursor}`, `${s.begin}`, why));
     }
     cursor = s.end;
   }
@@ -246,9 +255,15 @@ function isIndex(x: unknown): x is number {
   return Number.isSafeInteger(x) && (x as number) >= 0;
 }
 
+/** A byte as a character where it is printable ASCII, and in hex. */
+function byteText(b: number): string {
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  return b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}' (${hex})` : `byte ${hex}`;
+}
+
 /** A short description of a bad value for error messages. */
 function typeName(x: unknown): string {
   if (Array.isArray(x)) return 'an array';
   if (typeof x === 'object' && x !== null) return `a ${x.constructor?.name ?? 'plain object'}`;
-  return typeof x === 'string' ? JSON.stringify(x) : String(x);
+  return show(x);
 }

@@ -1,4 +1,4 @@
-import { ConfigError, allocate, expected, type Arr, type DType } from '../tensor/index.js';
+import { ConfigError, allocate, expected, quoted, type Arr, type DType } from '../tensor/index.js';
 import type { Kernels } from './kernels.js';
 import { reference } from './reference.js';
 import { loadWasmKernels, loadWasmKernelsSync, type WasmKernels } from './wasm/wasm.js';
@@ -19,7 +19,7 @@ function fromEnv(name: string, allowed: readonly string[]): string | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const value = env?.[name];
   if (value === undefined || value === '') return undefined;
-  if (!allowed.includes(value)) throw new ConfigError(expected(name, `one of ${allowed.join(', ')}`, `'${value}'`));
+  if (!allowed.includes(value)) throw new ConfigError(expected(name, `one of ${allowed.join(', ')}`, quoted(value)));
   return value;
 }
 
@@ -48,7 +48,7 @@ export function setBackend(name: string): void {
   const k = registry.get(name);
   if (!k) {
     const hint = name === 'wasm' && wasmFailure ? `wasm did not load: ${wasmFailure}; in a browser, await initWasmBackend() first` : undefined;
-    throw new ConfigError(expected('setBackend', `one of ${[...registry.keys()].join(', ')}`, `'${name}'`, hint));
+    throw new ConfigError(expected('setBackend', `one of ${[...registry.keys()].join(', ')}`, quoted(name), hint));
   }
   active = k;
 }

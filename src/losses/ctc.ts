@@ -1,5 +1,7 @@
 import { output, record, zerosLike, type Variable } from '../autograd/index.js';
-import { ConfigError, DataError, ShapeError, expected, textOf, type Arr } from '../tensor/index.js';
+import {
+  ConfigError, DataError, ShapeError, expected, quoted, requireBoolean, show, type Arr,
+} from '../tensor/index.js';
 
 export interface CtcOptions {
   /** the blank label (default 0) */
@@ -37,7 +39,7 @@ export function ctcLoss(
   const { blank, reduction, zeroInfinity } = settings(options);
   if (logProbs.shape.length !== 3) throw new ShapeError(expected('ctcLoss', 'logProbs [time, batch, classes]', [...logProbs.shape]));
   const [T, B, C] = logProbs.shape as [number, number, number];
-  if (blank < 0 || blank >= C) throw new ConfigError(expected('ctcLoss', `blank in [0, ${C})`, blank));
+  if (blank < 0 || blank >= C) throw new ConfigError(expected('ctcLoss', `blank in [0, ${C})`, show(blank)));
   const rows = targetRows(targets, targetLengths, B, C, blank);
   checkInputLengths(inputLengths, B, T);
 
@@ -72,12 +74,11 @@ export function ctcLoss(
 function settings(o: CtcOptions) {
   const blank = o.blank ?? 0;
   const reduction = o.reduction ?? 'mean';
-  const zeroInfinity = o.zeroInfinity ?? false;
-  if (!Number.isInteger(blank)) throw new ConfigError(expected('ctcLoss', 'an integer blank', blank));
+  const zeroInfinity = requireBoolean('ctcLoss', 'zeroInfinity', o.zeroInfinity, false);
+  if (!Number.isInteger(blank)) throw new ConfigError(expected('ctcLoss', 'an integer blank', show(blank)));
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new ConfigError(expected('ctcLoss', "reduction 'mean', 'sum' or 'none'", `'${textOf(reduction)}'`));
+    throw new ConfigError(expected('ctcLoss', "reduction 'mean', 'sum' or 'none'", quoted(reduction)));
   }
-  if (typeof zeroInfinity !== 'boolean') throw new ConfigError(expected('ctcLoss', 'zeroInfinity true or false', textOf(zeroInfinity)));
   return { blank, reduction, zeroInfinity };
 }
 

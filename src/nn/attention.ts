@@ -1,7 +1,13 @@
-import { addAtEveryStep, batchedDot, concat, dotAttentionAll, linear, maskedSoftmax, reshape, slice, tanh, transpose01, weightedSum, type Variable } from '../autograd/index.js';
-import { ConfigError, Rng, ShapeError, expected, textOf, type DType } from '../tensor/index.js';
+import {
+  addAtEveryStep, batchedDot, concat, dotAttentionAll, linear, maskedSoftmax, reshape, slice, tanh, transpose01,
+  weightedSum, type Variable,
+} from '../autograd/index.js';
+import {
+  ConfigError, Rng, ShapeError, expected, quoted, rejectUnknownOptions, requireDType, requirePositiveInt, show,
+  type DType,
+} from '../tensor/index.js';
 import { Linear } from './linear.js';
-import { Module, rejectUnknownOptions, requirePositiveInt } from './module.js';
+import { Module } from './module.js';
 
 export type AttentionKind = 'dot' | 'general' | 'additive';
 
@@ -56,7 +62,7 @@ export class Attention extends Module {
   constructor(config: AttentionConfig) {
     super();
     rejectUnknownOptions('Attention', config, ['kind', 'queryDim', 'keyDim', 'attnDim', 'seed', 'dtype']);
-    if (!KINDS.includes(config.kind)) throw new ConfigError(expected('Attention', `kind among ${KINDS.join(', ')}`, `'${textOf(config.kind)}'`));
+    if (!KINDS.includes(config.kind)) throw new ConfigError(expected('Attention', `kind among ${KINDS.join(', ')}`, quoted(config.kind)));
     this.kind = config.kind;
     this.queryDim = requirePositiveInt('Attention', 'queryDim', config.queryDim);
     this.keyDim = requirePositiveInt('Attention', 'keyDim', config.keyDim);
@@ -64,10 +70,10 @@ export class Attention extends Module {
       throw new ConfigError(expected('Attention', "queryDim = keyDim for kind 'dot'", `${this.queryDim} and ${this.keyDim}`, "use 'general' to score different sizes"));
     }
     if (this.kind !== 'additive' && config.attnDim !== undefined) {
-      throw new ConfigError(expected('Attention', "attnDim only with kind 'additive'", `attnDim ${config.attnDim} with '${this.kind}'`));
+      throw new ConfigError(expected('Attention', "attnDim only with kind 'additive'", `attnDim ${show(config.attnDim)} with '${this.kind}'`));
     }
     const rng = new Rng(config.seed ?? 0);
-    const dtype = config.dtype ?? 'float32';
+    const dtype = requireDType('Attention', config.dtype, 'float32');
     this.attnDim = this.kind === 'additive' ? requirePositiveInt('Attention', 'attnDim', config.attnDim ?? this.keyDim) : null;
     if (this.kind === 'general') {
       this.linearIn = this.addModule('linear_in', new Linear(this.queryDim, this.keyDim, { bias: false, rng, dtype }));

@@ -1,7 +1,9 @@
 import { reshape, type Variable } from '../autograd/index.js';
 import type { Nonlinearity } from '../kernels/index.js';
-import { Rng, checkFinite, checkShape, type DType } from '../tensor/index.js';
-import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import {
+  Rng, checkFinite, checkShape, rejectUnknownOptions, requireBoolean, requireDType, requirePositiveInt, type DType,
+} from '../tensor/index.js';
+import { Module, type Parameter } from './module.js';
 import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
 import { recurrentLayer } from './recurrence/layer-op.js';
 
@@ -33,13 +35,13 @@ abstract class Cell<S extends { h: Variable }> extends Module {
     rejectUnknownOptions(kind, options, [...KNOWN, ...extraKnown]);
     this.inputSize = requirePositiveInt(kind, 'inputSize', options.inputSize);
     this.hiddenSize = requirePositiveInt(kind, 'hiddenSize', options.hiddenSize);
+    const bias = requireBoolean(kind, 'bias', options.bias, true);
     const rng = options.rng ?? new Rng(0);
-    const dtype = options.dtype ?? 'float32';
+    const dtype = requireDType(kind, options.dtype, 'float32');
     const G = cell.gateCount * this.hiddenSize;
     const param = (name: string, shape: number[]): Parameter => this.addUniform(name, shape, 1 / Math.sqrt(this.hiddenSize), rng, dtype);
     this.weight_ih = param('weight_ih', [G, this.inputSize]);
     this.weight_hh = param('weight_hh', [G, this.hiddenSize]);
-    const bias = options.bias ?? true;
     this.bias_ih = bias ? param('bias_ih', [G]) : null;
     this.bias_hh = bias ? param('bias_hh', [G]) : null;
   }

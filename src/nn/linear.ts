@@ -1,6 +1,9 @@
 import { dropout as dropoutOp, embedding, linear, type Variable } from '../autograd/index.js';
-import { ConfigError, Rng, Tensor, expected, type DType } from '../tensor/index.js';
-import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import {
+  ConfigError, Rng, Tensor, expected, rejectUnknownOptions, requireBoolean, requireDType, requirePositiveInt, show,
+  type DType,
+} from '../tensor/index.js';
+import { Module, type Parameter } from './module.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -18,11 +21,12 @@ export class Linear extends Module {
     rejectUnknownOptions('Linear', options, ['bias', 'rng', 'dtype']);
     requirePositiveInt('Linear', 'inFeatures', inFeatures);
     requirePositiveInt('Linear', 'outFeatures', outFeatures);
+    const bias = requireBoolean('Linear', 'bias', options.bias, true);
     const rng = options.rng ?? new Rng(0);
-    const dtype = options.dtype ?? 'float32';
+    const dtype = requireDType('Linear', options.dtype, 'float32');
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.addUniform('weight', [outFeatures, inFeatures], bound, rng, dtype);
-    this.bias = options.bias === false ? null : this.addUniform('bias', [outFeatures], bound, rng, dtype);
+    this.bias = bias ? this.addUniform('bias', [outFeatures], bound, rng, dtype) : null;
   }
 
   forward(x: Variable): Variable {
@@ -44,8 +48,9 @@ export class Embedding extends Module {
     rejectUnknownOptions('Embedding', options, ['rng', 'dtype']);
     requirePositiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     requirePositiveInt('Embedding', 'embeddingDim', embeddingDim);
+    const dtype = requireDType('Embedding', options.dtype, 'float32');
     const rng = options.rng ?? new Rng(0);
-    this.weight = this.addParameter('weight', Tensor.zeros([numEmbeddings, embeddingDim], options.dtype ?? 'float32'));
+    this.weight = this.addParameter('weight', Tensor.zeros([numEmbeddings, embeddingDim], dtype));
     for (let i = 0; i < this.weight.data.length; i++) this.weight.data[i] = rng.normal();
   }
 
@@ -62,7 +67,7 @@ export class Dropout extends Module {
 
   constructor(readonly p: number, rng: Rng = new Rng(0)) {
     super();
-    if (!(p >= 0 && p < 1)) throw new ConfigError(expected('Dropout', 'p in [0, 1)', p));
+    if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new ConfigError(expected('Dropout', 'p in [0, 1)', show(p)));
     this.rng = rng;
   }
 

@@ -1,5 +1,8 @@
 import { Variable } from '../autograd/index.js';
-import { ConfigError, ShapeError, Tensor, expected, sameShape, type DType, type Rng } from '../tensor/index.js';
+import {
+  ConfigError, ShapeError, Tensor, expected, listOf, requireBoolean, requireDType, sameShape, textOf, type DType,
+  type Rng,
+} from '../tensor/index.js';
 
 /** A trainable tensor with its PyTorch-style name. */
 export class Parameter extends Variable {
@@ -58,7 +61,7 @@ export abstract class Module {
 
   /** Training mode (dropout active) or evaluation mode, recursively. */
   train(on = true): this {
-    this.training = on;
+    this.training = requireBoolean('Module.train', 'on', on);
     for (const m of this.children.values()) m.train(on);
     return this;
   }
@@ -73,6 +76,7 @@ export abstract class Module {
 
   /** Converts every parameter to `dtype` (float64 for gradient checks). */
   to(dtype: DType): this {
+    requireDType('Module.to', dtype);
     for (const p of this.parameters()) {
       p.value = p.value.to(dtype);
       p.grad = null;
@@ -90,37 +94,24 @@ export abstract class Module {
 
   /** Copies tensors in by name; with `strict`, missing and unexpected names are errors. */
   loadStateDict(state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, strict = true): void {
+    requireBoolean('loadStateDict', 'strict', strict);
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const own = new Map(this.namedParameters());
     if (strict) {
       const missing = [...own.keys()].filter((k) => !entries.has(k));
       const extra = [...entries.keys()].filter((k) => !own.has(k));
       if (missing.length || extra.length) {
-        throw new ConfigError(expected('loadStateDict', 'exactly the model\'s parameter names', `missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`));
+        throw new ConfigError(expected('loadStateDict', 'exactly the model\'s parameter names', `missing ${listOf(missing)}, unexpected ${listOf(extra)}`));
       }
     }
     for (const [name, t] of entries) {
       const p = own.get(name);
       if (!p) continue;
-      if (!sameShape(p.shape, t.shape)) throw new ShapeError(expected(`loadStateDict: ${name}`, `shape [${p.shape.join(', ')}]`, [...t.shape]));
+      if (!sameShape(p.shape, t.shape)) throw new ShapeError(expected(`loadStateDict: ${textOf(name)}`, `shape [${p.shape.join(', ')}]`, [...t.shape]));
     }
     for (const [name, t] of entries) {
       const p = own.get(name);
       if (p) p.value = t.to(p.dtype).clone();
     }
-  }
-}
-
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
-
-export function requirePositiveInt(where: string, name: string, v: unknown): number {
-  if (!isPositiveInt(v)) throw new ConfigError(expected(where, `${name} a positive integer`, v));
-  return v;
-}
-
-/** Rejects option keys the constructor does not know: an ignored option is a silent bug. */
-export function rejectUnknownOptions(where: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new ConfigError(expected(where, `options among ${known.join(', ')}`, `'${key}'`));
   }
 }

@@ -1,7 +1,10 @@
 import { concat, dropout, reshape, slice, transpose01, type Variable } from '../autograd/index.js';
 import type { Nonlinearity } from '../kernels/index.js';
-import { ConfigError, Rng, checkFinite, checkShape, expected, type DType } from '../tensor/index.js';
-import { Module, rejectUnknownOptions, requirePositiveInt, type Parameter } from './module.js';
+import {
+  ConfigError, Rng, checkFinite, checkShape, expected, rejectUnknownOptions, requireBoolean, requireDType,
+  requirePositiveInt, show, type DType,
+} from '../tensor/index.js';
+import { Module, type Parameter } from './module.js';
 import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
 import { recurrentLayer, validateLengths, type LayerProbe, type LayerWeights } from './recurrence/layer-op.js';
 
@@ -86,16 +89,16 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
     this.numLayers = requirePositiveInt(kind, 'numLayers', options.numLayers ?? 1);
     this.dropout = options.dropout ?? 0;
     if (!(typeof this.dropout === 'number' && this.dropout >= 0 && this.dropout < 1)) {
-      throw new ConfigError(expected(kind, 'dropout in [0, 1)', this.dropout));
+      throw new ConfigError(expected(kind, 'dropout in [0, 1)', show(this.dropout)));
     }
     if (this.dropout > 0 && this.numLayers === 1) {
-      throw new ConfigError(expected(kind, 'dropout 0 with numLayers 1', this.dropout, 'dropout acts between stacked layers only, as in PyTorch'));
+      throw new ConfigError(expected(kind, 'dropout 0 with numLayers 1', show(this.dropout), 'dropout acts between stacked layers only, as in PyTorch'));
     }
-    this.bidirectional = options.bidirectional ?? false;
-    this.batchFirst = options.batchFirst ?? false;
-    this.hasBias = options.bias ?? true;
+    this.bidirectional = requireBoolean(kind, 'bidirectional', options.bidirectional, false);
+    this.batchFirst = requireBoolean(kind, 'batchFirst', options.batchFirst, false);
+    this.hasBias = requireBoolean(kind, 'bias', options.bias, true);
     const rng = options.rng ?? new Rng(0);
-    const dtype = options.dtype ?? 'float32';
+    const dtype = requireDType(kind, options.dtype, 'float32');
     const H = this.hiddenSize;
     const G = cell.gateCount * H;
     const param = (name: string, shape: number[]): Parameter => this.addUniform(name, shape, 1 / Math.sqrt(H), rng, dtype);
@@ -164,7 +167,7 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
    */
   stepLayer(layer: number, x: Variable, h: Variable | null, c: Variable | null = null): { h: Variable; c: Variable | null } {
     const where = `${this.kind}.stepLayer`;
-    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.numLayers)) throw new ConfigError(expected(where, `a layer in [0, ${this.numLayers})`, layer));
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.numLayers)) throw new ConfigError(expected(where, `a layer in [0, ${this.numLayers})`, show(layer)));
     const F = layer === 0 ? this.inputSize : this.hiddenSize * this.directions;
     checkShape(`${where}: input`, x.shape, [-1, F], ['B', 'features']);
     const B = x.shape[0]!;

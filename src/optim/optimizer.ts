@@ -1,5 +1,8 @@
 import { Variable } from '../autograd/variable.js';
-import { ConfigError, DataError, ShapeError, allocate, expected, sameShape, show, type Arr, type Tensor } from '../tensor/index.js';
+import {
+  ConfigError, DataError, ShapeError, allocate, expected, jsonOf, quoted, requireBoolean, sameShape, show, type Arr,
+  type Tensor,
+} from '../tensor/index.js';
 
 /** A hyper-parameter value as it appears in `config` and in a state dict. */
 export type Hyper = number | boolean | readonly number[];
@@ -143,13 +146,13 @@ function checkParams(where: string, params: readonly Variable[]): void {
   const seen = new Set<Variable>();
   params.forEach((p, i) => {
     if (!(p instanceof Variable)) throw new ConfigError(expected(where, `a Variable at parameter ${i}`, show(p)));
-    if (seen.has(p)) throw new ConfigError(expected(where, 'each parameter once', `parameter ${i} ('${p.name}') repeated`, 'a repeated parameter would be updated twice per step'));
+    if (seen.has(p)) throw new ConfigError(expected(where, 'each parameter once', `parameter ${i} (${quoted(p.name)}) repeated`, 'a repeated parameter would be updated twice per step'));
     seen.add(p);
   });
 }
 
 function checkGrad(where: string, p: Variable, i: number, grad: Tensor): void {
-  const label = p.name ? `'${p.name}'` : `parameter ${i}`;
+  const label = p.name ? quoted(p.name) : `parameter ${i}`;
   if (!sameShape(grad.shape, p.value.shape)) {
     throw new ShapeError(expected(where, `the gradient of ${label} to have shape [${p.value.shape.join(', ')}]`, [...grad.shape]));
   }
@@ -158,8 +161,8 @@ function checkGrad(where: string, p: Variable, i: number, grad: Tensor): void {
 
 function checkSameOptions(where: string, mine: Readonly<Record<string, Hyper>>, saved: unknown): void {
   const a = JSON.stringify(sortedEntries(mine));
-  const b = saved && typeof saved === 'object' ? JSON.stringify(sortedEntries(saved as Record<string, unknown>)) : show(saved);
-  if (a !== b) throw new ConfigError(expected(where, `options ${a}`, b, 'construct the optimizer with the options the state was saved with'));
+  const b = saved && typeof saved === 'object' ? sortedEntries(saved as Record<string, unknown>) : saved;
+  if (jsonOf(b) !== a) throw new ConfigError(expected(where, `options ${a}`, show(b), 'construct the optimizer with the options the state was saved with'));
 }
 
 function sortedEntries(o: Readonly<Record<string, unknown>>): Array<[string, unknown]> {
@@ -184,7 +187,7 @@ export function readOptions(where: string, options: unknown, allowed: readonly s
     if (allowed.includes(key)) continue;
     const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     const hint = UNSUPPORTED.has(camel) ? `'${camel}' is not supported` : allowed.includes(camel) ? `options are camelCase: '${camel}'` : undefined;
-    throw new ConfigError(expected(where, `options among ${allowed.join(', ')}`, `'${key}'`, hint));
+    throw new ConfigError(expected(where, `options among ${allowed.join(', ')}`, quoted(key), hint));
   }
   return options as Record<string, unknown>;
 }
@@ -204,7 +207,5 @@ export function checkNumber(where: string, label: string, v: unknown, { min = 0,
 }
 
 export function flagOption(where: string, o: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  const v = o[key] ?? fallback;
-  if (typeof v !== 'boolean') throw new ConfigError(expected(where, `${key} to be true or false`, show(v)));
-  return v;
+  return requireBoolean(where, key, o[key] ?? fallback);
 }

@@ -8,6 +8,7 @@
  */
 import { FlowRecorder, type FlowRecord } from '../bptt/index.js';
 import type { Recurrent } from '../nn/index.js';
+import { ConfigError, expected, show } from '../tensor/index.js';
 import type { ReportRecorder } from './recorder.js';
 
 export interface FlowSamplerOptions {
@@ -35,7 +36,7 @@ export class FlowSampler extends FlowRecorder {
     super(1); // the report keeps what matters; the recorder's own list stays short
     this.every = options.every ?? 10;
     this.maxColumns = options.maxColumns ?? 160;
-    if (!(Number.isInteger(this.every) && this.every >= 1)) throw new RangeError(`FlowSampler: expected every an integer >= 1, got ${this.every}`);
+    if (!(Number.isInteger(this.every) && this.every >= 1)) throw new ConfigError(expected('FlowSampler', 'every an integer >= 1', show(this.every)));
   }
 
   override attach(layers: readonly Recurrent[]): this {

@@ -1,3 +1,4 @@
 export * from './errors.js';
+export * from './options.js';
 export * from './tensor.js';
 export { Rng } from './rng.js';

@@ -1,10 +1,11 @@
 import { DataError, ShapeError, expected } from './errors.js';
+import { requireDType } from './options.js';
 
 export type DType = 'float32' | 'float64';
 export type Arr = Float32Array | Float64Array;
 
 export function allocate(dtype: DType, size: number): Arr {
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  return requireDType('allocate', dtype) === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
 
 export function dtypeOf(a: Arr): DType {
@@ -36,18 +37,19 @@ export class Tensor {
   }
 
   static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    requireDType('Tensor.zeros', dtype);
     checkDims(shape); // before allocating: a negative size would be a RangeError
     return new Tensor(shape, allocate(dtype, sizeOf(shape)));
   }
 
   static from(values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    const data = allocate(dtype, values.length);
+    const data = allocate(requireDType('Tensor.from', dtype), values.length);
     data.set(values);
     return new Tensor(shape, data);
   }
 
   static full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-    const t = Tensor.zeros(shape, dtype);
+    const t = Tensor.zeros(shape, requireDType('Tensor.full', dtype));
     t.data.fill(value);
     return t;
   }
@@ -69,7 +71,7 @@ export class Tensor {
   }
 
   to(dtype: DType): Tensor {
-    if (dtype === this.dtype) return this;
+    if (requireDType('Tensor.to', dtype) === this.dtype) return this;
     const data = allocate(dtype, this.size);
     data.set(this.data);
     return new Tensor(this.shape, data);

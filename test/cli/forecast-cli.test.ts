@@ -137,7 +137,7 @@ describe('bad input: one line on stderr, exit code 1, nothing written', () => {
   });
 
   test('unknown columns, conflicting and invalid options', CLI_TIMEOUT, () => {
-    fails('column', ['--csv', GOOD, '--target', 'pressure'], /expected a column 'pressure', got columns 'date', 'temp', 'wind'/);
+    fails('column', ['--csv', GOOD, '--target', 'pressure'], /expected a column 'pressure', got columns \['date', 'temp', 'wind'\]/);
     fails('both', ['--csv', GOOD, '--dataset', 'co2', '--target', 'temp'], /either --csv FILE or --dataset co2\|seattle, got both/);
     fails('neither', ['--target', 'temp'], /got neither/);
     fails('quantile', ['--csv', GOOD, '--target', 'temp', '--loss', 'quantile', '--mode', 'recursive'], /quantiles need the direct mode/);

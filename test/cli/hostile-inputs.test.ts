@@ -239,6 +239,21 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
     }
   });
 
+  test('a manifest edited to a 10 MB task name (one line, cut), or to a model nested a million deep (export)', TIMEOUT, () => {
+    const a = copyOf(LM);
+    const m = manifestOf(join(a, 'best.json'));
+    const task = `language-model\n${'x'.repeat(10_000_000)}`;
+    writeFileSync(join(a, 'best.json'), JSON.stringify({ ...m, meta: { ...m.meta, task } }));
+    for (const r of users(a)) {
+      assertOneLineError(r, new RegExp(`expected a language-model checkpoint, got task 'language-model\\\\nx+…' \\(${task.length} characters\\)$`));
+      assert.ok(r.stderr.length < 1000, `${r.stderr.length} characters on stderr`);
+    }
+    const b = copyOf(FC); // exported as is: a language model's would be refused as a model first
+    const deep = readFileSync(join(b, 'best.json'), 'utf8').replace(/"model":\s*/, `"model":${'['.repeat(1e6)}${']'.repeat(1e6)},"was":`);
+    writeFileSync(join(b, 'best.json'), deep);
+    assertOneLineError(run('export', '--checkpoint', b, '--format', 'torch', '--out', join(tmp, 'deep.safetensors')), /expected JSON nested at most 32 deep|meta\.model: expected a value JSON can write/);
+  });
+
   test('forecast --out is never partially written', TIMEOUT, () => {
     const out = join(tmp, 'never.csv');
     assertOneLineError(run('forecast', '--checkpoint', FC, '--csv', csv('holes.csv', 120, (c) => (c[5]![1] = 'x')), '--fill', 'none', '--out', out), /expected a number/);

@@ -6,31 +6,13 @@ import {
   Embedding, GRU, GRUCell, LSTM, LSTMCell, Linear, RNN, RNNCell,
   type GRUOptions, type RNNOptions, type RecurrentOptions,
 } from '../../src/nn/index.js';
-import { BpttError, ConfigError, DataError, Rng, ShapeError, Tensor, type DType } from '../../src/tensor/index.js';
+import { ConfigError, DataError, Rng, ShapeError, Tensor, type DType } from '../../src/tensor/index.js';
+import { rejects, untyped } from '../helpers.js';
 
 /**
  * Every bad input must be rejected eagerly with a typed error (a BpttError
  * subclass) whose message says where, what was expected and what was got.
  */
-
-type ErrorClass = typeof ShapeError | typeof ConfigError | typeof DataError;
-
-function rejects(fn: () => unknown, cls: ErrorClass, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected a ${cls.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    assert.ok(err instanceof BpttError, 'expected a BpttError');
-    assert.equal(err.name, cls.name);
-    // The house style: "<where>: expected <what>, got <what>".
-    assert.match(err.message, /^\S.*: expected .+, got .+/);
-    assert.match(err.message, message);
-    return true;
-  });
-}
-
-/** Smuggles a value of the wrong type past the compiler, as untyped JS callers would. */
-function untyped<T>(v: unknown): T {
-  return v as T;
-}
 
 function variable(shape: number[], dtype: DType = 'float32', seed = 1): Variable {
   const rng = new Rng(seed);
@@ -181,7 +163,7 @@ for (const kind of KINDS) {
     });
 
     test('hiddenSize given as a string', () => {
-      rejects(() => make(kind, { hiddenSize: untyped<number>('4') }), ConfigError, new RegExp(`^${kind}: expected hiddenSize a positive integer, got 4$`));
+      rejects(() => make(kind, { hiddenSize: untyped<number>('4') }), ConfigError, new RegExp(`^${kind}: expected hiddenSize a positive integer, got "4"$`));
     });
 
     test('inputSize 0', () => {
@@ -232,7 +214,7 @@ describe('kind-specific options', () => {
 
   test('GRU with a non-boolean resetAfter', () => {
     rejects(() => new GRU({ inputSize: 3, hiddenSize: 4, resetAfter: untyped<boolean>('yes') }), ConfigError,
-      /^GRU: expected resetAfter a boolean, got yes$/);
+      /^GRU: expected resetAfter true or false, got "yes"$/);
   });
 
   test('LSTM rejects nonlinearity (an RNN-only option)', () => {
@@ -332,7 +314,7 @@ describe('cell-specific options and state', () => {
   });
 
   test('GRUCell with a non-boolean resetAfter', () => {
-    rejects(() => makeCell('GRUCell', { resetAfter: 1 }), ConfigError, /^GRUCell: expected resetAfter a boolean, got 1$/);
+    rejects(() => makeCell('GRUCell', { resetAfter: 1 }), ConfigError, /^GRUCell: expected resetAfter true or false, got 1$/);
   });
 
   test('LSTMCell state c with the wrong hidden size', () => {

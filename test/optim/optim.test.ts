@@ -213,7 +213,7 @@ const checks: Check[] = [
   ['negative weight decay', () => new SGD(p(), { lr: 0.1, weightDecay: -1e-4 }), ConfigError, /SGD: expected weightDecay >= 0, got -0.0001/],
   ['nesterov without momentum', () => new SGD(p(), { lr: 0.1, nesterov: true }), ConfigError, /SGD: expected momentum > 0 and dampening 0 with nesterov, got momentum 0, dampening 0/],
   ['nesterov with dampening', () => new SGD(p(), { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }), ConfigError, /got momentum 0.9, dampening 0.1/],
-  ['non-boolean flag', () => new SGD(p(), { lr: 0.1, nesterov: 1 as never }), ConfigError, /SGD: expected nesterov to be true or false, got 1/],
+  ['non-boolean flag', () => new SGD(p(), { lr: 0.1, nesterov: 1 as never }), ConfigError, /SGD: expected nesterov true or false, got 1/],
   ['beta1 of 1', () => new Adam(p(), { betas: [1, 0.999] }), ConfigError, /Adam: expected betas\[0\] >= 0 and < 1, got 1/],
   ['negative beta2', () => new AdamW(p(), { betas: [0.9, -0.1] }), ConfigError, /AdamW: expected betas\[1\] >= 0 and < 1, got -0.1/],
   ['betas not a pair', () => new Adam(p(), { betas: [0.9] as never }), ConfigError, /Adam: expected betas to be a pair \[beta1, beta2\], got \[0.9\]/],

@@ -1,10 +1,10 @@
-import { ConfigError, expected, type Rng } from '../../tensor/index.js';
+import { ConfigError, expected, show, type Rng } from '../../tensor/index.js';
 import { output, record, type Variable } from '../variable.js';
 import { zerosLike } from './util.js';
 
 /** Inverted dropout: zeroes each element with probability p and scales survivors by 1/(1-p). */
 export function dropout(x: Variable, p: number, rng: Rng): Variable {
-  if (!(p >= 0 && p < 1)) throw new ConfigError(expected('dropout', 'p in [0, 1)', p));
+  if (!(p >= 0 && p < 1)) throw new ConfigError(expected('dropout', 'p in [0, 1)', show(p)));
   if (p === 0) return x;
   const keep = 1 / (1 - p);
   const mask = zerosLike(x).data;

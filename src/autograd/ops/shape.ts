@@ -1,4 +1,4 @@
-import { ShapeError, Tensor, expected, sizeOf } from '../../tensor/index.js';
+import { ShapeError, Tensor, expected, show, sizeOf } from '../../tensor/index.js';
 import { output, record, type Variable } from '../variable.js';
 import { checkSameDtype, zerosLike } from './util.js';
 
@@ -9,7 +9,7 @@ function around(shape: readonly number[], axis: number): { outer: number; inner:
 
 function normaliseAxis(where: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ShapeError(expected(where, `an axis in [${-rank}, ${rank - 1}]`, axis));
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ShapeError(expected(where, `an axis in [${-rank}, ${rank - 1}]`, show(axis)));
   return a;
 }
 

@@ -19,7 +19,7 @@
  */
 // @ts-expect-error jsfive ships no type declarations; the part used is typed below
 import * as jsfive from 'jsfive';
-import { BpttError, DataError, Tensor, expected, show } from '../../tensor/index.js';
+import { BpttError, DataError, Tensor, expected, listOf, quoted, show, textOf } from '../../tensor/index.js';
 
 interface H5Object {
   readonly attrs: Record<string, unknown>;
@@ -101,14 +101,15 @@ function readKeras2(weights: H5Group, layerNames: string[], where: string, fileS
   const out = new Map<string, Tensor>();
   const groups = new Set(weights.keys);
   for (const layer of layerNames) {
-    if (!groups.has(layer)) throw new DataError(expected(`${where}: layer '${layer}'`, 'a group of that name (layer_names lists it)', 'none'));
-    const group = asGroup(weights.get(layer), `${where}: ${layer}`);
-    const names = stringsAttr(group, 'weight_names', `${where}: ${layer}`) ?? [];
+    if (!groups.has(layer)) throw new DataError(expected(`${where}: layer ${quoted(layer)}`, 'a group of that name (layer_names lists it)', 'none'));
+    const layerAt = `${where}: ${textOf(layer)}`;
+    const group = asGroup(weights.get(layer), layerAt);
+    const names = stringsAttr(group, 'weight_names', layerAt) ?? [];
     const cellOf = (name: string): string => name.replace(/:\d+$/, '').replace(/\/?[^/]*$/, '');
     const recurrent = new Set(names.filter((n) => /(^|\/)recurrent_kernel(:\d+)?$/.test(n)).map(cellOf));
     for (const name of names) {
       if (!recurrent.has(cellOf(name))) continue;
-      const at = `${where}: ${layer}/${name}`;
+      const at = `${where}: ${textOf(`${layer}/${name}`)}`;
       out.set(name.startsWith(`${layer}/`) ? name : `${layer}/${name}`, tensorOf(asDataset(group.get(name), at), at, fileSize));
     }
   }
@@ -119,7 +120,7 @@ function readKeras2(weights: H5Group, layerNames: string[], where: string, fileS
 function readKeras3(file: H5Group, where: string, fileSize: number): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const visit = (group: H5Group, path: string[]): void => {
-    if (path.length > MAX_DEPTH) throw new DataError(expected(where, `groups nested at most ${MAX_DEPTH} deep`, `/${path.slice(0, 4).join('/')}/… deeper (links that go round in a circle?)`));
+    if (path.length > MAX_DEPTH) throw new DataError(expected(where, `groups nested at most ${MAX_DEPTH} deep`, `${textOf(`/${path.slice(0, 4).join('/')}`)}/… deeper (links that go round in a circle?)`));
     for (const key of group.keys) {
       const inCell = key === 'vars' && path.at(-1) === 'cell';
       if (key === 'vars' && !inCell) continue; // another layer's, or the optimizer's, variables
@@ -134,10 +135,10 @@ function readKeras3(file: H5Group, where: string, fileSize: number): Map<string,
 }
 
 function readCell(vars: H5Group, path: string[], where: string, fileSize: number, out: Map<string, Tensor>): void {
-  const at = `${where}: /${path.join('/')}/vars`;
+  const at = `${where}: ${textOf(`/${path.join('/')}/vars`)}`;
   const keys = vars.keys;
   if (!keys.includes('0') || !keys.includes('1') || keys.some((k) => !['0', '1', '2'].includes(k))) {
-    throw new DataError(expected(at, 'the datasets 0, 1 and 2 (kernel, recurrent_kernel, bias) or 0 and 1', `[${[...keys].sort().join(', ')}]`));
+    throw new DataError(expected(at, 'the datasets 0, 1 and 2 (kernel, recurrent_kernel, bias) or 0 and 1', listOf([...keys].sort())));
   }
   const cell = path.filter((p) => !CONTAINERS.has(p)).join('/');
   for (const k of keys) out.set(`${cell}/${CELL_VARS[Number(k)]}`, tensorOf(asDataset(vars.get(k), `${at}/${k}`), `${at}/${k}`, fileSize));

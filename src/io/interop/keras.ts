@@ -11,7 +11,7 @@
  * original equations, which PyTorch lacks). Keras's GRU update
  * h = z ⊙ h₋₁ + (1 − z) ⊙ ĥ is PyTorch's.
  */
-import { ConfigError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
+import { ConfigError, DataError, Tensor, expected, listOf, quoted, requireBoolean } from '../../tensor/index.js';
 
 export type KerasCell = 'lstm' | 'gru' | 'rnn';
 
@@ -53,7 +53,7 @@ const BLOCKS: Record<KerasCell, number[]> = { lstm: [0, 1, 2, 3], gru: [1, 0, 2]
 export function kerasToTorch(layers: readonly KerasLayerWeights[], options: KerasConversionOptions): KerasConversion {
   const where = 'kerasToTorch';
   const { cell } = options;
-  if (!Object.hasOwn(GATES, cell)) throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", `'${textOf(cell)}'`));
+  if (!Object.hasOwn(GATES, cell)) throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", quoted(cell)));
   checkActivations(where, options);
   if (layers.length === 0) throw new ConfigError(expected(where, 'at least one layer', 0));
   const bidirectional = !!layers[0]!.backward;
@@ -65,7 +65,8 @@ export function kerasToTorch(layers: readonly KerasLayerWeights[], options: Kera
   const H = first.kernel.shape[1]! / G;
   const inputSize = first.kernel.shape[0]!;
   const hasBias = first.bias != null;
-  const resetAfter = cell === 'gru' ? options.resetAfter ?? (first.bias ? first.bias.rank === 2 : true) : undefined;
+  const fromBias = first.bias ? first.bias.rank === 2 : true;
+  const resetAfter = cell === 'gru' ? requireBoolean(where, 'resetAfter', options.resetAfter, fromBias) : undefined;
   const tensors = new Map<string, Tensor>();
   layers.forEach((layer, l) => {
     if (!!layer.backward !== bidirectional) throw new DataError(expected(`${where}: layer ${l}`, bidirectional ? 'a backward cell, as layer 0 has' : 'no backward cell, as layer 0 has none', bidirectional ? 'none' : 'one'));
@@ -106,13 +107,13 @@ export function kerasDenseToTorch(kernel: Tensor, bias?: Tensor | null): Map<str
 function checkActivations(where: string, o: KerasConversionOptions): void {
   const act = o.activation ?? 'tanh';
   const allowed = o.cell === 'rnn' ? ['tanh', 'relu'] : ['tanh'];
-  if (!allowed.includes(act)) throw new ConfigError(expected(where, `activation ${allowed.map((a) => `'${a}'`).join(' or ')}`, `'${act}'`, 'bptt computes only these'));
+  if (!allowed.includes(act)) throw new ConfigError(expected(where, `activation ${allowed.map((a) => `'${a}'`).join(' or ')}`, quoted(act), 'bptt computes only these'));
   if (o.cell === 'rnn') {
-    if (o.recurrentActivation !== undefined) throw new ConfigError(expected(where, 'no recurrentActivation for a SimpleRNN', `'${o.recurrentActivation}'`));
+    if (o.recurrentActivation !== undefined) throw new ConfigError(expected(where, 'no recurrentActivation for a SimpleRNN', quoted(o.recurrentActivation)));
   } else if ((o.recurrentActivation ?? 'sigmoid') !== 'sigmoid') {
-    throw new ConfigError(expected(where, "recurrentActivation 'sigmoid'", `'${o.recurrentActivation}'`, "Keras 1's default 'hard_sigmoid' computes other gates"));
+    throw new ConfigError(expected(where, "recurrentActivation 'sigmoid'", quoted(o.recurrentActivation), "Keras 1's default 'hard_sigmoid' computes other gates"));
   }
-  if (o.resetAfter !== undefined && o.cell !== 'gru') throw new ConfigError(expected(where, 'resetAfter only for a GRU', `resetAfter with cell '${o.cell}'`));
+  if (o.resetAfter !== undefined && o.cell !== 'gru') throw new ConfigError(expected(where, 'resetAfter only for a GRU', `resetAfter with cell ${quoted(o.cell)}`));
 }
 
 /** Keras's bias as (input-side, hidden-side) biases in Keras block order. */
@@ -163,7 +164,7 @@ export function groupKerasWeights(named: ReadonlyMap<string, Tensor>, order?: re
   for (const [raw, t] of named) {
     const name = raw.replace(/:\d+$/, '');
     const m = /^(.*)\/(kernel|recurrent_kernel|bias)$/.exec(name);
-    if (!m) throw new DataError(expected(`${where}: '${raw}'`, 'a name ending in /kernel, /recurrent_kernel or /bias', 'another name'));
+    if (!m) throw new DataError(expected(`${where}: ${quoted(raw)}`, 'a name ending in /kernel, /recurrent_kernel or /bias', 'another name'));
     const key = m[1]!.replace(/\/[a-z_]*cell(_\d+)?$/, ''); // Keras 2 puts the variables under <layer>/<cell>/
     const entry = cells.get(key) ?? {};
     entry[m[2] as 'kernel'] = t;
@@ -175,7 +176,7 @@ export function groupKerasWeights(named: ReadonlyMap<string, Tensor>, order?: re
   };
   const layers = new Map<string, KerasLayerWeights>();
   for (const [key, v] of cells) {
-    if (!v.kernel || !v.recurrent_kernel) throw new DataError(expected(`${where}: '${key}'`, 'a kernel and a recurrent_kernel', Object.keys(v).join(', ')));
+    if (!v.kernel || !v.recurrent_kernel) throw new DataError(expected(`${where}: ${quoted(key)}`, 'a kernel and a recurrent_kernel', Object.keys(v).join(', ')));
     const w: KerasCellWeights = { kernel: v.kernel, recurrentKernel: v.recurrent_kernel, bias: v.bias ?? null };
     const { layer, backward } = layerOf(key);
     const l = layers.get(layer) ?? ({} as KerasLayerWeights);
@@ -183,12 +184,12 @@ export function groupKerasWeights(named: ReadonlyMap<string, Tensor>, order?: re
     else l.forward = w;
     layers.set(layer, l);
   }
-  for (const [name, l] of layers) if (!l.forward) throw new DataError(expected(`${where}: layer '${name}'`, 'a forward cell', 'only a backward one'));
+  for (const [name, l] of layers) if (!l.forward) throw new DataError(expected(`${where}: layer ${quoted(name)}`, 'a forward cell', 'only a backward one'));
   let names = [...layers.keys()];
   if (order) {
     const missing = order.filter((n) => !layers.has(n));
     const extra = names.filter((n) => !order.includes(n));
-    if (missing.length || extra.length) throw new DataError(expected(`${where}: layer order`, `exactly the layers in the file (${names.join(', ')})`, order.join(', ')));
+    if (missing.length || extra.length) throw new DataError(expected(`${where}: layer order`, `exactly the layers in the file ${listOf(names)}`, listOf(order)));
     names = [...order];
   } else {
     names.sort(naturalCompare);

@@ -6,7 +6,7 @@
  * Browser-safe: bytes in, bytes out.
  */
 import type { Module } from '../../nn/index.js';
-import { DataError, Tensor, sameShape } from '../../tensor/index.js';
+import { DataError, Tensor, quoted, requireBoolean, requireDType, sameShape, textOf } from '../../tensor/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 
 /** One tensor whose shape differs from the parameter of the same name. */
@@ -34,10 +34,10 @@ export class StateDictError extends DataError {
 function describeProblems(missing: readonly string[], unexpected: readonly string[], mismatched: readonly ShapeMismatch[]): string {
   const parts: string[] = [];
   const list = (names: readonly string[]): string => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', '));
-  if (missing.length) parts.push(`missing [${list(missing)}]`);
-  if (unexpected.length) parts.push(`unexpected [${list(unexpected)}]`);
+  if (missing.length) parts.push(`missing [${list(missing.map(textOf))}]`);
+  if (unexpected.length) parts.push(`unexpected [${list(unexpected.map(textOf))}]`);
   if (mismatched.length) {
-    parts.push(`shape mismatch [${list(mismatched.map((m) => `${m.name}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`))}]`);
+    parts.push(`shape mismatch [${list(mismatched.map((m) => `${textOf(m.name)}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`))}]`);
   }
   return parts.join('; ');
 }
@@ -71,7 +71,7 @@ export interface LoadReport {
  */
 export function loadTorchStateDict(module: Module, state: ReadonlyMap<string, Tensor> | Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadReport {
   const where = options.where ?? 'loadTorchStateDict';
-  const strict = options.strict ?? true;
+  const strict = requireBoolean(where, 'strict', options.strict, true);
   const prefix = options.prefix ?? '';
   const entries = new Map<string, Tensor>();
   for (const [name, t] of state instanceof Map ? state : Object.entries(state)) {
@@ -91,7 +91,7 @@ export function loadTorchStateDict(module: Module, state: ReadonlyMap<string, Te
   for (const [name, t] of entries) {
     const p = own.get(name);
     if (!p) continue;
-    if (!t.data.every(Number.isFinite)) throw new DataError(`${where}: expected finite values in '${prefix + name}', got NaN or Infinity`);
+    if (!t.data.every(Number.isFinite)) throw new DataError(`${where}: expected finite values in ${quoted(prefix + name)}, got NaN or Infinity`);
   }
   const loaded: string[] = [];
   for (const [name, t] of entries) {
@@ -121,7 +121,7 @@ export function torchStateDict(module: Module, prefix = ''): Map<string, Tensor>
  * (float32 unless `dtype` says otherwise; `format: pt` metadata as torch writes).
  */
 export function encodeTorchSafetensors(module: Module, options: { prefix?: string; dtype?: 'float32' | 'float64'; metadata?: Record<string, string> } = {}): Uint8Array {
-  const dtype = options.dtype ?? 'float32';
+  const dtype = requireDType('encodeTorchSafetensors', options.dtype, 'float32');
   const tensors = new Map([...torchStateDict(module, options.prefix)].map(([n, t]) => [n, t.to(dtype)] as const));
   return encodeSafetensors(tensors, { format: 'pt', ...options.metadata });
 }

@@ -1,5 +1,5 @@
 import type { Kernels, Nonlinearity, PackedB } from '../../kernels/index.js';
-import { ConfigError, expected, textOf, type Arr } from '../../tensor/index.js';
+import { ConfigError, expected, quoted, requireBoolean, type Arr } from '../../tensor/index.js';
 
 
 /** Everything one layer-direction keeps from forward for backward. Per-step buffers are [T, B, ·] in time order. */
@@ -204,11 +204,9 @@ export interface CellChoice {
 export function cellStepsFor(where: string, cell: 'rnn' | 'lstm' | 'gru', choice: CellChoice = {}): CellSteps {
   if (cell === 'lstm') return lstmSteps;
   if (cell === 'gru') {
-    const resetAfter = choice.resetAfter ?? true;
-    if (typeof resetAfter !== 'boolean') throw new ConfigError(expected(where, 'resetAfter a boolean', textOf(resetAfter)));
-    return resetAfter ? gruSteps : gruResetBeforeSteps;
+    return requireBoolean(where, 'resetAfter', choice.resetAfter, true) ? gruSteps : gruResetBeforeSteps;
   }
   const nl = choice.nonlinearity ?? 'tanh';
-  if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", `'${textOf(nl)}'`));
+  if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", quoted(nl)));
   return rnnSteps(nl);
 }

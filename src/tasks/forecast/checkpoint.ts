@@ -10,10 +10,14 @@
  * the metadata.
  */
 import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
-import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
+import {
+  checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
+} from '../../io/checkpoint-files.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
-import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
+import {
+  badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
+import { BpttError, DataError, Tensor, expected, quoted, show, textOf } from '../../tensor/index.js';
 import { CYCLES, type Cycle } from './calendar.js';
 import type { Scoreboard } from './evaluate.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from './model.js';
@@ -109,7 +113,7 @@ export function loadForecaster(path: string): ForecastCheckpoint {
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as ForecastMeta;
-  if (meta.task !== FORECAST_TASK) throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task '${textOf(meta.task)}'`));
+  if (meta.task !== FORECAST_TASK) throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task ${quoted(meta.task)}`));
   try {
     const config = validateForecasterConfig(meta.model, `${where}: model`);
     const d = meta.data;
@@ -120,7 +124,7 @@ export function loadForecaster(path: string): ForecastCheckpoint {
     if (!Array.isArray(d.cycles) || !d.cycles.every((c) => CYCLES.includes(c)) || 2 * d.cycles.length !== config.calendar) {
       throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, textOf(d.cycles)));
     }
-    if (d.lag !== config.lag) throw new DataError(expected(where, `the data's differencing lag ${d.lag} in the model`, config.lag));
+    if (d.lag !== config.lag) throw new DataError(expected(where, `the data's differencing lag ${d.lag} in the model`, show(config.lag)));
     checkParameterCount(where, parameterCount(config), loaded.weights);
     const model = new Forecaster(config);
     model.loadStateDict(loaded.weights);

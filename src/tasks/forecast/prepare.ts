@@ -5,7 +5,7 @@
  */
 import type { TimeSeries } from '../../data/index.js';
 import { requirePositiveInt } from '../../nn/index.js';
-import { ConfigError, DataError, expected } from '../../tensor/index.js';
+import { ConfigError, DataError, expected, quoted, requireBoolean } from '../../tensor/index.js';
 import { calendarCycles } from './calendar.js';
 import { ScaledSeries, fitScaler, lagOf, type Difference } from './scaling.js';
 import { checkOrigins, splitRows, windowOrigins, type Origins, type Split } from './split.js';
@@ -30,8 +30,8 @@ export interface Prepared {
 
 export function prepareForecast(ts: TimeSeries, spec: ForecastSpec, where: string): Prepared {
   for (const k of ['lookback', 'horizon', 'season'] as const) requirePositiveInt('forecast', k, spec[k]);
-  if (!['none', 'first', 'seasonal'].includes(spec.difference)) throw new ConfigError(expected('forecast', "difference 'none', 'first' or 'seasonal'", `'${spec.difference}'`));
-  if (spec.calendar && !ts.times) throw new ConfigError(expected('forecast', 'a time column for calendar features', 'rows without timestamps', 'turn calendar features off'));
+  if (!['none', 'first', 'seasonal'].includes(spec.difference)) throw new ConfigError(expected('forecast', "difference 'none', 'first' or 'seasonal'", quoted(spec.difference)));
+  if (requireBoolean('forecast', 'calendar', spec.calendar) && !ts.times) throw new ConfigError(expected('forecast', 'a time column for calendar features', 'rows without timestamps', 'turn calendar features off'));
   const lag = lagOf(spec.difference, spec.season);
   const split = splitRows(ts.values[0]!.length, spec.split);
   const origins = windowOrigins(split, spec.lookback, spec.horizon, lag);

@@ -10,7 +10,7 @@
  * or the same season's last value) and v_h = Σ_{j ≡ h mod D, j ≤ h} (z_j + μ/σ).
  */
 import { addSteps, type Frequency } from '../../data/index.js';
-import { DataError, expected } from '../../tensor/index.js';
+import { DataError, expected, quoted } from '../../tensor/index.js';
 import { calendarFeatures, calendarNames, type Cycle } from './calendar.js';
 
 export type Difference = 'none' | 'first' | 'seasonal';
@@ -42,7 +42,7 @@ export function fitScaler(levels: readonly Float64Array[], lag: number, trainEnd
     for (let k = lag; k < trainEnd; k++) s2 += (difference(x, k, lag) - m) ** 2;
     const sd = Math.sqrt(s2 / n);
     const flat = !(sd > 1e-12 * Math.max(1, Math.abs(m)));
-    if (flat && c === 0) throw new DataError(expected(`target '${names[0]}'`, `values that vary over the ${trainEnd} training rows${lag ? ` (after differencing with lag ${lag})` : ''}`, 'a constant', 'nothing to forecast'));
+    if (flat && c === 0) throw new DataError(expected(`target ${quoted(names[0])}`, `values that vary over the ${trainEnd} training rows${lag ? ` (after differencing with lag ${lag})` : ''}`, 'a constant', 'nothing to forecast'));
     mean.push(m);
     std.push(flat ? 1 : sd);
   });

@@ -5,10 +5,14 @@
  */
 import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
-import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
-import { badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import {
+  checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
+} from '../../io/checkpoint-files.js';
+import {
+  badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
 import { recurrentParameterCount, type HiddenState } from '../../nn/index.js';
-import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
+import { BpttError, DataError, Tensor, expected, quoted } from '../../tensor/index.js';
 import { LanguageModel, validateConfig, type LanguageModelConfig } from './model.js';
 import type { LmTrainingOptions, TrainerProgress, TrainerState } from './trainer.js';
 
@@ -59,7 +63,7 @@ export function loadLanguageModel(path: string): LmCheckpoint & { loaded: Loaded
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as LmMeta;
-  if (meta.task !== TASK) throw new DataError(expected(where, `a ${TASK} checkpoint`, `task '${textOf(meta.task)}'`));
+  if (meta.task !== TASK) throw new DataError(expected(where, `a ${TASK} checkpoint`, `task ${quoted(meta.task)}`));
   try {
     const vocabulary = Vocabulary.fromJSON(meta.vocabulary);
     const config = validateConfig(meta.model, `${where}: model`);

@@ -1,8 +1,10 @@
 import { Variable, noGrad } from '../../autograd/index.js';
 import { WordJoiner, type Vocabulary } from '../../data/index.js';
-import { beamSearch, logSoftmax, sampleFromLogits, validateSampling, type BeamModel, type SamplingOptions } from '../../decode/index.js';
+import {
+  beamSearch, logSoftmax, sampleFromLogits, validateSampling, type BeamModel, type SamplingOptions,
+} from '../../decode/index.js';
 import type { HiddenState } from '../../nn/index.js';
-import { ConfigError, Rng, Tensor, expected } from '../../tensor/index.js';
+import { ConfigError, Rng, Tensor, expected, show } from '../../tensor/index.js';
 import type { LanguageModel } from './model.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -95,7 +97,7 @@ function maskUnknown(vocab: Vocabulary, logits: Float32Array | Float64Array): Fl
 }
 
 function checkLength(n: number): void {
-  if (!(Number.isInteger(n) && n >= 1)) throw new ConfigError(expected('sample', 'length an integer >= 1', n));
+  if (!(Number.isInteger(n) && n >= 1)) throw new ConfigError(expected('sample', 'length an integer >= 1', show(n)));
 }
 
 /** The language model stepping several hypotheses at once, each with its own state. */

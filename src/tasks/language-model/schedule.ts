@@ -1,4 +1,4 @@
-import { ConfigError, expected, textOf } from '../../tensor/index.js';
+import { ConfigError, expected, quoted, show } from '../../tensor/index.js';
 
 export interface Schedule {
   kind: 'cosine' | 'constant';
@@ -11,10 +11,10 @@ export interface Schedule {
 }
 
 export function validateSchedule(s: Schedule, where = 'schedule'): Schedule {
-  if (s.kind !== 'cosine' && s.kind !== 'constant') throw new ConfigError(expected(where, "kind 'cosine' or 'constant'", `'${textOf(s.kind)}'`));
-  if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new ConfigError(expected(where, 'lr > 0', s.lr));
-  if (!(Number.isInteger(s.warmup) && s.warmup >= 0)) throw new ConfigError(expected(where, 'warmup an integer >= 0', s.warmup));
-  if (!(s.floor >= 0 && s.floor <= 1)) throw new ConfigError(expected(where, 'floor in [0, 1]', s.floor));
+  if (s.kind !== 'cosine' && s.kind !== 'constant') throw new ConfigError(expected(where, "kind 'cosine' or 'constant'", quoted(s.kind)));
+  if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new ConfigError(expected(where, 'lr > 0', show(s.lr)));
+  if (!(Number.isInteger(s.warmup) && s.warmup >= 0)) throw new ConfigError(expected(where, 'warmup an integer >= 0', show(s.warmup)));
+  if (!(s.floor >= 0 && s.floor <= 1)) throw new ConfigError(expected(where, 'floor in [0, 1]', show(s.floor)));
   return s;
 }
 

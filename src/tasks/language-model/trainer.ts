@@ -10,7 +10,7 @@ import type { FlowRecorder, Strategy, UpdateReport } from '../../bptt/index.js';
 import { TokenStreams } from '../../data/index.js';
 import type { HiddenState } from '../../nn/index.js';
 import { Adam, AdamW, type OptimizerStateDict } from '../../optim/index.js';
-import { ConfigError, Rng, expected } from '../../tensor/index.js';
+import { ConfigError, Rng, expected, show } from '../../tensor/index.js';
 import { scoreTokens, type LmScore } from './evaluate.js';
 import type { LanguageModel, LmBatch } from './model.js';
 import { learningRate, validateSchedule, type Schedule } from './schedule.js';
@@ -218,15 +218,15 @@ export class LmTrainer {
 function validateOptions(o: LmTrainingOptions): void {
   const where = 'LmTrainer';
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  for (const k of ['batch', 'seqLen', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, o[k]));
-  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', o.workers));
+  for (const k of ['batch', 'seqLen', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
+  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', show(o.workers)));
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
-  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', o.maxUpdates));
-  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', o.maxSeconds));
-  if (!(o.resetProbability >= 0 && o.resetProbability <= 1)) throw new ConfigError(expected(where, 'resetProbability in [0, 1]', o.resetProbability));
-  if (!(o.weightDecay >= 0)) throw new ConfigError(expected(where, 'weightDecay >= 0', o.weightDecay));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  if (!(o.resetProbability >= 0 && o.resetProbability <= 1)) throw new ConfigError(expected(where, 'resetProbability in [0, 1]', show(o.resetProbability)));
+  if (!(o.weightDecay >= 0)) throw new ConfigError(expected(where, 'weightDecay >= 0', show(o.weightDecay)));
   if (o.betas !== undefined && !(Array.isArray(o.betas) && o.betas.length === 2 && o.betas.every((b) => b >= 0 && b < 1))) {
-    throw new ConfigError(expected(where, 'betas two numbers in [0, 1)', o.betas));
+    throw new ConfigError(expected(where, 'betas two numbers in [0, 1)', show(o.betas)));
   }
   validateSchedule(o.schedule, `${where}: schedule`);
 }

@@ -8,15 +8,21 @@
  * weights so far are those of best.json beside it.
  */
 import { dirname, join } from 'node:path';
-import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
-import { badMeta as fail, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import {
+  checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
+} from '../../io/checkpoint-files.js';
+import {
+  badMeta as fail, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { BpttError, DataError, expected, show, textOf, type Tensor } from '../../tensor/index.js';
+import { BpttError, DataError, expected, jsonOf, quoted, show, type Tensor } from '../../tensor/index.js';
 import type { BatchesState } from './batches.js';
 import type { DigitErrors } from './decode.js';
 import { inputSize } from './features.js';
 import { CLASSES, SpeechModel, validateSpeechConfig, type SpeechModelConfig } from './model.js';
-import { validateSpeechTraining, type SpeechProgress, type SpeechTrainerState, type SpeechTrainingOptions } from './trainer.js';
+import {
+  validateSpeechTraining, type SpeechProgress, type SpeechTrainerState, type SpeechTrainingOptions,
+} from './trainer.js';
 
 export const SPEECH_TASK = 'speech';
 
@@ -58,7 +64,7 @@ export function loadSpeechModel(path: string): SpeechCheckpoint {
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as SpeechMeta;
-  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task '${textOf(meta.task)}'`));
+  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task ${quoted(meta.task)}`));
   try {
     const config = validateSpeechConfig(meta.model, `${where}: model`);
     checkParameterCount(where, parameterCount(config), loaded.weights);
@@ -115,10 +121,10 @@ function bestWeightsOf(ckpt: SpeechCheckpoint, p: SpeechProgress): Map<string, T
     throw e;
   }
   const bp = best.meta.progress as Partial<SpeechProgress> | undefined;
-  if (!isObject(bp) || bp.bestUpdate !== p.bestUpdate || JSON.stringify(bp.validation) !== JSON.stringify(p.validation)) {
+  if (!isObject(bp) || bp.bestUpdate !== p.bestUpdate || jsonOf(bp.validation) !== jsonOf(p.validation)) {
     throw new DataError(expected(`checkpoint '${best.path}'`, want, `those of update ${show(isObject(bp) ? bp.bestUpdate : bp)}`));
   }
-  if (JSON.stringify(best.meta.model) !== JSON.stringify(ckpt.meta.model)) throw new DataError(expected(`checkpoint '${best.path}'`, `${want}, of the same model`, 'another model'));
+  if (jsonOf(best.meta.model) !== jsonOf(ckpt.meta.model)) throw new DataError(expected(`checkpoint '${best.path}'`, `${want}, of the same model`, 'another model'));
   return best.model.stateDict();
 }
 

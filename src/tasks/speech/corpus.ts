@@ -7,7 +7,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { DataError, expected } from '../../tensor/index.js';
+import { DataError, expected, quoted } from '../../tensor/index.js';
 import type { Example } from './batches.js';
 import { wavInput, type SpeechFeatureConfig, type Utterance } from './features.js';
 
@@ -60,7 +60,7 @@ export function loadWav(path: string, features: SpeechFeatureConfig): Utterance 
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new DataError(expected(`audio '${path}'`, 'a readable WAV file', errnoText(e)));
+    throw new DataError(expected(`audio ${quoted(path)}`, 'a readable WAV file', errnoText(e)));
   }
   return wavInput(bytes, features, `audio '${path}'`);
 }

@@ -2,7 +2,7 @@
 import { noGrad } from '../../autograd/index.js';
 import { ctcGreedy, ctcPrefixBeam } from '../../decode/index.js';
 import { editDistance } from '../../metrics/index.js';
-import { ConfigError, expected } from '../../tensor/index.js';
+import { ConfigError, expected, show } from '../../tensor/index.js';
 import { lengthGroups, makeBatch } from './batches.js';
 import type { Utterance } from './features.js';
 import { BLANK, CLASSES, type SpeechModel } from './model.js';
@@ -18,7 +18,7 @@ export interface DecodeOptions {
 export function transcribe(model: SpeechModel, inputs: readonly Utterance[], options: DecodeOptions): number[][] {
   const { beam } = options;
   const size = options.batch ?? 32;
-  if (!(Number.isInteger(beam) && beam >= 0)) throw new ConfigError(expected('transcribe', 'beam an integer >= 0', beam));
+  if (!(Number.isInteger(beam) && beam >= 0)) throw new ConfigError(expected('transcribe', 'beam an integer >= 0', show(beam)));
   const out: number[][] = new Array(inputs.length);
   const wasTraining = model.training;
   model.eval();

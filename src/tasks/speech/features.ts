@@ -5,7 +5,9 @@
  * which cuts the steps the recurrent layers run by `stride`. Browser-safe.
  */
 import { audioFeatures, decodeWav, type FeatureOptions } from '../../audio/index.js';
-import { ConfigError, DataError, expected, textOf } from '../../tensor/index.js';
+import {
+  ConfigError, DataError, expected, quoted, rejectUnknownOptions, requireBoolean, show, textOf,
+} from '../../tensor/index.js';
 
 /** What the checkpoint records about the front end: enough to compute the same features again. */
 export interface SpeechFeatureConfig {
@@ -30,12 +32,13 @@ export interface Utterance {
 
 export function validateFeatureConfig(c: SpeechFeatureConfig, where = 'speech features'): SpeechFeatureConfig {
   if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a feature config object', textOf(c)));
-  if (c.kind !== 'mfcc' && c.kind !== 'logmel') throw new ConfigError(expected(where, "kind 'mfcc' or 'logmel'", `'${textOf(c.kind)}'`));
-  if (!(Number.isInteger(c.size) && c.size >= 1 && c.size <= 128)) throw new ConfigError(expected(where, 'size an integer in [1, 128]', c.size));
-  if (c.kind === 'mfcc' && c.size > 40) throw new ConfigError(expected(where, 'at most 40 MFCC coefficients (of 40 mel bands)', c.size));
-  if (typeof c.deltas !== 'boolean') throw new ConfigError(expected(where, 'deltas true or false', textOf(c.deltas)));
-  if (!(Number.isInteger(c.stack) && c.stack >= 1 && c.stack <= 16)) throw new ConfigError(expected(where, 'stack an integer in [1, 16]', c.stack));
-  if (!(Number.isInteger(c.stride) && c.stride >= 1 && c.stride <= c.stack)) throw new ConfigError(expected(where, `stride an integer in [1, stack (${c.stack})]`, c.stride));
+  rejectUnknownOptions(where, c, ['kind', 'size', 'deltas', 'stack', 'stride']);
+  if (c.kind !== 'mfcc' && c.kind !== 'logmel') throw new ConfigError(expected(where, "kind 'mfcc' or 'logmel'", quoted(c.kind)));
+  if (!(Number.isInteger(c.size) && c.size >= 1 && c.size <= 128)) throw new ConfigError(expected(where, 'size an integer in [1, 128]', show(c.size)));
+  if (c.kind === 'mfcc' && c.size > 40) throw new ConfigError(expected(where, 'at most 40 MFCC coefficients (of 40 mel bands)', show(c.size)));
+  requireBoolean(where, 'deltas', c.deltas);
+  if (!(Number.isInteger(c.stack) && c.stack >= 1 && c.stack <= 16)) throw new ConfigError(expected(where, 'stack an integer in [1, 16]', show(c.stack)));
+  if (!(Number.isInteger(c.stride) && c.stride >= 1 && c.stride <= c.stack)) throw new ConfigError(expected(where, `stride an integer in [1, stack (${c.stack})]`, show(c.stride)));
   return c;
 }
 

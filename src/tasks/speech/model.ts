@@ -14,7 +14,7 @@ import type { Unrollable, Unrolled } from '../../bptt/index.js';
 import { kernels } from '../../kernels/index.js';
 import { ctcLoss } from '../../losses/index.js';
 import { GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt, type Recurrent } from '../../nn/index.js';
-import { ConfigError, Rng, Tensor, expected, textOf } from '../../tensor/index.js';
+import { ConfigError, Rng, Tensor, expected, quoted, show, textOf } from '../../tensor/index.js';
 import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from './features.js';
 
 export const BLANK = 0;
@@ -36,12 +36,12 @@ export function validateSpeechConfig(c: SpeechModelConfig, where = 'SpeechModel'
   if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KEYS);
   validateFeatureConfig(c.features, `${where}: features`);
-  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", `'${textOf(c.cell)}'`));
+  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
   requirePositiveInt(where, 'hidden', c.hidden);
   requirePositiveInt(where, 'layers', c.layers);
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', c.dropout));
-  if (c.dropout > 0 && c.layers === 1) throw new ConfigError(expected(where, 'dropout 0 with one layer', c.dropout, 'dropout acts between stacked layers'));
-  if (!(Number.isInteger(c.seed) && c.seed >= 0)) throw new ConfigError(expected(where, 'seed an integer >= 0', c.seed));
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
+  if (c.dropout > 0 && c.layers === 1) throw new ConfigError(expected(where, 'dropout 0 with one layer', show(c.dropout), 'dropout acts between stacked layers'));
+  if (!(Number.isInteger(c.seed) && c.seed >= 0)) throw new ConfigError(expected(where, 'seed an integer >= 0', show(c.seed)));
   return c;
 }
 
@@ -112,7 +112,7 @@ export class SpeechModel extends Module implements Unrollable<SpeechBatch, null>
 
   private checkBatch(b: SpeechBatch): void {
     const want = inputSize(this.config.features);
-    if (b.dim !== want) throw new ConfigError(expected('SpeechModel', `${want} inputs per step`, b.dim, 'features computed with other settings than the model'));
+    if (b.dim !== want) throw new ConfigError(expected('SpeechModel', `${want} inputs per step`, show(b.dim), 'features computed with other settings than the model'));
     if (b.inputs.length !== b.steps * b.batch * b.dim) throw new ConfigError(expected('SpeechModel', `${b.steps * b.batch * b.dim} inputs`, b.inputs.length));
   }
 }

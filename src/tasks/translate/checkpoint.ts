@@ -8,9 +8,11 @@
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
-import { badMeta, checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
+import {
+  badMeta, checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer,
+} from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { BpttError, DataError, expected, textOf, type Tensor } from '../../tensor/index.js';
+import { BpttError, DataError, expected, quoted, type Tensor } from '../../tensor/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
 import type { Vocabularies } from './texts.js';
 import type { Seq2SeqTrainerState, Seq2SeqTrainingOptions } from './trainer.js';
@@ -66,7 +68,7 @@ export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabular
   const loaded = loadCheckpoint(path);
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as TranslateMeta;
-  if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task '${textOf(meta.task)}'`));
+  if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task ${quoted(meta.task)}`));
   try {
     const config = validateSeq2SeqConfig(meta.model, `${where}: model`);
     const vocab = { source: Vocabulary.fromJSON(meta.vocab?.source), target: Vocabulary.fromJSON(meta.vocab?.target) };

@@ -5,7 +5,7 @@
  */
 import { constant, noGrad, type Variable } from '../../autograd/index.js';
 import { kernels } from '../../kernels/index.js';
-import { ConfigError, DataError, expected } from '../../tensor/index.js';
+import { ConfigError, DataError, expected, rejectUnknownOptions, show } from '../../tensor/index.js';
 import { BOS_ID, EOS_ID } from './data.js';
 import type { DecoderState, Encoded, Seq2Seq } from './model.js';
 
@@ -49,16 +49,16 @@ export function beamIds(model: Seq2Seq, sources: readonly Int32Array[], width: n
 
 function validate(sources: readonly Int32Array[], o: DecodeOptions): Required<DecodeOptions> {
   const where = 'translate';
-  for (const k of Object.keys(o)) if (!['beam', 'maxLength', 'lengthPenalty'].includes(k)) throw new ConfigError(expected(where, 'options among beam, maxLength, lengthPenalty', `'${k}'`));
+  rejectUnknownOptions(where, o, ['beam', 'maxLength', 'lengthPenalty']);
   const i = sources.findIndex((s) => s.length === 0);
   if (i >= 0) throw new DataError(expected(where, 'source sequences of at least one token', `an empty one at position ${i}`));
   const beam = o.beam ?? 1;
-  if (!(Number.isInteger(beam) && beam >= 1)) throw new ConfigError(expected(where, 'beam an integer >= 1', beam));
+  if (!(Number.isInteger(beam) && beam >= 1)) throw new ConfigError(expected(where, 'beam an integer >= 1', show(beam)));
   const longest = Math.max(0, ...sources.map((s) => s.length));
   const maxLength = o.maxLength ?? 2 * longest + 10;
-  if (!(Number.isInteger(maxLength) && maxLength >= 1)) throw new ConfigError(expected(where, 'maxLength an integer >= 1', maxLength));
+  if (!(Number.isInteger(maxLength) && maxLength >= 1)) throw new ConfigError(expected(where, 'maxLength an integer >= 1', show(maxLength)));
   const lengthPenalty = o.lengthPenalty ?? 0;
-  if (!(Number.isFinite(lengthPenalty) && lengthPenalty >= 0)) throw new ConfigError(expected(where, 'lengthPenalty a finite number >= 0', lengthPenalty));
+  if (!(Number.isFinite(lengthPenalty) && lengthPenalty >= 0)) throw new ConfigError(expected(where, 'lengthPenalty a finite number >= 0', show(lengthPenalty)));
   return { beam, maxLength, lengthPenalty };
 }
 

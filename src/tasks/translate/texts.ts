@@ -5,6 +5,7 @@
  */
 import { UNKNOWN, Vocabulary, detokenize, tokenize } from '../../data/index.js';
 import { bleu, chrf, errorRateMultiRef, itemErrorRate } from '../../metrics/index.js';
+import { requireBoolean } from '../../tensor/index.js';
 import { translateIds, type DecodeOptions, type Translation } from './decode.js';
 import { EOS } from './data.js';
 import type { Seq2Seq } from './model.js';
@@ -47,7 +48,8 @@ export interface TextDecodeOptions extends DecodeOptions {
  * read as <unk> and counted; output <unk>s are replaced (see `replaceUnknown`).
  */
 export function translateTexts(model: Seq2Seq, vocab: Vocabularies, lines: readonly string[], options: TextDecodeOptions = {}): TextTranslation[] {
-  const { batch = 64, replaceUnknown = vocab.source.level === vocab.target.level, ...decode } = options;
+  const { batch = 64, replaceUnknown: asked, ...decode } = options;
+  const replaceUnknown = requireBoolean('translateTexts', 'replaceUnknown', asked, vocab.source.level === vocab.target.level);
   const encoded = lines.map((line) => vocab.source.encode(line));
   const order = lines.map((_, i) => i).filter((i) => encoded[i]!.ids.length > 0).sort((a, b) => encoded[a]!.ids.length - encoded[b]!.ids.length);
   const results: Translation[] = new Array(lines.length);

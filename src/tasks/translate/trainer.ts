@@ -9,7 +9,7 @@ import type { FlowRecorder } from '../../bptt/index.js';
 import { DataParallel } from '../../bptt/parallel.js';
 import { Adam, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
-import { ConfigError, Rng, expected, type Tensor } from '../../tensor/index.js';
+import { ConfigError, Rng, expected, show, type Tensor } from '../../tensor/index.js';
 import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
 import { PairSampler, type PairCorpus, type PairSamplerState } from './data.js';
 import type { PairBatch, Seq2Seq } from './model.js';
@@ -137,12 +137,12 @@ export class Seq2SeqTrainer extends Budgeted {
 function validateOptions(o: Seq2SeqTrainingOptions): void {
   const where = 'Seq2SeqTrainer';
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  if (!posInt(o.batch)) throw new ConfigError(expected(where, 'batch a positive integer', o.batch));
-  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', o.workers));
+  if (!posInt(o.batch)) throw new ConfigError(expected(where, 'batch a positive integer', show(o.batch)));
+  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', show(o.workers)));
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
-  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', o.maxUpdates));
-  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', o.maxSeconds));
-  if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', o.clip));
-  if (!(o.scheduledSampling >= 0 && o.scheduledSampling <= 1)) throw new ConfigError(expected(where, 'scheduledSampling in [0, 1]', o.scheduledSampling));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', show(o.clip)));
+  if (!(o.scheduledSampling >= 0 && o.scheduledSampling <= 1)) throw new ConfigError(expected(where, 'scheduledSampling in [0, 1]', show(o.scheduledSampling)));
   validateSchedule(o.schedule, `${where}: schedule`);
 }

@@ -9,7 +9,7 @@
  * (PyTorch's GRU) or 0 (resetAfter: false); RNN activations Tanh or Relu.
  */
 import type { Embedding, Linear, Recurrent } from '../../../nn/index.js';
-import { ConfigError, Tensor, expected, textOf } from '../../../tensor/index.js';
+import { ConfigError, Tensor, expected, requireBoolean, show, textOf } from '../../../tensor/index.js';
 import { OnnxGraph, type Dim } from './graph.js';
 
 export const ONNX_OPSET = 14;
@@ -62,14 +62,14 @@ export interface OnnxExportOptions {
 export function exportOnnx(model: OnnxSequenceModel, options: OnnxExportOptions = {}): Uint8Array {
   const { rnn, embedding = null, head = null } = model;
   const kind = recurrentCellKind(rnn);
-  const withState = options.state ?? true;
+  const withState = requireBoolean('exportOnnx', 'state', options.state, true);
   const H = rnn.hiddenSize;
   const D = rnn.directions;
   const slots = rnn.numLayers * D;
   if (embedding && embedding.embeddingDim !== rnn.inputSize) {
-    throw new ConfigError(expected('exportOnnx: embedding', `embeddingDim ${rnn.inputSize} (the recurrent input size)`, embedding.embeddingDim));
+    throw new ConfigError(expected('exportOnnx: embedding', `embeddingDim ${rnn.inputSize} (the recurrent input size)`, show(embedding.embeddingDim)));
   }
-  if (head && head.inFeatures !== D * H) throw new ConfigError(expected('exportOnnx: head', `inFeatures ${D * H} (directions · hidden)`, head.inFeatures));
+  if (head && head.inFeatures !== D * H) throw new ConfigError(expected('exportOnnx: head', `inFeatures ${D * H} (directions · hidden)`, show(head.inFeatures)));
 
   const g = new OnnxGraph();
   const T = 'time', B = 'batch';
