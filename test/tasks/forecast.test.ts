@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -304,5 +304,15 @@ describe('resuming a training run', () => {
     assert.throws(() => fresh().restore({ ...state, at: state.order.length + 1 }), DataError);
     const other = new Forecaster({ ...cfg, hidden: 5 });
     assert.throws(() => fresh().restore({ ...state, best: { ...state.best!, weights: other.stateDict() } }), (e) => e instanceof DataError && /best weights named and shaped/.test(e.message));
+  });
+
+  test('a scaler whose spread is null (as σ = ∞ was saved) is refused on loading, not met as NaN forecasts', () => {
+    const { cfg, meta } = setupRun();
+    const path = saveForecaster(tmp, 'null-std', new Forecaster(cfg), meta);
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: ForecastMeta };
+    manifest.meta.scaler.std[1] = null as unknown as number;
+    writeFileSync(path, JSON.stringify(manifest));
+    assert.throws(() => loadForecaster(path), (e) => e instanceof DataError
+      && /^checkpoint '.*': expected a scaler of finite means and positive finite spreads, got \{"mean":\[.*\],"std":\[[^,]+,null\]\}$/.test(e.message));
   });
 });

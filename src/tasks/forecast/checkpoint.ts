@@ -13,7 +13,7 @@ import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../../io/checkpoint-files.js';
 import { recurrentParameterCount } from '../../nn/index.js';
 import { badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer } from '../../io/trainer-state.js';
-import { BpttError, DataError, Tensor, expected, textOf } from '../../tensor/index.js';
+import { BpttError, DataError, Tensor, expected, show, textOf } from '../../tensor/index.js';
 import { CYCLES, type Cycle } from './calendar.js';
 import type { Scoreboard } from './evaluate.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from './model.js';
@@ -116,6 +116,9 @@ export function loadForecaster(path: string): ForecastCheckpoint {
     const S = 1 + (d?.features?.length ?? NaN);
     if (!(meta.scaler?.mean?.length === S && meta.scaler.std?.length === S && config.series === S)) {
       throw new DataError(expected(where, `a scaler and a model for ${S} series columns`, `scaler of ${meta.scaler?.mean?.length}, model of ${config.series}`));
+    }
+    if (!meta.scaler.mean.every(Number.isFinite) || !meta.scaler.std.every((s) => Number.isFinite(s) && s > 0)) {
+      throw new DataError(expected(where, 'a scaler of finite means and positive finite spreads', show(meta.scaler)));
     }
     if (!Array.isArray(d.cycles) || !d.cycles.every((c) => CYCLES.includes(c)) || 2 * d.cycles.length !== config.calendar) {
       throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, textOf(d.cycles)));
