@@ -44,7 +44,8 @@ export function resample(x: Float32Array, from: number, to: number): Float32Arra
   if (from === to) return x.slice();
   const length = Math.floor((x.length * to) / from);
   if (length > MAX_SIGNAL_SAMPLES) {
-    throw new DataError(expected('resample', `at most ${MAX_SIGNAL_SAMPLES} output samples`, `${x.length} samples at ${from} Hz to ${to} Hz`));
+    const got = `${x.length} samples at ${from} Hz to ${to} Hz`;
+    throw new DataError(expected('resample', `at most ${MAX_SIGNAL_SAMPLES} output samples`, got));
   }
   const step = from / to; // input samples per output sample
   const fc = ROLLOFF * Math.min(1, to / from); // cutoff as a fraction of the input Nyquist

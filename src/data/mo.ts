@@ -98,7 +98,8 @@ export function readMo(bytes: Uint8Array, where: string): MoEntry[] {
     if (strings.length > MAX_PLURAL_FORMS) {
       throw new DataError(expected(where, `msgstr ${i} of at most ${MAX_PLURAL_FORMS} plural forms`, 'more'));
     }
-    entries.push({ context, id: nul >= 0 ? ids.slice(0, nul) : ids, idPlural: nul >= 0 ? ids.slice(nul + 1) : null, strings });
+    const [id, idPlural] = nul >= 0 ? [ids.slice(0, nul), ids.slice(nul + 1)] : [ids, null];
+    entries.push({ context, id, idPlural, strings });
   }
   return entries;
 }

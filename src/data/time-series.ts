@@ -103,11 +103,12 @@ export function seriesFromTable(table: TableLike, options: SeriesOptions, where:
   if (gaps.length) ({ times, values } = insertGaps(times!, values, gaps, frequency!));
   if (options.fill) values = values.map((v) => fillMissing(v, options.fill!));
   const rowName = gaps.length ? withGaps(table.rows.length, gaps, rowLabel) : rowLabel;
-  const cellName = (column: number, row: number): string => `${where}: column '${options.columns[column]}' ${rowName(row)}`;
+  const cellName = (column: number, row: number): string =>
+    `${where}: column '${options.columns[column]}' ${rowName(row)}`;
   return { series: { times, style, frequency, names: [...options.columns], values, cellName }, problems, gaps };
 }
 
-/** Names the rows of a series with `gaps` inserted after table rows: table rows as `label` names them, inserted ones after theirs. */
+/** Names the rows of a series with `gaps` inserted: a table row as `label` does, an inserted one by the row before. */
 function withGaps(tableRows: number, gaps: readonly Gap[], label: (i: number) => string): (row: number) => string {
   const missingAfter = new Map(gaps.map((g) => [g.after, g.missing]));
   const origin: number[] = []; // the table row of each series row; ~i for a row inserted after table row i

@@ -28,7 +28,8 @@ export function lagOf(difference: Difference, season: number): number {
 /** Names a cell (column c, series row k) in messages. */
 export type CellName = (c: number, k: number) => string;
 
-const cellOf = (names?: readonly string[]): CellName => (c, k) => `column ${names ? `'${names[c]}'` : c + 1} row ${k + 1}`;
+const cellOf = (names?: readonly string[]): CellName => (c, k) =>
+  `column ${names ? `'${names[c]}'` : c + 1} row ${k + 1}`;
 
 /** A series' cells as its source names them (`CSV 'x.csv': column 'y' row 5 (line 6)`), else by column name and row. */
 export function cellNameOf(ts: TimeSeries): CellName {
@@ -37,7 +38,8 @@ export function cellNameOf(ts: TimeSeries): CellName {
 
 /** A value so large that a difference, a sum or a square of the scaling overflowed (σ = ∞ was saved as null). */
 function overflow(cell: string, value: number): DataError {
-  const what = 'a value whose scaling stays finite (its difference, the mean and spread of the training rows, its scaled value)';
+  const what = 'a value whose scaling stays finite '
+    + '(its difference, the mean and spread of the training rows, its scaled value)';
   return new DataError(expected(cell, what, show(value)));
 }
 
@@ -47,7 +49,8 @@ function overflow(cell: string, value: number): DataError {
  * σ = 1 (it reads as 0); a target that does not vary has nothing to learn.
  */
 export function fitScaler(
-  levels: readonly Float64Array[], lag: number, trainEnd: number, names: readonly string[], cell: CellName = cellOf(names),
+  levels: readonly Float64Array[], lag: number, trainEnd: number, names: readonly string[],
+  cell: CellName = cellOf(names),
 ): Scaler {
   const mean: number[] = [];
   const std: number[] = [];
@@ -57,7 +60,7 @@ export function fitScaler(
     if (n < 2) throw new DataError(expected('scaler', `at least ${lag + 2} training rows`, trainEnd));
     for (let k = lag; k < trainEnd; k++) {
       s += difference(x, k, lag);
-      if (!Number.isFinite(s)) throw overflow(cell(c, k), x[k]!); // the first row past the limit: the difference or the sum
+      if (!Number.isFinite(s)) throw overflow(cell(c, k), x[k]!); // the row whose difference, or the sum, overflowed
     }
     const m = s / n;
     for (let k = lag; k < trainEnd; k++) {
