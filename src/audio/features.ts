@@ -1,10 +1,10 @@
 /** The speech front end: samples → log-mel or MFCC (+ deltas) features, [frames × dim]. */
-import { ConfigError, expected } from '../tensor/index.js';
+import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { concatColumns, dct2, deltas, normalise } from './cepstrum.js';
 import { nextPowerOfTwo, powerSpectrum } from './fft.js';
 import { frameSignal, makeWindow, preEmphasis, type WindowKind } from './framing.js';
 import { melFilterbank } from './mel.js';
-import { resample, toMono } from './resample.js';
+import { MAX_SIGNAL_SAMPLES, resample, toMono } from './resample.js';
 
 export interface FeatureOptions {
   /** 'mfcc' (default) or 'logmel'. */
@@ -89,6 +89,9 @@ export function audioFeatures(samples: Float32Array | Float32Array[], sampleRate
   const o = resolve(options);
   const mono = Array.isArray(samples) ? toMono(samples) : samples;
   const x0 = sampleRate === o.targetRate ? mono : resample(mono, sampleRate, o.targetRate);
+  if (x0.length > MAX_SIGNAL_SAMPLES) { // resample refuses longer; its frames would outgrow typed arrays
+    throw new DataError(expected('audioFeatures', `at most ${MAX_SIGNAL_SAMPLES} samples`, x0.length));
+  }
   const x = o.preEmphasis > 0 ? preEmphasis(x0, o.preEmphasis) : x0;
   const length = Math.round((o.frameMs * o.targetRate) / 1000);
   const hop = Math.round((o.hopMs * o.targetRate) / 1000);

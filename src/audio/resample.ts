@@ -10,7 +10,7 @@
  * sample. Samples beyond either end are taken as zero, so the first and last ~32 input
  * samples are slightly tapered.
  */
-import { ConfigError, expected } from '../tensor/index.js';
+import { ConfigError, DataError, expected } from '../tensor/index.js';
 
 /** Averages the channels into one. */
 export function toMono(channels: Float32Array[]): Float32Array {
@@ -28,17 +28,29 @@ export function toMono(channels: Float32Array[]): Float32Array {
 
 const ZEROS = 32;
 const ROLLOFF = 0.95;
+/** 1 kHz (the lowest rate the WAV reader takes) to 16 kHz; each output sample costs ~64 taps. */
+const MAX_UPSAMPLING = 16;
+/** 2²⁸ samples (1 GiB of float32; 4.6 hours at 16 kHz): the front end's limit, within typed-array lengths. */
+export const MAX_SIGNAL_SAMPLES = 2 ** 28;
 
 /** Resamples `x` from rate `from` to rate `to` (Hz) with a windowed-sinc low-pass. */
 export function resample(x: Float32Array, from: number, to: number): Float32Array {
   for (const [name, r] of [['from', from], ['to', to]] as const) {
     if (!(r > 0) || !Number.isFinite(r)) throw new ConfigError(expected(`resample: ${name}`, 'a positive sample rate', r));
   }
+  if (to / from > MAX_UPSAMPLING) {
+    throw new ConfigError(expected('resample', `upsampling by at most ${MAX_UPSAMPLING}×`, `${from} Hz to ${to} Hz`));
+  }
   if (from === to) return x.slice();
+  const length = Math.floor((x.length * to) / from);
+  if (length > MAX_SIGNAL_SAMPLES) {
+    const got = `${x.length} samples at ${from} Hz to ${to} Hz`;
+    throw new DataError(expected('resample', `at most ${MAX_SIGNAL_SAMPLES} output samples`, got));
+  }
   const step = from / to; // input samples per output sample
   const fc = ROLLOFF * Math.min(1, to / from); // cutoff as a fraction of the input Nyquist
   const half = ZEROS / fc; // kernel half-width in input samples
-  const out = new Float32Array(Math.floor((x.length * to) / from));
+  const out = new Float32Array(length);
   for (let n = 0; n < out.length; n++) {
     const t = n * step;
     const lo = Math.max(0, Math.ceil(t - half));

@@ -1,7 +1,8 @@
 /**
  * WAV (RIFF/WAVE) decoding and encoding. Browser-safe: takes and returns bytes.
  * Supported: PCM (format 1) 8-bit unsigned, 16/24/32-bit signed; IEEE float (format 3)
- * 32/64-bit; WAVE_FORMAT_EXTENSIBLE (0xFFFE) wrapping either. Anything else is a DataError.
+ * 32/64-bit; WAVE_FORMAT_EXTENSIBLE (0xFFFE) wrapping either; rates of 1 kHz and up.
+ * Anything else is a DataError.
  */
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 
@@ -15,6 +16,8 @@ export interface Wav {
 const PCM = 1;
 const FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
+/** Below any audio format in use (telephony is 8 kHz); 1 Hz would be resampled 16,000× to the model's 16 kHz. */
+const MIN_SAMPLE_RATE = 1000;
 
 interface Format { format: number; channels: number; sampleRate: number; blockAlign: number; bits: number }
 
@@ -67,7 +70,7 @@ function readFormat(v: DataView, at: number, size: number, fail: (what: string, 
   const depths = format === PCM ? [8, 16, 24, 32] : [32, 64];
   if (!depths.includes(bits)) throw fail(`${format === PCM ? 'PCM' : 'float'} bit depth ${depths.join('/')}`, bits);
   if (channels === 0) throw fail('at least one channel', 0);
-  if (sampleRate === 0) throw fail('a positive sample rate', 0);
+  if (sampleRate < MIN_SAMPLE_RATE) throw fail(`a sample rate of at least ${MIN_SAMPLE_RATE} Hz`, `${sampleRate} Hz`);
   if (blockAlign !== channels * (bits / 8)) throw fail(`block align ${channels * (bits / 8)} (channels × bytes per sample)`, blockAlign);
   return { format, channels, sampleRate, blockAlign, bits };
 }

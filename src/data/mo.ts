@@ -18,6 +18,15 @@ export interface MoEntry {
 
 const MAGIC = 0x950412de;
 const HEADER_BYTES = 20;
+/**
+ * The strings of a catalog may total at most this many times its size. msgfmt writes each string
+ * once (the installed catalogs total 0.95× their size at most), but entries may all point at one
+ * large string: 2,000 of them at a 1 MB string would decode 4 GB. Twice leaves room for a writer
+ * that shares some strings.
+ */
+const MAX_STRING_BYTES_PER_FILE_BYTE = 2;
+/** msgstr[0..n]: languages have at most 6 plural forms; a string of NULs would make one per byte. */
+const MAX_PLURAL_FORMS = 16;
 
 /** Reads every entry of a `.mo` file; malformed files are DataErrors naming `where` and the reason. */
 export function readMo(bytes: Uint8Array, where: string): MoEntry[] {
@@ -38,6 +47,13 @@ export function readMo(bytes: Uint8Array, where: string): MoEntry[] {
     if (at + count * 8 > bytes.length) {
       throw new DataError(expected(where, `a ${name} table of ${count} entries within the file`, `one at offset ${at} past the end (${bytes.length} bytes)`));
     }
+  }
+  let total = 0;
+  for (const table of [originals, translations]) for (let i = 0; i < count; i++) total += u32(table + i * 8);
+  const budget = MAX_STRING_BYTES_PER_FILE_BYTE * bytes.length;
+  if (total > budget) {
+    const what = `strings of at most ${budget} bytes in all (${MAX_STRING_BYTES_PER_FILE_BYTE}× the file's size)`;
+    throw new DataError(expected(where, what, `${total} bytes`, 'entries that share one string?'));
   }
   const raw = (table: number, i: number): Uint8Array => {
     const length = u32(table + i * 8);
@@ -76,8 +92,14 @@ export function readMo(bytes: Uint8Array, where: string): MoEntry[] {
     const translated = decode(raw(translations, i), `msgstr ${i}`);
     const eot = original.indexOf('\x04'); // msgctxt \x04 msgid
     const context = eot >= 0 ? original.slice(0, eot) : null;
-    const ids = (eot >= 0 ? original.slice(eot + 1) : original).split('\x00'); // msgid \0 msgid_plural
-    entries.push({ context, id: ids[0]!, idPlural: ids.length > 1 ? ids.slice(1).join('\x00') : null, strings: translated.split('\x00') });
+    const ids = eot >= 0 ? original.slice(eot + 1) : original;
+    const nul = ids.indexOf('\x00'); // msgid \0 msgid_plural
+    const strings = translated.split('\x00', MAX_PLURAL_FORMS + 1);
+    if (strings.length > MAX_PLURAL_FORMS) {
+      throw new DataError(expected(where, `msgstr ${i} of at most ${MAX_PLURAL_FORMS} plural forms`, 'more'));
+    }
+    const [id, idPlural] = nul >= 0 ? [ids.slice(0, nul), ids.slice(nul + 1)] : [ids, null];
+    entries.push({ context, id, idPlural, strings });
   }
   return entries;
 }

@@ -18,6 +18,12 @@ export interface TimeSeries {
   names: string[];
   /** one array per column of `names`, every value finite */
   values: Float64Array[];
+  /**
+   * A cell as the user finds it in the source, for messages about values
+   * (`CSV 'x.csv': column 'y' row 5 (line 6)`); `row` counts the series' rows,
+   * filled-in gaps included. Absent for a series not read from a table.
+   */
+  cellName?: (column: number, row: number) => string;
 }
 
 /** A cell that held no number, or a row that was missing from the spacing. */
@@ -96,7 +102,24 @@ export function seriesFromTable(table: TableLike, options: SeriesOptions, where:
   if (problems.length && !options.fill) throw new DataError(firstProblems(where, problems, options.hint ?? 'fill them explicitly: previous, linear or zero'));
   if (gaps.length) ({ times, values } = insertGaps(times!, values, gaps, frequency!));
   if (options.fill) values = values.map((v) => fillMissing(v, options.fill!));
-  return { series: { times, style, frequency, names: [...options.columns], values }, problems, gaps };
+  const rowName = gaps.length ? withGaps(table.rows.length, gaps, rowLabel) : rowLabel;
+  const cellName = (column: number, row: number): string =>
+    `${where}: column '${options.columns[column]}' ${rowName(row)}`;
+  return { series: { times, style, frequency, names: [...options.columns], values, cellName }, problems, gaps };
+}
+
+/** Names the rows of a series with `gaps` inserted: a table row as `label` does, an inserted one by the row before. */
+function withGaps(tableRows: number, gaps: readonly Gap[], label: (i: number) => string): (row: number) => string {
+  const missingAfter = new Map(gaps.map((g) => [g.after, g.missing]));
+  const origin: number[] = []; // the table row of each series row; ~i for a row inserted after table row i
+  for (let i = 0; i < tableRows; i++) {
+    origin.push(i);
+    for (let k = 0; k < (missingAfter.get(i) ?? 0); k++) origin.push(~i);
+  }
+  return (row) => {
+    const i = origin[row]!;
+    return i >= 0 ? label(i) : `a row filled in after ${label(~i)}`;
+  };
 }
 
 /** Written back as read: dates as dates, months as months; any time of day makes them date-times. */

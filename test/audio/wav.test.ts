@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeWav, encodeWav, resample, toMono } from '../../src/audio/index.js';
 import { powerSpectrum } from '../../src/audio/fft.js';
-import { DataError } from '../../src/tensor/index.js';
+import { ConfigError, DataError } from '../../src/tensor/index.js';
 
 const tone = (hz: number, rate: number, n: number, amp = 0.5) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
 const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
@@ -79,9 +79,10 @@ describe('malformed WAV is a DataError with the reason', () => {
     rejects(patch(encodeWav([Float32Array.of(0)], 8000, { extensible: true }), (v) => v.setUint8(50, 0x11)), /KSDATAFORMAT subformat GUID/);
   });
 
-  test('zero channels, zero rate, inconsistent block align', () => {
+  test('zero channels, a rate below 1 kHz, inconsistent block align', () => {
     rejects(patch(plain(), (v) => v.setUint16(22, 0, true)), /at least one channel, got 0/);
-    rejects(patch(plain(), (v) => v.setUint32(24, 0, true)), /a positive sample rate, got 0/);
+    for (const rate of [0, 1, 999]) rejects(patch(plain(), (v) => v.setUint32(24, rate, true)), new RegExp(`a sample rate of at least 1000 Hz, got ${rate} Hz$`));
+    assert.equal(decodeWav(patch(plain(), (v) => v.setUint32(24, 1000, true))).sampleRate, 1000);
     rejects(patch(plain(), (v) => v.setUint16(32, 4, true)), /block align 2 \(channels × bytes per sample\), got 4/);
   });
 
@@ -113,6 +114,14 @@ describe('toMono and resample', () => {
       assert.ok(Math.abs(rms(y, 1000, to - 1000) / expectedRms - 1) < 0.01, `rms ${rms(y, 1000, to - 1000)}`);
     });
   }
+
+  test('upsampling by more than 16× is a ConfigError, an output past 2²⁸ samples a DataError, before either is computed', () => {
+    assert.throws(() => resample(new Float32Array(10), 1, 16000), (e) => e instanceof ConfigError
+      && e.message === 'resample: expected upsampling by at most 16×, got 1 Hz to 16000 Hz');
+    assert.equal(resample(new Float32Array(10), 1000, 16000).length, 160);
+    assert.throws(() => resample(new Float32Array(2 ** 24 + 1), 1000, 16000), (e) => e instanceof DataError
+      && /^resample: expected at most 268435456 output samples, got 16777217 samples at 1000 Hz to 16000 Hz$/.test(e.message));
+  });
 
   test('downsampling attenuates a tone above the new Nyquist by > 60 dB, keeps one at 0.85 × Nyquist', () => {
     for (const hz of [8400, 10000, 15000]) {

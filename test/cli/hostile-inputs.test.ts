@@ -95,6 +95,10 @@ describe('bptt train forecast --csv: hostile tables', () => {
     }
   });
 
+  test('a cell whose scaling overflows (1e308: σ was saved as null) names its row and column', TIMEOUT, () => {
+    train(csv('huge.csv', 120, (c) => (c[30]![1] = '1e308')), /CSV '.*huge\.csv': column 'temp' row 31 \(line 32\): expected a value whose scaling stays finite/);
+  });
+
   test('a missing field, an extra field, an unclosed quote, a binary file, an empty file, a bad date', TIMEOUT, () => {
     train(csv('short-row.csv', 120, (c) => c[30]!.pop()), /2 fields on every line, as in the header, got 1 on line 32/);
     train(csv('long-row.csv', 120, (c) => c[30]!.push('7')), /2 fields on every line, as in the header, got 3 on line 32/);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DROP_REASONS, cleanPairs, readMo, splitPairs, type MoEntry, type SentencePair } from '../../src/data/index.js';
 import { gettextPairs } from '../../src/data/gettext.js';
@@ -81,7 +83,32 @@ describe('readMo', () => {
     assert.throws(() => readMo(writeMo([['Café', 'Café']]), 'nohead.mo'), (e) => e instanceof DataError && /ASCII/.test(e.message));
     assert.equal(readMo(writeMo([['Plain text here', 'Texte simple ici']]), 'ascii.mo').length, 1);
   });
+
+  test('entries that all point at one large string are refused before it is decoded for each', () => {
+    assert.throws(() => readMo(sharedString(200, 100_000), 'shared.mo'), (e) => e instanceof DataError
+      && /^shared\.mo: expected strings of at most 2\d{5} bytes in all \(2× the file's size\), got 40000000 bytes/.test(e.message));
+  });
+
+  test('a msgstr of more than 16 plural forms is a DataError; a msgid keeps what follows its first NUL', () => {
+    assert.throws(() => readMo(writeMo([['One file\x00Files', '\x00'.repeat(100)]]), 'nuls.mo'), (e) => e instanceof DataError
+      && /^nuls\.mo: expected msgstr 0 of at most 16 plural forms, got more$/.test(e.message));
+    const [e] = readMo(writeMo([['One file\x00Files\x00More', 'Un\x00Des']]), 'ids.mo');
+    assert.deepEqual(e, { context: null, id: 'One file', idPlural: 'Files\x00More', strings: ['Un', 'Des'] });
+  });
 });
+
+/** A catalog of `n` entries whose msgids and msgstrs all point at one ASCII string of `size` bytes. */
+function sharedString(n: number, size: number): Uint8Array {
+  const tables = 20, text = tables + 2 * n * 8;
+  const bytes = new Uint8Array(text + size).fill(0x61, text);
+  const view = new DataView(bytes.buffer);
+  [0x950412de, 0, n, tables, tables + n * 8].forEach((v, i) => view.setUint32(i * 4, v, true));
+  for (let i = 0; i < 2 * n; i++) {
+    view.setUint32(tables + i * 8, size, true);
+    view.setUint32(tables + i * 8 + 4, text, true);
+  }
+  return bytes;
+}
 
 describe('cleanPairs', () => {
   const cases: [string, MoEntry, string][] = [
@@ -167,5 +194,23 @@ describe('gettextPairs on this machine', () => {
 
   test('a missing language folder is a DataError', () => {
     assert.throws(() => gettextPairs('fr', '/nonexistent-locale-dir'), DataError);
+  });
+
+  test('a catalog of shared strings is skipped as unreadable, named with the reason; the others are read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bptt-gettext-'));
+    try {
+      const folder = join(dir, 'fr', 'LC_MESSAGES');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'bomb.mo'), sharedString(200, 100_000));
+      writeFileSync(join(folder, 'good.mo'), writeMo(CATALOG));
+      const got = gettextPairs('fr', dir);
+      assert.equal(got.files, 1);
+      assert.deepEqual(got.pairs, [{ source: 'Open the file', target: 'Ouvrir le fichier' }]);
+      assert.equal(got.unreadable.length, 1);
+      assert.equal(got.unreadable[0]!.file, join(folder, 'bomb.mo'));
+      assert.match(got.unreadable[0]!.reason, /^catalog '.*bomb\.mo': expected strings of at most \d+ bytes in all/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

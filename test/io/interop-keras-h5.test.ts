@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { deflateSync } from 'node:zlib';
 import { decodeSafetensors, groupKerasWeights, kerasToTorch, type KerasCell } from '../../src/io/index.js';
 import { isHdf5, readKerasH5 } from '../../src/io/interop/keras-h5.js';
 import { DataError } from '../../src/tensor/index.js';
+import { H5Data, kerasSimpleRnn, type ChunkEntry } from './hdf5-bytes.js';
 
 const DIR = new URL('../../../test/fixtures/keras-h5/', import.meta.url);
 const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, DIR)));
@@ -89,5 +91,42 @@ describe('Keras .h5: what is refused, with a DataError that says where', () => {
     big.set(bytes, 7);
     const a = readKerasH5(bytes, 'a'), b = readKerasH5(big.subarray(7, 7 + bytes.length), 'b');
     for (const [n, t] of a) assert.deepEqual(b.get(n)!.data, t.data);
+  });
+});
+
+describe('Keras .h5 stored in gzip chunks (files built by test/io/hdf5-bytes.ts)', () => {
+  const KERNEL = Float32Array.from({ length: 12 }, (_, i) => i - 5.5);
+  const deflated = (x: Float32Array | number): Uint8Array => deflateSync(typeof x === 'number' ? new Uint8Array(x) : x);
+  const chunked = (shape: number[], chunk: number[], entries: ChunkEntry[]): Uint8Array =>
+    kerasSimpleRnn(new H5Data(shape, { chunk, deflate: true, entries }));
+  const refused = (bytes: Uint8Array, message: RegExp): void => {
+    assert.throws(() => readKerasH5(bytes, 'z.h5'), (e: unknown) => e instanceof DataError && message.test(e.message));
+  };
+
+  test('a kernel in two gzip chunks (the second past the last row) reads as stored', () => {
+    const twoRows = (row: number): Uint8Array => deflated(Float32Array.from({ length: 8 }, (_, i) => KERNEL[row * 4 + i] ?? 99));
+    const entries = [0, 2].map((row) => ({ offset: [row, 0], stored: twoRows(row) }));
+    const named = readKerasH5(chunked([3, 4], [2, 4], entries), 'z.h5');
+    assert.deepEqual(named.get('simple_rnn/cell/kernel')!.data, KERNEL);
+    assert.deepEqual(named.get('simple_rnn/cell/bias')!.data, Float32Array.of(3, 3.125, 3.25, 3.375));
+  });
+
+  test('a chunk that inflates 1000× past its size is refused as it inflates (jsfive inflated all of it)', () => {
+    refused(chunked([3, 4], [3, 4], [{ offset: [0, 0], stored: deflated(48_000) }]), new RegExp('^z\\.h5: /layers/simple_rnn/cell/vars/0: '
+      + 'expected chunks that inflate to at most 48 bytes \\(the chunk size\\), got one that inflates further$'));
+  });
+
+  test('one chunk listed 1000 times past the data, each within its size, stops at the read budget (of inflated bytes)', () => {
+    const zeros = deflated(64 * 64 * 4); // 16 KiB from a few dozen bytes
+    const past = Array.from({ length: 1000 }, () => ({ offset: [64, 0], stored: zeros }));
+    refused(chunked([64, 64], [64, 64], [{ offset: [0, 0], stored: zeros }, ...past]),
+      /^z\.h5: expected an HDF5 file jsfive reads in a bounded number of steps/);
+  });
+
+  test('chunks larger than the dataset, of another rank or of size 0 are refused; so is a chunk missing from the file', () => {
+    const whole = (chunk: number[]): ChunkEntry[] => [{ offset: [0, 0], stored: deflated(4 * chunk.reduce((a, b) => a * b, 1)) }];
+    const badChunks = /vars\/0: expected chunks of 2 sizes of at least 1, at most 12 elements in all, got chunks \[/;
+    for (const chunk of [[4, 4], [12], [0, 4]]) refused(chunked([3, 4], chunk, whole(chunk)), badChunks);
+    refused(chunked([3, 4], [3, 4], []), /vars\/0: expected 12 stored numbers, got a dataset without them/); // was NaN weights
   });
 });

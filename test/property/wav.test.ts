@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { decodeWav, encodeWav, type Wav } from '../../src/audio/wav.js';
+import { defaultSpeechFeatures, wavInput } from '../../src/tasks/speech/features.js';
 import { RUNS, applyDamage, bytesWithPrefix, damage, valueOrBpttError } from './arbitraries.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -15,7 +16,7 @@ const layout = fc.record({
   extensible: fc.boolean(),
   channels: fc.integer({ min: 1, max: 3 }),
   frames: fc.nat({ max: 40 }),
-  sampleRate: fc.integer({ min: 1, max: 200_000 }),
+  sampleRate: fc.integer({ min: 1000, max: 200_000 }), // the reader refuses lower rates
 });
 
 function signal(l: { format: 'pcm' | 'float'; pcmBits: number; channels: number; frames: number }): fc.Arbitrary<Float32Array[]> {
@@ -63,7 +64,7 @@ describe('WAV properties', () => {
     const lie = fc.record({
       format: fc.constantFrom(0, 1, 2, 3, 0xfffe, 0xffff),
       channels: fc.constantFrom(0, 1, 2, 0xffff),
-      rate: fc.constantFrom(0, 1, 44100, 0xffffffff),
+      rate: fc.constantFrom(0, 1, 999, 1000, 44100, 0xffffffff),
       align: fc.nat({ max: 0xffff }),
       bits: fc.constantFrom(0, 1, 8, 12, 16, 24, 32, 64, 0xffff),
       fmtSize: fc.constantFrom(0, 15, 16, 18, 40, 0xffffffff),
@@ -80,6 +81,18 @@ describe('WAV properties', () => {
         ...ascii('data'), ...u32(h.dataSize), ...h.data]);
       valueOrBpttError(() => decodeWav(bytes), wellFormed);
     }), { numRuns: 400 });
+  });
+
+  test('the speech input of a WAV at any rate, of any float samples (NaN, ±Infinity), is a value or a BpttError', () => {
+    const any = fc.record({
+      rate: fc.oneof(fc.constantFrom(0, 1, 999, 1000, 8000, 16000, 44100, 0xffffffff), fc.integer({ min: 0, max: 48_000 })),
+      samples: fc.float32Array({ minLength: 1200, maxLength: 4000 }), // a 25 ms frame at up to 48 kHz
+    });
+    fc.assert(fc.property(any, ({ rate, samples }) => {
+      const bytes = encodeWav([samples], 8000, { format: 'float' });
+      new DataView(bytes.buffer).setUint32(24, rate, true); // a 1 Hz file was resampled 16,000×: minutes, or a RangeError
+      valueOrBpttError(() => wavInput(bytes, defaultSpeechFeatures, 'any.wav'));
+    }), RUNS);
   });
 
   test('arbitrary bytes (some with a RIFF/WAVE start) give a value or a BpttError', () => {

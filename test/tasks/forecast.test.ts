@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Variable, gradcheck } from '../../src/autograd/index.js';
 import { Bptt } from '../../src/bptt/index.js';
-import type { TimeSeries } from '../../src/data/index.js';
+import { seriesFromTable, type TimeSeries } from '../../src/data/index.js';
 import { forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
 import {
   Forecaster, ForecastTrainer, ScaledSeries, accuracy, fitLinearAr, forecastLoss, leastSquares, linearArForecast, makeBatch,
@@ -149,6 +149,38 @@ describe('scaling, windows and the split', () => {
     assert.throws(() => prepareForecast(hourly(600), { ...spec, split: [0.9, 0.2] }, 's'), ConfigError);
     assert.throws(() => prepareForecast(hourly(600), { ...spec, split: [0.7, 0.295] }, 's'), /expected at least 6 test rows for one forecast of horizon 6, got 3 of 600 rows/);
   });
+
+  test('a value whose scaling overflows (mean, spread or scaled value not finite) is a DataError naming its cell', () => {
+    const edited = (edit: (y: Float64Array, x: Float64Array) => void): TimeSeries => {
+      const s = hourly(600);
+      edit(s.values[0]!, s.values[1]!);
+      return s;
+    };
+    const overflows = (cell: string, got: string) => (e: unknown) => e instanceof DataError
+      && new RegExp(`^${cell}: expected a value whose scaling stays finite \\(.*\\), got ${got}$`).test(e.message);
+    // A training row: (1e308 − μ)² is ∞, and the checkpoint saved σ = ∞ as null.
+    assert.throws(() => prepareForecast(edited((y) => (y[50] = 1e308)), spec, 'h'), overflows("column 'y' row 51", '1e\\+308'));
+    // Differences that are finite one by one, but not their sum.
+    const none = { ...spec, difference: 'none' as const, calendar: false };
+    assert.throws(() => prepareForecast(edited((y) => y.fill(1e308, 50, 53)), none, 'h'), overflows("column 'y' row 52", '1e\\+308'));
+    // A test row, past what the scaler saw: its difference with the row a season before is −∞.
+    const late = edited((_, x) => { x[500] = 1.7e308; x[524] = -1.7e308; });
+    assert.throws(() => prepareForecast(late, spec, 'h'), overflows("column 'x' row 525", '-1\\.7e\\+308'));
+    // The same through a saved scaler (bptt forecast scales a new CSV with the checkpoint's).
+    const saved = prepareForecast(hourly(600), spec, 'h').series;
+    assert.throws(() => new ScaledSeries(late.values, 24, saved.scaler, late.times, saved.frequency, saved.cycles), overflows('column 2 row 525', '-1\\.7e\\+308'));
+  });
+
+  test('the cell is named as in the CSV: the row and line of the table, a filled-in gap by the row before it', () => {
+    const rows = Array.from({ length: 600 }, (_, k) => [new Date(Date.UTC(2020, 0, 1) + k * HOUR).toISOString().slice(0, 19), `${k % 24}`]);
+    rows.splice(10, 1); // table row 11 is missing: a gap after row 10, filled linearly
+    rows[49]![1] = '1e308'; // table row 50, series row 51
+    const table = { columns: ['date', 'y'], rows, lines: rows.map((_, i) => i + 2) };
+    const ts = seriesFromTable(table, { time: 'date', columns: ['y'], fill: 'linear' }, "CSV 'g.csv'").series;
+    assert.equal(ts.cellName!(0, 10), "CSV 'g.csv': column 'y' a row filled in after row 10 (line 11)");
+    assert.throws(() => prepareForecast(ts, spec, 'g.csv'), (e) => e instanceof DataError
+      && e.message.startsWith("CSV 'g.csv': column 'y' row 50 (line 51): expected a value whose scaling stays finite"));
+  });
 });
 
 describe('baselines and metrics', () => {
@@ -282,5 +314,15 @@ describe('resuming a training run', () => {
     assert.throws(() => fresh().restore({ ...state, at: state.order.length + 1 }), DataError);
     const other = new Forecaster({ ...cfg, hidden: 5 });
     assert.throws(() => fresh().restore({ ...state, best: { ...state.best!, weights: other.stateDict() } }), (e) => e instanceof DataError && /best weights named and shaped/.test(e.message));
+  });
+
+  test('a scaler whose spread is null (as σ = ∞ was saved) is refused on loading, not met as NaN forecasts', () => {
+    const { cfg, meta } = setupRun();
+    const path = saveForecaster(tmp, 'null-std', new Forecaster(cfg), meta);
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: ForecastMeta };
+    manifest.meta.scaler.std[1] = null as unknown as number;
+    writeFileSync(path, JSON.stringify(manifest));
+    assert.throws(() => loadForecaster(path), (e) => e instanceof DataError
+      && /^checkpoint '.*': expected a scaler of finite means and positive finite spreads, got \{"mean":\[.*\],"std":\[[^,]+,null\]\}$/.test(e.message));
   });
 });

@@ -14,30 +14,14 @@
  * Non-recurrent layers (no recurrent_kernel) are skipped. HDF5 is parsed by
  * jsfive (pure JavaScript, so this module is browser-safe; it stays out of the
  * library barrel so that bundles which do not import it carry no jsfive),
- * inside a read budget: jsfive trusts the counts and addresses in the file,
- * and every exception it throws (often a string) becomes one DataError.
+ * inside a read budget (`jsfive-bounded.ts`): jsfive trusts the counts,
+ * addresses and sizes in the file, and every exception it throws (often a
+ * string) becomes one DataError.
  */
-// @ts-expect-error jsfive ships no type declarations; the part used is typed below
-import * as jsfive from 'jsfive';
-import { BpttError, DataError, Tensor, expected, listOf, quoted, show, textOf } from '../../tensor/index.js';
-
-interface H5Object {
-  readonly attrs: Record<string, unknown>;
-}
-interface H5Group extends H5Object {
-  readonly keys: string[];
-  get(path: string): H5Group | H5Dataset | null;
-}
-interface H5Dataset extends H5Object {
-  readonly dtype: unknown;
-  readonly shape: unknown;
-  readonly value: unknown;
-}
-const hdf5 = jsfive as {
-  File: new (buffer: ArrayBuffer, name: string) => H5Group;
-  Group: abstract new (...args: never[]) => H5Group;
-  Dataset: abstract new (...args: never[]) => H5Dataset;
-};
+import { DataError, Tensor, expected, listOf, quoted, show, textOf } from '../../tensor/index.js';
+import {
+  hdf5, withinReadBudget, type H5Dataset, type H5Group, type H5Object, type ReadBudget,
+} from './jsfive-bounded.js';
 
 /** The 8 bytes every HDF5 file (without a user block, as Keras writes them) starts with. */
 export const HDF5_SIGNATURE = Uint8Array.of(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -59,10 +43,10 @@ export function readKerasH5(bytes: Uint8Array, where: string): Map<string, Tenso
   if (!isHdf5(bytes)) throw new DataError(expected(where, 'an HDF5 file (signature \\x89HDF\\r\\n\\x1a\\n)', 'other bytes'));
   checkComplete(bytes, where);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const named = withinReadBudget(where, bytes.length, () => {
+  const named = withinReadBudget(where, bytes.length, (budget) => {
     const file = new hdf5.File(buffer, '');
     const keras2 = keras2Layers(file, where);
-    return keras2 ? readKeras2(keras2.weights, keras2.layerNames, where, bytes.length) : readKeras3(file, where, bytes.length);
+    return keras2 ? readKeras2(keras2.weights, keras2.layerNames, where, budget) : readKeras3(file, where, budget);
   });
   if (named.size === 0) {
     throw new DataError(expected(where, 'the weights of a recurrent layer (LSTM, GRU or SimpleRNN)', 'none in the file', 'Keras 2: a layer with a recurrent_kernel among its weight_names; Keras 3: <layer>/cell/vars'));
@@ -97,7 +81,7 @@ function keras2Layers(file: H5Group, where: string): { weights: H5Group; layerNa
 }
 
 /** Keras 2: each layer's `weight_names`; a cell (the names up to /kernel etc.) is kept when it has a recurrent_kernel. */
-function readKeras2(weights: H5Group, layerNames: string[], where: string, fileSize: number): Map<string, Tensor> {
+function readKeras2(weights: H5Group, layerNames: string[], where: string, budget: ReadBudget): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const groups = new Set(weights.keys);
   for (const layer of layerNames) {
@@ -110,14 +94,15 @@ function readKeras2(weights: H5Group, layerNames: string[], where: string, fileS
     for (const name of names) {
       if (!recurrent.has(cellOf(name))) continue;
       const at = `${where}: ${textOf(`${layer}/${name}`)}`;
-      out.set(name.startsWith(`${layer}/`) ? name : `${layer}/${name}`, tensorOf(asDataset(group.get(name), at), at, fileSize));
+      const tensor = tensorOf(asDataset(group.get(name), at), at, budget);
+      out.set(name.startsWith(`${layer}/`) ? name : `${layer}/${name}`, tensor);
     }
   }
   return out;
 }
 
 /** Keras 3: every `…/cell/vars` group; the path without `layers/` names the layer. */
-function readKeras3(file: H5Group, where: string, fileSize: number): Map<string, Tensor> {
+function readKeras3(file: H5Group, where: string, budget: ReadBudget): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const visit = (group: H5Group, path: string[]): void => {
     if (path.length > MAX_DEPTH) throw new DataError(expected(where, `groups nested at most ${MAX_DEPTH} deep`, `${textOf(`/${path.slice(0, 4).join('/')}`)}/… deeper (links that go round in a circle?)`));
@@ -126,7 +111,7 @@ function readKeras3(file: H5Group, where: string, fileSize: number): Map<string,
       if (key === 'vars' && !inCell) continue; // another layer's, or the optimizer's, variables
       const child = group.get(key);
       if (!(child instanceof hdf5.Group)) continue;
-      if (inCell) readCell(child, path, where, fileSize, out);
+      if (inCell) readCell(child, path, where, budget, out);
       else visit(child, [...path, key]);
     }
   };
@@ -134,18 +119,21 @@ function readKeras3(file: H5Group, where: string, fileSize: number): Map<string,
   return out;
 }
 
-function readCell(vars: H5Group, path: string[], where: string, fileSize: number, out: Map<string, Tensor>): void {
+function readCell(vars: H5Group, path: string[], where: string, budget: ReadBudget, out: Map<string, Tensor>): void {
   const at = `${where}: ${textOf(`/${path.join('/')}/vars`)}`;
   const keys = vars.keys;
   if (!keys.includes('0') || !keys.includes('1') || keys.some((k) => !['0', '1', '2'].includes(k))) {
     throw new DataError(expected(at, 'the datasets 0, 1 and 2 (kernel, recurrent_kernel, bias) or 0 and 1', listOf([...keys].sort())));
   }
   const cell = path.filter((p) => !CONTAINERS.has(p)).join('/');
-  for (const k of keys) out.set(`${cell}/${CELL_VARS[Number(k)]}`, tensorOf(asDataset(vars.get(k), `${at}/${k}`), `${at}/${k}`, fileSize));
+  for (const k of keys) {
+    out.set(`${cell}/${CELL_VARS[Number(k)]}`, tensorOf(asDataset(vars.get(k), `${at}/${k}`), `${at}/${k}`, budget));
+  }
 }
 
-/** A float32 or float64 dataset as a Tensor; its size is checked against the file's before jsfive reads it. */
-function tensorOf(d: H5Dataset, where: string, fileSize: number): Tensor {
+/** A float32 or float64 dataset as a Tensor; its size and chunks are checked before jsfive reads it. */
+function tensorOf(d: H5Dataset, where: string, budget: ReadBudget): Tensor {
+  const { fileSize } = budget;
   const dtype = d.dtype;
   const m = typeof dtype === 'string' ? /^[<>=|]?f([48])$/.exec(dtype) : null;
   if (!m) throw new DataError(expected(where, 'a float32 or float64 dataset', `dtype ${show(dtype)}`));
@@ -154,12 +142,37 @@ function tensorOf(d: H5Dataset, where: string, fileSize: number): Tensor {
     throw new DataError(expected(where, 'a shape of at most 8 sizes', show(shape)));
   }
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
-  if (size * Number(m[1]) > fileSize) throw new DataError(expected(where, `data that fits in the file (${fileSize} bytes)`, `shape [${shape.join(', ')}]`));
+  const itemBytes = Number(m[1]);
+  if (size * itemBytes > fileSize) {
+    throw new DataError(expected(where, `data that fits in the file (${fileSize} bytes)`, `shape [${shape.join(', ')}]`));
+  }
+  budget.reading = { where, chunkBytes: chunkBytes(d, shape as number[], size, itemBytes, where) };
   const values = d.value;
-  if (!Array.isArray(values) || values.length !== size || !values.every((v) => typeof v === 'number')) {
+  budget.reading = null;
+  // findIndex visits the holes a chunk missing from the file leaves (every() skips them: NaN weights)
+  if (!Array.isArray(values) || values.length !== size || values.findIndex((v) => typeof v !== 'number') >= 0) {
     throw new DataError(expected(where, `${size} stored numbers`, 'a dataset without them'));
   }
   return new Tensor(shape as number[], m[1] === '8' ? Float64Array.from(values) : Float32Array.from(values));
+}
+
+/**
+ * The bytes one chunk of a chunked dataset holds (0 when it is stored whole),
+ * checked before jsfive reads the chunks: jsfive inflates each chunk and
+ * visits each of its elements, so chunks have the dataset's dimensions, none
+ * 0, and no more elements than it.
+ */
+function chunkBytes(d: H5Dataset, shape: number[], size: number, itemBytes: number, where: string): number {
+  const chunks = d._dataobjects.chunks;
+  if (chunks === null) return 0;
+  const ok = Array.isArray(chunks) && chunks.length === shape.length
+    && chunks.every((n) => Number.isSafeInteger(n) && n >= 1);
+  const elements = ok ? (chunks as number[]).reduce((a, b) => a * b, 1) : NaN;
+  if (!(elements <= Math.max(1, size))) {
+    const what = `chunks of ${shape.length} sizes of at least 1, at most ${size} elements in all`;
+    throw new DataError(expected(where, what, `chunks ${show(chunks)}`));
+  }
+  return elements * itemBytes;
 }
 
 /**
@@ -189,63 +202,4 @@ function asGroup(x: unknown, where: string): H5Group {
 function asDataset(x: unknown, where: string): H5Dataset {
   if (!(x instanceof hdf5.Dataset)) throw new DataError(expected(where, 'a dataset', x instanceof hdf5.Group ? 'a group' : 'a broken link'));
   return x;
-}
-
-const GETTERS = ['getInt8', 'getUint8', 'getInt16', 'getUint16', 'getInt32', 'getUint32', 'getFloat32', 'getFloat64', 'getBigInt64', 'getBigUint64'] as const;
-
-/**
- * Runs `read` (jsfive on a file of `fileSize` bytes) with a budget of reads:
- * every DataView read and every ArrayBuffer slice (more, and by its length)
- * spends some, and an exhausted budget is a DataError. jsfive follows the
- * counts and addresses in the file as they are, so a damaged B-tree, count
- * or string size can make it revisit the same bytes for hours; reading a
- * real Keras file spends well under one unit per byte (0.1 to 0.7 measured). For the same span jsfive's console warnings about
- * damaged fields are silenced (the CLI prints one error line), and anything it
- * throws (strings, RangeErrors of reads past the end, stack overflows) becomes
- * a DataError. The patches are undone before this returns; nothing else runs
- * meanwhile (it is synchronous).
- */
-function withinReadBudget<T>(where: string, fileSize: number, read: () => T): T {
-  let left = 4 * fileSize + 100_000; // a real file takes about one unit per byte or less
-  const exhausted = (): DataError => new DataError(expected(where, 'an HDF5 file jsfive reads in a bounded number of steps', 'a damaged one (its links or sizes make the reader go round in circles)'));
-  const spend = (n: number): void => {
-    left -= n;
-    if (left < 0) throw exhausted();
-  };
-  const view = DataView.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const saved = GETTERS.map((g) => view[g]!);
-  const slice = ArrayBuffer.prototype.slice;
-  const { warn, log } = console;
-  try {
-    GETTERS.forEach((g, i) => {
-      const get = saved[i]!;
-      view[g] = function (this: DataView, ...args: unknown[]) {
-        spend(1);
-        return get.apply(this, args);
-      };
-    });
-    ArrayBuffer.prototype.slice = function (this: ArrayBuffer, begin?: number, end?: number) {
-      const copy = slice.call(this, begin, end);
-      spend(32 + copy.byteLength / 64); // a slice allocates: jsfive makes a few per object
-      return copy;
-    };
-    console.warn = console.log = () => {};
-    const value = read();
-    if (left < 0) throw exhausted(); // jsfive caught the error and went on
-    return value;
-  } catch (e) {
-    if (e instanceof BpttError) throw e;
-    throw new DataError(expected(where, 'a readable HDF5 file', `a damaged or unsupported one (${reason(e)})`));
-  } finally {
-    GETTERS.forEach((g, i) => (view[g] = saved[i]!));
-    ArrayBuffer.prototype.slice = slice;
-    Object.assign(console, { warn, log });
-  }
-}
-
-/** What went wrong, in a few words (jsfive's assertions fail as TypeErrors that say nothing useful). */
-function reason(e: unknown): string {
-  if (e instanceof TypeError) return 'a structure jsfive does not know';
-  const text = (e instanceof Error ? e.message : typeof e === 'string' ? e : show(e)).replace(/\s+/g, ' ');
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }

@@ -121,6 +121,9 @@ export function loadForecaster(path: string): ForecastCheckpoint {
     if (!(meta.scaler?.mean?.length === S && meta.scaler.std?.length === S && config.series === S)) {
       throw new DataError(expected(where, `a scaler and a model for ${S} series columns`, `scaler of ${meta.scaler?.mean?.length}, model of ${config.series}`));
     }
+    if (!meta.scaler.mean.every(Number.isFinite) || !meta.scaler.std.every((s) => Number.isFinite(s) && s > 0)) {
+      throw new DataError(expected(where, 'a scaler of finite means and positive finite spreads', show(meta.scaler)));
+    }
     if (!Array.isArray(d.cycles) || !d.cycles.every((c) => CYCLES.includes(c)) || 2 * d.cycles.length !== config.calendar) {
       throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, textOf(d.cycles)));
     }

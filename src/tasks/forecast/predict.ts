@@ -7,7 +7,7 @@ import { DataError, expected } from '../../tensor/index.js';
 import type { ForecastMeta } from './checkpoint.js';
 import { modelForecasts } from './evaluate.js';
 import type { Forecaster } from './model.js';
-import { ScaledSeries } from './scaling.js';
+import { ScaledSeries, cellNameOf } from './scaling.js';
 
 export interface FutureForecast {
   /** UTC milliseconds of each forecast step, or null for a series without timestamps */
@@ -30,7 +30,7 @@ export function forecastAfterEnd(model: Forecaster, meta: ForecastMeta, ts: Time
   if (d.frequency && ts.frequency && JSON.stringify(ts.frequency) !== JSON.stringify(d.frequency)) {
     throw new DataError(expected(where, `${describeFrequency(d.frequency)} rows, as the model was trained on`, `${describeFrequency(ts.frequency)} rows`));
   }
-  const series = new ScaledSeries(ts.values, d.lag, meta.scaler, ts.times, freq, d.cycles);
+  const series = new ScaledSeries(ts.values, d.lag, meta.scaler, ts.times, freq, d.cycles, cellNameOf(ts));
   const origin = rows - 1;
   const f = modelForecasts(model, series, [origin]);
   const Q = f.levels?.length ?? 0;

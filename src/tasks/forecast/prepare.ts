@@ -7,7 +7,7 @@ import type { TimeSeries } from '../../data/index.js';
 import { requirePositiveInt } from '../../nn/index.js';
 import { ConfigError, DataError, expected, quoted, requireBoolean } from '../../tensor/index.js';
 import { calendarCycles } from './calendar.js';
-import { ScaledSeries, fitScaler, lagOf, type Difference } from './scaling.js';
+import { ScaledSeries, cellNameOf, fitScaler, lagOf, type Difference } from './scaling.js';
 import { checkOrigins, splitRows, windowOrigins, type Origins, type Split } from './split.js';
 
 export interface ForecastSpec {
@@ -37,7 +37,8 @@ export function prepareForecast(ts: TimeSeries, spec: ForecastSpec, where: strin
   const origins = windowOrigins(split, spec.lookback, spec.horizon, lag);
   checkOrigins(origins, split, spec.lookback, spec.horizon, lag, where);
   if (split.trainEnd <= spec.season) throw new DataError(expected(where, `more training rows than the season (${spec.season}) to scale MASE`, split.trainEnd));
-  const scaler = fitScaler(ts.values, lag, split.trainEnd, ts.names);
+  const cell = cellNameOf(ts);
+  const scaler = fitScaler(ts.values, lag, split.trainEnd, ts.names, cell);
   const cycles = spec.calendar ? calendarCycles(ts.frequency, ts.times![split.trainEnd - 1]! - ts.times![0]!) : [];
-  return { series: new ScaledSeries(ts.values, lag, scaler, ts.times, ts.frequency, cycles), split, origins };
+  return { series: new ScaledSeries(ts.values, lag, scaler, ts.times, ts.frequency, cycles, cell), split, origins };
 }

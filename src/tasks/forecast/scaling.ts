@@ -9,8 +9,8 @@
  * so base_h is the naive forecast the differencing implies (the last value,
  * or the same season's last value) and v_h = Σ_{j ≡ h mod D, j ≤ h} (z_j + μ/σ).
  */
-import { addSteps, type Frequency } from '../../data/index.js';
-import { DataError, expected, quoted } from '../../tensor/index.js';
+import { addSteps, type Frequency, type TimeSeries } from '../../data/index.js';
+import { DataError, expected, quoted, show } from '../../tensor/index.js';
 import { calendarFeatures, calendarNames, type Cycle } from './calendar.js';
 
 export type Difference = 'none' | 'first' | 'seasonal';
@@ -25,21 +25,48 @@ export function lagOf(difference: Difference, season: number): number {
   return difference === 'none' ? 0 : difference === 'first' ? 1 : season;
 }
 
+/** Names a cell (column c, series row k) in messages. */
+export type CellName = (c: number, k: number) => string;
+
+const cellOf = (names?: readonly string[]): CellName => (c, k) =>
+  `column ${names ? `'${names[c]}'` : c + 1} row ${k + 1}`;
+
+/** A series' cells as its source names them (`CSV 'x.csv': column 'y' row 5 (line 6)`), else by column name and row. */
+export function cellNameOf(ts: TimeSeries): CellName {
+  return ts.cellName ?? cellOf(ts.names);
+}
+
+/** A value so large that a difference, a sum or a square of the scaling overflowed (σ = ∞ was saved as null). */
+function overflow(cell: string, value: number): DataError {
+  const what = 'a value whose scaling stays finite '
+    + '(its difference, the mean and spread of the training rows, its scaled value)';
+  return new DataError(expected(cell, what, show(value)));
+}
+
 /**
  * Fits the scaler on rows [0, trainEnd) only: nothing of the validation or
  * test rows leaks into the inputs. A feature that does not vary there gets
  * σ = 1 (it reads as 0); a target that does not vary has nothing to learn.
  */
-export function fitScaler(levels: readonly Float64Array[], lag: number, trainEnd: number, names: readonly string[]): Scaler {
+export function fitScaler(
+  levels: readonly Float64Array[], lag: number, trainEnd: number, names: readonly string[],
+  cell: CellName = cellOf(names),
+): Scaler {
   const mean: number[] = [];
   const std: number[] = [];
   levels.forEach((x, c) => {
     let s = 0, s2 = 0;
     const n = trainEnd - lag;
     if (n < 2) throw new DataError(expected('scaler', `at least ${lag + 2} training rows`, trainEnd));
-    for (let k = lag; k < trainEnd; k++) s += difference(x, k, lag);
+    for (let k = lag; k < trainEnd; k++) {
+      s += difference(x, k, lag);
+      if (!Number.isFinite(s)) throw overflow(cell(c, k), x[k]!); // the row whose difference, or the sum, overflowed
+    }
     const m = s / n;
-    for (let k = lag; k < trainEnd; k++) s2 += (difference(x, k, lag) - m) ** 2;
+    for (let k = lag; k < trainEnd; k++) {
+      s2 += (difference(x, k, lag) - m) ** 2;
+      if (!Number.isFinite(s2)) throw overflow(cell(c, k), x[k]!);
+    }
     const sd = Math.sqrt(s2 / n);
     const flat = !(sd > 1e-12 * Math.max(1, Math.abs(m)));
     if (flat && c === 0) throw new DataError(expected(`target ${quoted(names[0])}`, `values that vary over the ${trainEnd} training rows${lag ? ` (after differencing with lag ${lag})` : ''}`, 'a constant', 'nothing to forecast'));
@@ -65,9 +92,14 @@ export class ScaledSeries {
     readonly times: Float64Array | null,
     readonly frequency: Frequency | null,
     readonly cycles: readonly Cycle[],
+    cell: CellName = cellOf(),
   ) {
     this.calendarNames = calendarNames(cycles);
     if (cycles.length && !times) throw new DataError(expected('ScaledSeries', 'timestamps for calendar features', 'none'));
+    // Every row's scaled value, validation and test rows too (the scaler saw only the training rows).
+    levels.forEach((x, c) => {
+      for (let k = lag; k < x.length; k++) if (!Number.isFinite(this.z(c, k))) throw overflow(cell(c, k), x[k]!);
+    });
   }
 
   get rows(): number {

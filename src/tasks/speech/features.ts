@@ -67,7 +67,7 @@ export function stackFrames(data: Float32Array, frames: number, dim: number, sta
   return { steps, dim: dim * stack, data: out };
 }
 
-/** The model input of one utterance's samples (mono or per channel, any rate: resampled to 16 kHz). */
+/** The model input of one utterance's samples (mono or per channel, any rate from 1 kHz: resampled to 16 kHz). */
 export function speechInput(samples: Float32Array | Float32Array[], sampleRate: number, c: SpeechFeatureConfig, where = 'audio'): Utterance {
   const n = Array.isArray(samples) ? samples[0]?.length ?? 0 : samples.length;
   const minimum = Math.ceil((sampleRate * 25) / 1000);
