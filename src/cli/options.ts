@@ -106,6 +106,7 @@ export function kebab(key: string): string {
 export function checkSaved(command: Command, key: string, value: unknown, where: string, field: string): void {
   const option = command.options.find((o) => o.attributeName() === key);
   if (!option) throw new Error(`checkSaved: ${command.name()} has no option '${key}'`);
+  if (JSON.stringify(value) === JSON.stringify(option.defaultValue)) return; // what leaving the option out gives
   const flag = option.long ?? `--${kebab(key)}`;
   const bad = (want: string, takes = `, as ${flag} takes`): never => badMeta(where, field, `${want}${takes}`, value);
   if (!option.required && !option.optional) {
