@@ -230,7 +230,6 @@ function resumeSetup(o: TrainForecastOptions, cmd: Command, given: (name: string
   const saved = savedSettings(cmd, ckpt.path, ckpt.meta.settings);
   // A CSV is never read from the path the manifest names: it is named again, and its hash decides (it may have moved).
   const csv = saved.csv !== undefined;
-  if (csv && o.csv === undefined) throw fileNotGiven(where, '--csv', ckpt.meta.data.source);
   const mine = settingsOf(o);
   for (const k of FIXED.filter((k) => given(k) && !(k === 'csv' && csv))) {
     if (JSON.stringify(mine[k]) !== JSON.stringify(saved[k])) {
@@ -238,6 +237,7 @@ function resumeSetup(o: TrainForecastOptions, cmd: Command, given: (name: string
       throw new ConfigError(expected(where, want, typed(k, mine[k])));
     }
   }
+  if (csv && o.csv === undefined) throw fileNotGiven(where, '--csv', ckpt.meta.data.source);
   const was = savedBudget(cmd, ckpt.path, ckpt.meta.training);
   const budget = given('steps') || given('time') ? { steps: o.steps, time: o.time } : { steps: was.maxUpdates ?? o.steps, time: was.maxSeconds ?? undefined };
   const s = setup({ ...o, ...saved, csv: o.csv, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : was.evalEvery } as TrainForecastOptions);
