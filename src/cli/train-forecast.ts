@@ -99,7 +99,7 @@ export function trainForecastCommand(): Command {
     .option('--eval-every <updates>', 'validate (keeping the best weights) and save checkpoints this often', integer(1), 250)
     .option('--seed <n>', 'seed of the initialisation and the window order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/forecast')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model and settings; give --csv again (bptt reads no file a checkpoint names)')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')

@@ -92,7 +92,7 @@ export function trainLmCommand(): Command {
     .option('--workers <n>', 'worker threads besides the main one (data-parallel over the batch)', integer(0, 64), Math.max(0, availableParallelism() - 1))
     .option('--seed <n>', 'seed of the initialisation, data order and dropout', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/lm')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model and settings; give --text again unless it trained on Moby Dick (bptt reads no file a checkpoint names)')
     .option('--log <file>', 'append one JSON object per update, validation and checkpoint to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line and no samples; only the final summary')

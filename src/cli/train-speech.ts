@@ -73,7 +73,7 @@ interface TrainSpeechOptions {
 export function trainSpeechCommand(): Command {
   return new Command('speech')
     .description('train a bidirectional LSTM/GRU with CTC to recognise spoken digit strings (data: tools/make_speech_data.sh); scored by digit error rate on the test split')
-    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, paths relative to it (required unless --resume)')
+    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, paths relative to it (required, also with --resume)')
     .addOption(new Option('--features <kind>', 'MFCC or log-mel features (25 ms frames every 10 ms, normalised per utterance)').choices(['mfcc', 'logmel']).default('mfcc'))
     .option('--coeffs <n>', 'MFCC coefficients or mel bands (default 13 MFCC, 40 mel bands)', integer(1, 128))
     .option('--no-deltas', 'no deltas and delta-deltas')
@@ -95,7 +95,7 @@ export function trainSpeechCommand(): Command {
     .option('--beam <n>', 'prefix beam width for the final test score (greedy is scored too)', integer(2, 256), 8)
     .option('--seed <n>', 'seed of the initialisation and the batch order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/speech')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, features and settings; its best weights are those of best.json beside it')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, features and settings on --data given again; its best weights are those of best.json beside it')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, validation DER) at each validation and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')

@@ -137,15 +137,15 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', defaults.out)
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, attention of dev examples) at each checkpoint and at the end')
-    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) with its model, data and settings; the budget, scoring and output options may be given anew')
+    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) with its model and settings (translate: give its data files again); the budget, scoring and output options may be given anew')
     .option('-q, --quiet', 'no progress line; only the summary');
 }
 
 export function trainTranslateCommand(): Command {
   const c = new Command('translate')
     .description('train an encoder-decoder with attention on line-aligned parallel files (one sentence per line) and score it on a test part with BLEU and chrF')
-    .option('--source <file>', 'training sources, one per line (required, except with --resume)')
-    .option('--target <file>', 'their translations, line by line (required, except with --resume)')
+    .option('--source <file>', 'training sources, one per line (required, also with --resume)')
+    .option('--target <file>', 'their translations, line by line (required, also with --resume)')
     .option('--dev-source <file>', 'validation sources (default: 5 % of the training lines, held out by a seeded draw)')
     .option('--dev-target <file>', 'validation targets')
     .option('--test-source <file>', 'test sources, scored at the end (with --test-target)')
