@@ -30,7 +30,9 @@ export function activationBytes(model: LanguageModelConfig, w: LmWindow, streamL
   const T = Math.min(w.seqLen, streamLength);
   const s = w.strategy;
   const S = segmentLength(T, s);
-  const kept = s.kind === 'truncated' ? Math.min(T, s.k2 ?? s.k1) : s.kind === 'checkpointed' ? Math.min(T, S + Math.ceil(T / S)) : T;
+  let kept = T; // full BPTT keeps every step; truncated the last k2, checkpointed a segment and the states between
+  if (s.kind === 'truncated') kept = Math.min(T, s.k2 ?? s.k1);
+  if (s.kind === 'checkpointed') kept = Math.min(T, S + Math.ceil(T / S));
   const gates = model.cell === 'lstm' ? 4 : model.cell === 'gru' ? 3 : 1;
   const perStep = 2 * model.embed + model.layers * model.hidden * (3 * gates + 10) + 4 * model.vocab;
   return 4 * w.batch * kept * perStep;
@@ -41,16 +43,22 @@ export function activationBytes(model: LanguageModelConfig, w: LmWindow, streamL
  * one step), the window within a stream, and the activations within `cap` bytes
  * (the machine's memory).
  */
-export function windowProblem(model: LanguageModelConfig, w: LmWindow, tokens: number, cap = totalmem()): WindowProblem | null {
-  if (w.batch + 1 > tokens) return { field: 'batch', want: `at most ${tokens - 1} (a stream needs 2 of the ${tokens} training tokens)`, got: w.batch };
-  const length = Math.floor((tokens - 1) / w.batch);
-  if (w.seqLen > length) return { field: 'seqLen', want: `at most ${length}, the steps in each of ${w.batch} streams of the ${tokens} training tokens`, got: w.seqLen };
-  if (activationBytes(model, w, length) <= cap) return null;
-  const memory = `the machine's ${gigabytes(cap)} of memory`;
-  const seqLen = largest(w.seqLen, (n) => activationBytes(model, { ...w, seqLen: n }, length) <= cap);
-  if (seqLen > 0) return { field: 'seqLen', want: `at most ${seqLen}: the activations of longer windows would take more than ${memory}`, got: w.seqLen };
-  const batch = largest(w.batch, (n) => activationBytes(model, { ...w, batch: n, seqLen: 1 }, length) <= cap);
-  return { field: 'batch', want: `at most ${batch}: the activations of larger batches would take more than ${memory}`, got: w.batch };
+export function windowProblem(
+  model: LanguageModelConfig, w: LmWindow, tokens: number, cap = totalmem(),
+): WindowProblem | null {
+  const { batch, seqLen } = w;
+  const tooMany = (want: string): WindowProblem => ({ field: 'batch', want, got: batch });
+  const tooLong = (want: string): WindowProblem => ({ field: 'seqLen', want, got: seqLen });
+  if (batch + 1 > tokens) return tooMany(`at most ${tokens - 1} (a stream needs 2 of the ${tokens} training tokens)`);
+  const length = Math.floor((tokens - 1) / batch);
+  const streams = `${batch} streams of the ${tokens} training tokens`;
+  if (seqLen > length) return tooLong(`at most ${length}, the steps in each of ${streams}`);
+  const bytes = (b: number, t: number): number => activationBytes(model, { ...w, batch: b, seqLen: t }, length);
+  if (bytes(batch, seqLen) <= cap) return null;
+  const more = `would take more than the machine's ${gigabytes(cap)} of memory`;
+  const longest = largest(seqLen, (t) => bytes(batch, t) <= cap);
+  if (longest > 0) return tooLong(`at most ${longest}: the activations of longer windows ${more}`);
+  return tooMany(`at most ${largest(batch, (b) => bytes(b, 1) <= cap)}: the activations of larger batches ${more}`);
 }
 
 /** The largest n in [0, max] with fits(n) (fits is monotone; fits(0) holds). */

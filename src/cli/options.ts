@@ -1,7 +1,7 @@
 /** Parsers for command-line values: each throws commander's InvalidArgumentError with what was expected. */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Strategy } from '../bptt/index.js';
-import { badMeta } from '../io/trainer-state.js';
+import { badMeta, isObject } from '../io/trainer-state.js';
 import { show } from '../tensor/index.js';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
@@ -95,6 +95,11 @@ export function formatDuration(seconds: number): string {
 /** An option's command-line spelling from its key (evalEvery → eval-every), for messages. */
 export function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The value at a dotted path ('schedule.lr') of a manifest's metadata, or undefined. */
+export function savedAt(meta: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((x, part) => (isObject(x) ? x[part] : undefined), meta);
 }
 
 /**

@@ -9,19 +9,20 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 
-/** A file as a manifest records it: its absolute path and the first 16 hex digits of the SHA-256 of its text. */
+/** A file as a manifest records it: its absolute path and the first 16 hex digits of its text's SHA-256. */
 export function fileName(path: string, text: string): string {
   return `${resolve(path)} (sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})`;
 }
 
-/** The hash of a name `fileName` made, or null (a translate checkpoint from an older version names its files without one). */
+/** The hash in a name `fileName` made, or null (older translate checkpoints name their files without one). */
 export function hashOf(name: string): string | null {
   return / \(sha256 ([0-9a-f]+)\)$/.exec(name)?.[1] ?? null;
 }
 
 /** The error of a resumed run whose data file the user did not name again. */
 export function fileNotGiven(where: string, flag: string, saved: string): ConfigError {
-  return new ConfigError(expected(where, `${flag} ${saved}`, `no ${flag}`, 'bptt does not read files named inside a checkpoint'));
+  const why = 'bptt does not read files named inside a checkpoint';
+  return new ConfigError(expected(where, `${flag} ${saved}`, `no ${flag}`, why));
 }
 
 /** The error of a resumed run given a data file it was not trained with (none). */
@@ -32,7 +33,7 @@ export function fileNotSaved(where: string, flag: string, given: string): Config
 /** The file given again (`now`, named by `fileName`) must be the one trained on (`saved`): the same hash. */
 export function checkSameFile(where: string, flag: string, saved: string, now: string): void {
   const was = hashOf(saved);
-  if (was === null) throw new DataError(expected(where, `the hash of the ${flag} file it was trained on`, `'${saved}'`));
+  if (was === null) throw new DataError(expected(where, `the hash of the ${flag} file trained on`, `'${saved}'`));
   if (was === hashOf(now)) return;
   throw new DataError(expected(where, `${flag} ${saved}, the file it was trained on`, `${flag} ${now}`));
 }

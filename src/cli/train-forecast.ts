@@ -240,7 +240,8 @@ function resumeSetup(o: TrainForecastOptions, cmd: Command, given: (name: string
   if (csv && o.csv === undefined) throw fileNotGiven(where, '--csv', ckpt.meta.data.source);
   const was = savedBudget(cmd, ckpt.path, ckpt.meta.training);
   const budget = given('steps') || given('time') ? { steps: o.steps, time: o.time } : { steps: was.maxUpdates ?? o.steps, time: was.maxSeconds ?? undefined };
-  const s = setup({ ...o, ...saved, csv: o.csv, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : was.evalEvery } as TrainForecastOptions);
+  const evalEvery = given('evalEvery') ? o.evalEvery : was.evalEvery;
+  const s = setup({ ...o, ...saved, csv: o.csv, ...budget, evalEvery } as TrainForecastOptions);
   const same = (what: string, now: unknown, then: unknown): void => {
     if (JSON.stringify(now) === JSON.stringify(then)) return;
     const key = isObject(now) && isObject(then) ? Object.keys({ ...now, ...then }).find((k) => JSON.stringify(now[k]) !== JSON.stringify(then[k])) : undefined;
@@ -249,7 +250,8 @@ function resumeSetup(o: TrainForecastOptions, cmd: Command, given: (name: string
   };
   if (csv) checkSameFile(where, '--csv', ckpt.meta.data.source, s.source.source);
   else same('the data', s.source.source, ckpt.meta.data.source);
-  same('the prepared data', { ...dataMeta(s.source, s.spec, s.prepared, s.fill), source: ckpt.meta.data.source }, ckpt.meta.data);
+  const prepared = dataMeta(s.source, s.spec, s.prepared, s.fill);
+  same('the prepared data', { ...prepared, source: ckpt.meta.data.source }, ckpt.meta.data);
   same('the scaler', s.prepared.series.scaler, ckpt.meta.scaler);
   same('the model', s.config, ckpt.meta.model);
   const rules = (t: Partial<ForecastTrainingOptions>): unknown => ({ ...t, maxUpdates: null, maxSeconds: null, evalEvery: null });
@@ -283,7 +285,10 @@ function settingsOf(o: TrainForecastOptions): Partial<Record<Fixed, unknown>> {
   return Object.fromEntries(FIXED.filter((k) => o[k] !== undefined).map((k) => [k, k === 'csv' ? resolve(o.csv!) : o[k]]));
 }
 
-/** The saved settings that were set, each checked as its command-line option would be: a hand-edited manifest fails here, not deep in the data preparation. */
+/**
+ * The saved settings that were set, each checked as its command-line option
+ * would be: a hand-edited manifest fails here, not deep in the data preparation.
+ */
 function savedSettings(cmd: Command, path: string, settings: Record<string, unknown>): Partial<Record<Fixed, unknown>> {
   const given = FIXED.filter((k) => settings[k] !== undefined);
   for (const k of given) checkSaved(cmd, k, settings[k], `checkpoint '${path}'`, `settings.${k}`);

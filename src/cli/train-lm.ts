@@ -14,7 +14,7 @@ import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model
 import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
-import { betas, checkSaved, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, strategy } from './options.js';
+import { betas, checkSaved, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, savedAt, strategy } from './options.js';
 import { windowProblem } from './lm-bounds.js';
 import { checkSameFile, fileName, fileNotGiven, fileNotSaved } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
@@ -26,6 +26,13 @@ const MOBY_DICK = 'moby-dick';
 /** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value). */
 const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'bptt', 'seqLen', 'stateless', 'restart', 'batch', 'lr', 'betas', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
 const DEFAULT_SECONDS = 300;
+/** Where a manifest's training options keep the value of each command-line option. */
+const TRAINING_FIELDS = [
+  ['batch', 'batch'], ['seqLen', 'seqLen'], ['bptt', 'strategy'], ['stateless', 'stateful'], ['restart', 'resetProbability'],
+  ['schedule', 'schedule.kind'], ['lr', 'schedule.lr'], ['warmup', 'schedule.warmup'], ['clip', 'clip'], ['weightDecay', 'weightDecay'],
+  ['betas', 'betas'], ['steps', 'maxUpdates'], ['time', 'maxSeconds'], ['evalEvery', 'evalEvery'], ['workers', 'workers'], ['seed', 'seed'],
+  ['valFraction', 'valFraction'],
+] as const;
 
 interface TrainLmOptions {
   text?: string;
@@ -257,7 +264,7 @@ function resumeSetup(o: TrainLmOptions, cmd: Command, given: (name: string) => b
   const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
   const ckpt = loadLanguageModel(path);
   const resume = trainerStateOf(ckpt); // checks the manifest's fields first
-  const saved = savedTraining(cmd, ckpt.path, ckpt.meta.training as LmTrainingOptions & { valFraction: number });
+  const saved = savedTraining(cmd, ckpt.path, ckpt.meta.training);
   const settings = ckpt.meta.settings;
   const mine = settingsOf(o);
   for (const k of FIXED.filter((k) => given(k))) {
@@ -266,37 +273,36 @@ function resumeSetup(o: TrainLmOptions, cmd: Command, given: (name: string) => b
     }
   }
   const { text, corpus } = trainedText(`--resume ${ckpt.path}`, ckpt.meta.corpus, o.text);
-  const budget = given('steps') || given('time') ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
+  const anew = given('steps') || given('time');
+  const budget = anew ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
   // Checkpoints from before --betas existed trained with PyTorch's default.
   const options = { ...saved, betas: saved.betas ?? ([0.9, 0.999] as const), ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
   const lastValLoss = ckpt.meta.progress.lastValLoss ?? null;
   const lastValBits = lastValLoss !== null ? lastValLoss / Math.LN2 : null;
-  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus, training: { options, valFraction: saved.valFraction, lastValBits }, resume, settings, from: ckpt.path };
+  const training = { options, valFraction: saved.valFraction, lastValBits };
+  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus, training, resume, settings, from: ckpt.path };
 }
 
-/** Each training option of a manifest, checked as its command-line option would be (a hand-edited one is a DataError naming it). */
-function savedTraining(cmd: Command, path: string, t: LmTrainingOptions & { valFraction: number }): LmTrainingOptions & { valFraction: number } {
+/** A manifest's training options, each checked as its command-line option would be (a hand-edited one is a DataError naming it). */
+function savedTraining(cmd: Command, path: string, t: LmTrainingOptions): LmTrainingOptions & { valFraction: number } {
   const where = `checkpoint '${path}'`;
-  const fields: Array<[key: string, field: string, value: unknown]> = [
-    ['batch', 'batch', t.batch], ['seqLen', 'seqLen', t.seqLen], ['bptt', 'strategy', t.strategy], ['stateless', 'stateful', t.stateful],
-    ['restart', 'resetProbability', t.resetProbability], ['schedule', 'schedule.kind', t.schedule?.kind], ['lr', 'schedule.lr', t.schedule?.lr],
-    ['warmup', 'schedule.warmup', t.schedule?.warmup], ['clip', 'clip', t.clip], ['weightDecay', 'weightDecay', t.weightDecay],
-    ['evalEvery', 'evalEvery', t.evalEvery], ['workers', 'workers', t.workers], ['seed', 'seed', t.seed], ['valFraction', 'valFraction', t.valFraction],
-  ];
-  if (t.betas !== undefined) fields.push(['betas', 'betas', t.betas]);
-  if (t.maxUpdates !== null) fields.push(['steps', 'maxUpdates', t.maxUpdates]);
-  if (t.maxSeconds !== null) fields.push(['time', 'maxSeconds', t.maxSeconds]);
-  for (const [key, field, value] of fields) checkSaved(cmd, key, value, where, `training.${field}`);
+  for (const [key, field] of TRAINING_FIELDS) {
+    const value = savedAt(t, field);
+    // Checkpoints from before --betas existed have none; a run without --steps or --time saves null.
+    if ((key === 'betas' && value === undefined) || ((key === 'steps' || key === 'time') && value === null)) continue;
+    checkSaved(cmd, key, value, where, `training.${field}`);
+  }
   if (t.schedule.floor !== 0) badMeta(where, 'training.schedule.floor', '0', t.schedule.floor);
-  return t;
+  return t as LmTrainingOptions & { valFraction: number };
 }
 
-/** The text a resumed run trains on: Moby Dick, or the file named again with --text, with the hash the checkpoint records. */
+/** The text a resumed run trains on: Moby Dick, or the file named again with --text, with the recorded hash. */
 function trainedText(where: string, saved: string, path: string | undefined): { text: string; corpus: string } {
   if (saved.startsWith(`${MOBY_DICK} `)) {
     if (path !== undefined) throw fileNotSaved(where, '--text', path);
     const text = mobyDick();
-    if (corpusName(undefined, text) !== saved) throw new DataError(expected(where, `the text it was trained on (${saved})`, corpusName(undefined, text)));
+    const now = corpusName(undefined, text);
+    if (now !== saved) throw new DataError(expected(where, `the text it was trained on (${saved})`, now));
     return { text, corpus: saved };
   }
   if (path === undefined) throw fileNotGiven(where, '--text', saved);

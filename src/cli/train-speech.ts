@@ -15,8 +15,7 @@ import { SpeechTrainer, type SpeechStep, type SpeechTrainerState, type SpeechTra
 import { BpttError, ConfigError, DataError, expected, textOf } from '../tensor/index.js';
 import { ensureWritableLog } from './log-file.js';
 import { openReport } from '../report/write.js';
-import { isObject } from '../io/trainer-state.js';
-import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone, savedAt } from './options.js';
 import { fileNotGiven } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { StopSignals } from './stop-signals.js';
@@ -258,7 +257,7 @@ function resumeFrom(o: TrainSpeechOptions, cmd: Command, given: (name: string) =
   checkSaved(cmd, 'evalEvery', t.evalEvery, where, 'training.evalEvery');
   checkSaved(cmd, 'seed', t.seed, where, 'training.seed');
   for (const [k, field] of Object.entries(FIXED) as Array<[keyof typeof FIXED, string]>) {
-    const saved = field.split('.').reduce<unknown>((x, part) => (isObject(x) ? x[part] : undefined), ckpt.meta), mine = o[k];
+    const saved = savedAt(ckpt.meta, field), mine = o[k];
     checkSaved(cmd, k, saved, where, field);
     if (given(k) && JSON.stringify(saved) !== JSON.stringify(mine)) {
       throw new ConfigError(expected(`--resume ${ckpt.path}`, `${optionText(k, saved)} as saved, or no ${k === 'deltas' ? '--no-deltas' : `--${kebab(k)}`}`, optionText(k, mine)));

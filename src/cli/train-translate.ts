@@ -66,6 +66,9 @@ const OUTPUT = ['out', 'log', 'report', 'quiet', 'resume'];
 /** The data files, which a resumed run reads only when named again (checked against the hashes its manifest records). */
 const FILES = ['source', 'target', 'devSource', 'devTarget', 'testSource', 'testTarget'] as const;
 type FileOption = (typeof FILES)[number];
+const isFile = (k: string): k is FileOption => (FILES as readonly string[]).includes(k);
+/** The data files of a run, by option. */
+type Files = Partial<Record<FileOption, string>>;
 
 /** A run continued from a checkpoint: its model (the saved weights), the trainer's state and the best validation so far. */
 interface Resumed {
@@ -195,7 +198,10 @@ function translateTask(o: TranslateOptions): Task {
     return s && t ? readParallelFiles(s, t) : null;
   };
   let train = readParallelFiles(o.source, o.target);
-  const names = (s: string, t: string, pairs: TextPair[]): [string, string] => [fileName(s, pairs.map((p) => p.source).join('\n')), fileName(t, pairs.map((p) => p.target).join('\n'))];
+  // Each file as the manifest records it: its path and a hash of its lines as read.
+  const names = (s: string, t: string, pairs: TextPair[]): [string, string] => [
+    fileName(s, pairs.map((p) => p.source).join('\n')), fileName(t, pairs.map((p) => p.target).join('\n')),
+  ];
   const trainNames = names(o.source, o.target, train);
   let dev = read(o.devSource, o.devTarget, 'dev');
   const devNames = dev && names(o.devSource!, o.devTarget!, dev);
@@ -247,7 +253,7 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
   const saved = savedSettings(cmd, ckpt.path, ckpt.meta.settings);
   const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
   const mine = o as unknown as Record<string, unknown>;
-  for (const k of Object.keys(mine).filter((k) => given(k) && !ANEW.includes(k) && !(FILES as readonly string[]).includes(k))) {
+  for (const k of Object.keys(mine).filter((k) => given(k) && !ANEW.includes(k) && !isFile(k))) {
     if (JSON.stringify(mine[k]) !== JSON.stringify(saved[k])) throw new ConfigError(expected(where, `--${kebab(k)} ${show(saved[k])} as saved, or no --${kebab(k)}`, `--${kebab(k)} ${show(mine[k])}`));
   }
   const files = kind === 'text' ? savedFiles(ckpt.path, ckpt.meta.data) : null;
@@ -255,19 +261,7 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
   const anew = ANEW.filter((k) => given(k) || OUTPUT.includes(k));
   const settings = { ...saved, ...again, ...Object.fromEntries(anew.map((k) => [k, mine[k]])) } as CommonOptions;
   const task = kind === 'g2p' ? g2pTask() : translateTask(settings as TranslateOptions);
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  let data = task.data;
-  if (files) {
-    const now = savedFiles(ckpt.path, task.data);
-    for (const k of FILES) if (files[k] && hashOf(files[k])) checkSameFile(where, `--${kebab(k)}`, files[k], now[k]!);
-    data = { ...data, source: ckpt.meta.data.source, target: ckpt.meta.data.target, dev: ckpt.meta.data.dev, test: ckpt.meta.data.test };
-  }
-  if (!same(task.vocab.source.toJSON(), ckpt.meta.vocab.source) || !same(task.vocab.target.toJSON(), ckpt.meta.vocab.target) || !same(data, ckpt.meta.data)) {
-    throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
-  }
-  const config = configOf(task, settings);
-  const differs = (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => !same(config[k], ckpt.meta.model[k]));
-  if (differs) badMeta(`checkpoint '${ckpt.path}'`, `settings.${differs}`, `${show(ckpt.meta.model[differs])}, as meta.model`, config[differs]);
+  checkSameRun(where, ckpt, task, files, configOf(task, settings));
   let best: Resumed['best'] = null;
   if (state.best && state.best.updates === state.updates) {
     best = { weights: new Map([...ckpt.model.stateDict()].map(([k, t]) => [k, t.clone()])), validation: ckpt.meta.progress.validation };
@@ -282,19 +276,43 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
   await run(task, settings, { model: ckpt.model, state, best });
 }
 
-/** The saved settings but the data files and output, each checked as its command-line option would be (a hand-edited one is a DataError naming it). */
+/**
+ * The data read again is the data trained on (each file named again with the
+ * recorded hash; the same vocabularies and sizes), and the settings describe
+ * the checkpoint's model.
+ */
+function checkSameRun(where: string, ckpt: { path: string; meta: TranslateMeta }, task: Task, files: Files | null, config: Seq2SeqConfig): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const { meta } = ckpt;
+  let data = task.data;
+  if (files) {
+    const now = savedFiles(ckpt.path, task.data);
+    for (const k of FILES) if (files[k] && hashOf(files[k])) checkSameFile(where, `--${kebab(k)}`, files[k], now[k]!);
+    const { source, target, dev, test } = meta.data; // the files, compared just now
+    data = { ...data, source, target, dev, test };
+  }
+  const { source, target } = task.vocab;
+  if (!same(source.toJSON(), meta.vocab.source) || !same(target.toJSON(), meta.vocab.target) || !same(data, meta.data)) {
+    throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
+  }
+  const differs = (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => !same(config[k], meta.model[k]));
+  if (differs) badMeta(`checkpoint '${ckpt.path}'`, `settings.${differs}`, `${show(meta.model[differs])}, as meta.model`, config[differs]);
+}
+
+/** The saved settings but the data files and output, each checked as its option would be (a hand-edited one is a DataError naming it). */
 function savedSettings(cmd: Command, path: string, settings: Record<string, unknown>): Record<string, unknown> {
-  const keys = cmd.options.map((x) => x.attributeName()).filter((k) => !OUTPUT.includes(k) && !(FILES as readonly string[]).includes(k));
+  const keys = cmd.options.map((x) => x.attributeName()).filter((k) => !OUTPUT.includes(k) && !isFile(k));
   for (const k of keys) checkSaved(cmd, k, settings[k], `checkpoint '${path}'`, `settings.${k}`);
   return Object.fromEntries(keys.map((k) => [k, settings[k]]));
 }
 
 /** The files a data record names, by option (undefined: none). */
-function savedFiles(path: string, data: Record<string, unknown>): Partial<Record<FileOption, string>> {
-  const text = (field: string, x: unknown): string => (typeof x === 'string' ? x : badMeta(`checkpoint '${path}'`, `data.${field}`, 'a file name', x));
+function savedFiles(path: string, data: Record<string, unknown>): Files {
+  const bad = (field: string, want: string, x: unknown): never => badMeta(`checkpoint '${path}'`, `data.${field}`, want, x);
+  const text = (field: string, x: unknown): string => (typeof x === 'string' ? x : bad(field, 'a file name', x));
   const pair = (field: string, x: unknown): [string, string] | [] => {
     if (x === null || x === 'held out 5 %') return [];
-    if (!Array.isArray(x) || x.length !== 2) return badMeta(`checkpoint '${path}'`, `data.${field}`, 'the names of a source and a target file', x);
+    if (!Array.isArray(x) || x.length !== 2) return bad(field, 'the names of a source and a target file', x);
     return [text(field, x[0]), text(field, x[1])];
   };
   const [devSource, devTarget] = pair('dev', data.dev), [testSource, testTarget] = pair('test', data.test);
@@ -302,7 +320,7 @@ function savedFiles(path: string, data: Record<string, unknown>): Partial<Record
 }
 
 /** The data files named again, as the checkpoint has them: each file it names, and no other. */
-function filesGivenAgain(where: string, files: Partial<Record<FileOption, string>>, mine: Record<string, unknown>): Partial<Record<FileOption, string>> {
+function filesGivenAgain(where: string, files: Files, mine: Record<string, unknown>): Files {
   for (const k of FILES) {
     const flag = `--${kebab(k)}`;
     if (files[k] !== undefined && mine[k] === undefined) throw fileNotGiven(where, flag, files[k]);
