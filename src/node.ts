@@ -1,7 +1,7 @@
 /**
  * Node-only additions to the public API (they import node: modules, so they
  * stay out of the browser-safe `src/index.ts`): data-parallel training over
- * worker threads. Import from `bptt/node` (package export "./node"), or from
+ * worker threads, files (checkpoints, the safe writer and reader, the run lock). Import from `bptt/node` (package export "./node"), or from
  * dist/src/node.js.
  */
 export * from './index.js';
@@ -10,7 +10,13 @@ export {
   type DataParallelOptions, type ReplicaModule, type Replica,
 } from './bptt/parallel.js';
 export { readTextFile, mobyDick } from './data/text-files.js';
-export { saveCheckpoint, loadCheckpoint, ensureWritableDir, type CheckpointContent, type LoadedCheckpoint, type Manifest } from './io/checkpoint-files.js';
+export {
+  saveCheckpoint, loadCheckpoint, ensureWritableDir, assertFinite,
+  type CheckpointContent, type LoadedCheckpoint, type LoadOptions, type Manifest,
+} from './io/checkpoint-files.js';
+export { writeFileSafe, appendFileSafe, readFileSafe, type ReadOptions } from './io/safe-files.js';
+export { lockRunFolder, type RunLock } from './io/run-lock.js';
+export { useFsLayer, type FsLayer } from './io/fs-layer.js';
 export { LmTrainer, type LmTrainingOptions, type TrainerState, type TrainerProgress, type StepReport } from './tasks/language-model/trainer.js';
 export { saveLmCheckpoint, loadLanguageModel, trainerStateOf, type LmMeta, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
 export { Seq2SeqTrainer, type Seq2SeqTrainingOptions, type Seq2SeqStep } from './tasks/translate/trainer.js';

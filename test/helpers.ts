@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Tensor, type DType } from '../src/tensor/index.js';
+import type { Variable } from '../src/autograd/index.js';
+import { DataError, Tensor, type DType } from '../src/tensor/index.js';
 
 export interface TensorJson {
   shape: number[];
@@ -26,4 +28,19 @@ export function worstDiff(a: ArrayLike<number>, b: ArrayLike<number>): { err: nu
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   return { err, at, scale };
+}
+
+/**
+ * A trainer restored at update `from`: with `params` made NaN, its next nine
+ * updates are skipped and numbered on from the checkpoint's, and the tenth (the
+ * engine's default maxConsecutiveSkips) ends training with a DataError naming
+ * the first.
+ */
+export function assertDivergedRunStops(
+  from: number, params: readonly Variable[], step: () => { skipped: string | null },
+): void {
+  for (const p of params) p.data.fill(NaN);
+  for (let k = 1; k < 10; k++) assert.match(step().skipped ?? 'not skipped', new RegExp(`^update ${from + k}: `));
+  const message = new RegExp(`got 10, updates ${from + 1} to ${from + 10}; the first, update ${from + 1}: `);
+  assert.throws(step, (e: unknown) => e instanceof DataError && message.test(e.message));
 }

@@ -3,7 +3,7 @@ import { gradNorm, scaleToNorm } from '../optim/index.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { checkpointedGradient } from './checkpointed.js';
 import type { FlowRecord, FlowRecorder } from './diagnostics.js';
-import { firstNonFinite, locateFirstBadStep } from './guard.js';
+import { SkipStreak, checkWeightsFinite, firstNonFinite, locateFirstBadStep } from './guard.js';
 import { detachState, resetRows } from './state.js';
 import { validateStrategy, windows, type Strategy, type Window } from './strategy.js';
 
@@ -77,8 +77,13 @@ export interface BpttOptions<B, S> {
   stateful?: boolean;
   /** clip the global gradient norm to this before each update */
   clipNorm?: number | null;
-  /** skip an update whose loss or gradients are not finite, leaving the weights untouched (default true) */
+  /**
+   * skip an update whose loss or gradients are not finite, leaving the weights
+   * untouched (default true); a step that makes a weight non-finite is a DataError
+   */
   nanGuard?: boolean;
+  /** the guard's skips in a row that end training with a DataError (default 10; null: never) */
+  maxConsecutiveSkips?: number | null;
   recorder?: FlowRecorder | null;
   /** data parallelism: combine each update's gradient with other shards' before the guard, clipping and step */
   sync?: GradientSync | null;
@@ -108,9 +113,11 @@ export class Bptt<B, S> {
   updates = 0;
   skippedUpdates = 0;
   private carried: S | null = null;
+  private readonly streak: SkipStreak;
 
   constructor(private readonly options: BpttOptions<B, S>) {
     this.strategy = validateStrategy(options.strategy ?? { kind: 'full' });
+    this.streak = new SkipStreak(options.maxConsecutiveSkips);
     const c = options.clipNorm;
     if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', c));
     if (!options.parameters?.length) throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
@@ -119,6 +126,18 @@ export class Bptt<B, S> {
   /** The state carried into the next batch (stateful mode). */
   get state(): S | null {
     return this.carried;
+  }
+
+  /**
+   * Continues the count of a run saved after `updates` updates (restoring a
+   * checkpoint): the guard's messages number updates as an uninterrupted run's.
+   */
+  continueFrom(updates: number): void {
+    if (!(Number.isSafeInteger(updates) && updates >= 0)) {
+      throw new ConfigError(expected('Bptt.continueFrom', 'an update count (an integer >= 0)', updates));
+    }
+    this.updates = updates;
+    this.streak.applied();
   }
 
   /** Sets the state carried into the next batch (restoring a checkpoint). */
@@ -206,7 +225,7 @@ export class Bptt<B, S> {
   }
 
   private applyUpdate(window: Window, loss: number, terms: number, locate: () => string): UpdateReport {
-    const { parameters, optimizer, clipNorm, recorder } = this.options;
+    const { parameters, optimizer, clipNorm, recorder, nanGuard } = this.options;
     this.updates++;
     if (terms === 0) {
       // Nothing to learn from in this window (e.g. targets only at the end of the sequence).
@@ -215,17 +234,21 @@ export class Bptt<B, S> {
     }
     // One pass for the norm; it is finite exactly when every gradient is, so the guard looks closer only then.
     const measured = gradNorm(parameters);
-    const suspect = this.options.nanGuard !== false && !(Number.isFinite(loss) && Number.isFinite(measured));
+    const suspect = nanGuard !== false && !(Number.isFinite(loss) && Number.isFinite(measured));
     const bad = suspect ? firstNonFinite(loss, parameters) : null;
-    const skipped = bad && `update ${this.updates}: ${bad}; ${this.options.sync?.explain?.() ?? locate()}`;
+    const reason = bad && `${bad}; ${this.options.sync?.explain?.() ?? locate()}`;
+    const skipped = reason && `update ${this.updates}: ${reason}`;
     const norm = skipped ? NaN : measured;
     if (!skipped && clipNorm) scaleToNorm(parameters, clipNorm, measured);
     const clipped = !skipped && !!clipNorm && norm > clipNorm;
-    if (skipped) {
+    if (reason) {
       for (const p of parameters) p.zeroGrad();
       this.skippedUpdates++;
+      this.streak.skipped(this.updates, reason);
     } else {
       optimizer.step();
+      if (nanGuard !== false) checkWeightsFinite(this.updates, parameters);
+      this.streak.applied();
     }
     const flow = recorder?.endUpdate(this.updates, norm, clipped) ?? null;
     return { update: this.updates, window, loss, terms, gradNorm: norm, clipped, skipped, flow };

@@ -58,7 +58,10 @@ export interface DataParallelOptions<B, S> extends Omit<BpttOptions<B, S>, 'sync
   timeoutMs?: number;
 }
 
-const KNOWN = ['model', 'parameters', 'optimizer', 'strategy', 'stateful', 'clipNorm', 'nanGuard', 'recorder', 'module', 'config', 'workers', 'timeoutMs'];
+const KNOWN = [
+  'model', 'parameters', 'optimizer', 'strategy', 'stateful', 'clipNorm', 'nanGuard', 'maxConsecutiveSkips',
+  'recorder', 'module', 'config', 'workers', 'timeoutMs',
+];
 
 /**
  * Trains a model data-parallel over the batch rows on worker threads (Node).
@@ -146,6 +149,11 @@ export class DataParallel<B, S> {
   /** The main thread's carried state (its shard's rows). */
   get state(): S | null {
     return this.engine.state;
+  }
+
+  /** Continues a saved run's update count, as `Bptt.continueFrom` (the main thread numbers the guard's messages). */
+  continueFrom(updates: number): void {
+    this.engine.continueFrom(updates);
   }
 
   /** Forgets the carried state on every thread. */

@@ -1,7 +1,7 @@
 /** `bptt data gettext`: English→<lang> sentence pairs from the installed gettext catalogs, cleaned and split. */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileSafe } from '../io/safe-files.js';
 import { gettextPairs } from '../data/gettext.js';
 import { DROP_REASONS, MAX_WORDS, MIN_WORDS, splitPairs, type SentencePair } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
@@ -33,8 +33,8 @@ function gettext(o: GettextOptions): void {
   const parts = splitPairs(got.pairs, o.seed);
   ensureWritableDir(o.out);
   const write = (name: string, pairs: readonly SentencePair[]) => {
-    writeFileAtomic.sync(join(o.out, `${name}.en`), pairs.map((p) => p.source + '\n').join(''));
-    writeFileAtomic.sync(join(o.out, `${name}.${o.lang}`), pairs.map((p) => p.target + '\n').join(''));
+    writeFileSafe(join(o.out, `${name}.en`), pairs.map((p) => p.source + '\n').join(''));
+    writeFileSafe(join(o.out, `${name}.${o.lang}`), pairs.map((p) => p.target + '\n').join(''));
   };
   write('train', parts.train);
   write('dev', parts.dev);
@@ -43,7 +43,7 @@ function gettext(o: GettextOptions): void {
     lang: o.lang, locales: o.locales, catalogs: got.files, unreadable: got.unreadable, entries: got.entries, kept: got.pairs.length,
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, got.dropped[r]])), split: { seed: o.seed, train: parts.train.length, dev: parts.dev.length, test: parts.test.length },
   };
-  writeFileAtomic.sync(join(o.out, 'stats.json'), JSON.stringify(stats, null, 2) + '\n');
+  writeFileSafe(join(o.out, 'stats.json'), JSON.stringify(stats, null, 2) + '\n');
   console.log(`${got.files} catalogs, ${got.entries} entries → ${got.pairs.length} sentence pairs (train ${parts.train.length}, dev ${parts.dev.length}, test ${parts.test.length}) in ${o.out}`);
   console.log(`dropped: ${DROP_REASONS.filter((r) => got.dropped[r]).map((r) => `${r} ${got.dropped[r]}`).join(', ')}${got.unreadable.length ? `; ${got.unreadable.length} unreadable catalogs (stats.json lists them)` : ''}`);
 }

@@ -3,10 +3,10 @@
  * under torch.nn names), Keras weights, and ONNX. Every input is read and
  * checked before anything is written; files are written atomically.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { errnoText, readFileSafe, writeFileSafe } from '../io/safe-files.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-files.js';
 import { groupKerasWeights, kerasToTorch, type KerasCell } from '../io/interop/keras.js';
 import { isHdf5, readKerasH5 } from '../io/interop/keras-h5.js';
@@ -18,6 +18,9 @@ import { SPEECH_TASK, loadSpeechModel } from '../tasks/speech/checkpoint.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
 import { ConfigError, DataError, expected, textOf, type Tensor } from '../tensor/index.js';
 import { VERSION } from './version.js';
+
+/** Weights files to import: the largest a Node Buffer holds. */
+const MAX_IMPORT_BYTES = 2 ** 31 - 1;
 
 interface ExportOptions {
   checkpoint: string;
@@ -172,13 +175,7 @@ function importKeras(o: ImportOptions, cmd: Command): void {
 /** Keras weights: an HDF5 file (told by its signature; Keras 2 or Keras 3 layout), or else safetensors under Keras names. */
 function readKerasWeights(path: string): Map<string, Tensor> {
   const where = `--weights ${path}`;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(expected(where, 'a readable .h5 or safetensors file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? e)));
-  }
+  const bytes = readFileSafe(path, { maxBytes: MAX_IMPORT_BYTES, where, followLinks: true });
   if (isHdf5(bytes)) return readKerasH5(bytes, where);
   if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
     throw new DataError(expected(where, '.h5 or safetensors', 'a zip archive', 'a Keras 3 .keras file is one: unzip it and pass its model.weights.h5'));
@@ -201,14 +198,9 @@ function rejectFor(from: string, cmd: Command, names: string[]): void {
 }
 
 function readSafetensors(path: string): Map<string, Tensor> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(expected(`--weights ${path}`, 'a readable safetensors file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? e)));
-  }
-  return decodeSafetensors(bytes, `--weights ${path}`).tensors;
+  const where = `--weights ${path}`;
+  const bytes = readFileSafe(path, { maxBytes: MAX_IMPORT_BYTES, where, followLinks: true });
+  return decodeSafetensors(bytes, where).tensors;
 }
 
 function checkOutFile(out: string): void {
@@ -218,8 +210,8 @@ function checkOutFile(out: string): void {
 function writeOut(out: string, bytes: Uint8Array): void {
   try {
     mkdirSync(dirname(resolve(out)), { recursive: true });
-    writeFileAtomic.sync(out, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
-    throw new DataError(expected(`--out ${out}`, 'a file this process can write', (e as Error).message));
+    throw new DataError(expected(`--out ${out}`, 'a file in a directory this process can make', errnoText(e)));
   }
+  writeFileSafe(out, bytes);
 }

@@ -1,9 +1,9 @@
 /** `bptt train forecast`: a recurrent forecaster on a CSV time series, scored against two baselines on the test split. */
-import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FILL_METHODS, defaultSeason, describeFrequency, formatTimestamp, type FillMethod } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder } from '../io/run-lock.js';
 import { isObject } from '../io/trainer-state.js';
 import { forecastProgress, forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastDataMeta, type ForecastMeta } from '../tasks/forecast/checkpoint.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from '../tasks/forecast/model.js';
@@ -18,7 +18,7 @@ import { openReport } from '../report/write.js';
 import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { checkSameFile, fileNotGiven } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
@@ -121,6 +121,7 @@ async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<voi
   const trainer = new ForecastTrainer(model, series, origins, training, { trainEnd: split.trainEnd, season: spec.season }, report?.flow ?? null);
   if (resume) restoreTrainer(trainer, resume);
   ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   if (o.log) ensureWritableLog(o.log);
   const say = (line: string): void => {
     if (!o.quiet) console.log(line);
@@ -134,7 +135,7 @@ async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<voi
     + `difference ${spec.difference}${series.cycles.length ? `, calendar ${series.cycles.join('+')}` : ''}, loss ${config.loss.kind}; batch ${training.batch}, Adam lr ${training.schedule.lr}, clip ${training.clip ?? 'none'}, `
     + `${training.maxUpdates} updates${training.maxSeconds ? ` or ${formatDuration(training.maxSeconds)}` : ''}${resume ? `; resuming at update ${trainer.updates}` : ''}`);
   const log = (record: object): void => {
-    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+    appendLog(o.log, record);
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', 'MASE', 30, 'values/s');
   const meta = (test: Scoreboard | null): ForecastMeta => ({
@@ -157,7 +158,8 @@ async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<voi
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.windows * spec.horizon);
-      if (r.updates % training.evalEvery === 0 || trainer.finished) {
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if ((r.updates % training.evalEvery === 0 || trainer.finished) && !r.skipped) {
         if (origins.val.length) {
           const v = trainer.validate();
           val = v.mase;

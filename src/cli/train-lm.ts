@@ -1,12 +1,12 @@
 /** `bptt train lm` (the default of `bptt train`): a character- or word-level language model. */
 import { createHash } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { TokenStreams, Vocabulary } from '../data/index.js';
 import { mobyDick, readTextFile } from '../data/text-files.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder } from '../io/run-lock.js';
 import { badMeta } from '../io/trainer-state.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
 import { sampleText } from '../tasks/language-model/generate.js';
@@ -18,7 +18,7 @@ import { betas, checkSaved, describeStrategy, duration, formatDuration, integer,
 import { windowProblem } from './lm-bounds.js';
 import { checkSameFile, fileName, fileNotGiven, fileNotSaved } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
@@ -127,6 +127,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   report?.recorder.chart('loss', { unit });
   if (report && training.options.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.options.clip}`, y: training.options.clip } });
   ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   if (o.log) ensureWritableLog(o.log);
   const out = (line: string): void => {
     if (!o.quiet) console.log(line);
@@ -142,7 +143,7 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     + (resume ? `; resuming at update ${resume.progress.updates}` : ''));
 
   const log = (record: object): void => {
-    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+    appendLog(o.log, record);
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', unit);
   const save = async (name: 'last' | 'best'): Promise<string> => {
@@ -165,7 +166,8 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss / Math.LN2, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.tokens);
-      if (r.updates % training.options.evalEvery === 0) {
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if (r.updates % training.options.evalEvery === 0 && !r.skipped) {
         val = await validateAndSave(r);
         rate.restart(trainer.state.tokens); // the rate is of training, not validation
       }

@@ -1,10 +1,11 @@
 /** `bptt train speech`: a bidirectional LSTM/GRU + CTC digit recogniser on a directory of WAVs with manifests, scored by digit error rate. */
 import { createHash } from 'node:crypto';
-import { appendFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { FlowRecorder } from '../bptt/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder } from '../io/run-lock.js';
 import type { Example } from '../tasks/speech/batches.js';
 import { loadSpeechModel, saveSpeechModel, speechTrainerStateOf, type SpeechCheckpoint, type SpeechMeta } from '../tasks/speech/checkpoint.js';
 import { checkDataDir, loadExamples, readManifest, type ManifestEntry, type SplitName } from '../tasks/speech/corpus.js';
@@ -13,7 +14,7 @@ import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from '../t
 import { SpeechModel, validateSpeechConfig, type SpeechModelConfig } from '../tasks/speech/model.js';
 import { SpeechTrainer, type SpeechStep, type SpeechTrainerState, type SpeechTrainingOptions } from '../tasks/speech/trainer.js';
 import { BpttError, ConfigError, DataError, expected, textOf } from '../tensor/index.js';
-import { ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from './log-file.js';
 import { openReport } from '../report/write.js';
 import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone, savedAt } from './options.js';
 import { fileNotGiven } from './resume-files.js';
@@ -142,6 +143,7 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
   const model = resumed?.ckpt.model ?? new SpeechModel(config);
   const trainer = startTrainer(model, data, training, report?.flow ?? null, resumed);
   ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   const c = config;
   const steps = data.train.reduce((s, e) => s + e.input.steps, 0);
   say(`bptt ${VERSION}: digits from '${dir}': ${data.train.length} training, ${data.dev?.length ?? 0} validation, ${data.test?.length ?? 0} test utterances; `
@@ -152,7 +154,7 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
     + `${budget}${resumed ? `; resuming at update ${trainer.updates}` : ''}`);
 
   const log = (record: object): void => {
-    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+    appendLog(o.log, record);
   };
   const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', '% DER', 30, 'utt/s');
   const meta = (test: SpeechMeta['test']): SpeechMeta => ({
@@ -180,7 +182,8 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.utterances);
-      if (r.updates % training.evalEvery === 0 || trainer.finished) val = validateAndSave(r) ?? val;
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if ((r.updates % training.evalEvery === 0 || trainer.finished) && !r.skipped) val = validateAndSave(r) ?? val;
       progress.update({ step: r.updates, epoch: r.epoch, loss: r.loss, val, tokensPerSecond: rate.value, gradNorm: r.gradNorm, lr: r.lr, done: trainer.done, elapsedSeconds: r.elapsedMs / 1000 });
       await new Promise((resolve) => setImmediate(resolve)); // lets signals and the progress timer in
     }

@@ -3,7 +3,6 @@
  * (CMUdict): an encoder–decoder with attention, validated on a dev part
  * while training, scored on the test part with greedy and beam decoding.
  */
-import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -12,6 +11,7 @@ import { g2pSplit, type G2PEntry } from '../data/g2p.js';
 import { readParallelFiles } from '../data/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder } from '../io/run-lock.js';
 import { openReport } from '../report/write.js';
 import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
@@ -21,7 +21,7 @@ import { badMeta } from '../io/trainer-state.js';
 import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { checkSameFile, fileName, fileNotGiven, fileNotSaved, hashOf } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
@@ -352,12 +352,13 @@ async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null)
   report?.recorder.chart('loss', { unit: 'nats per target token' });
   if (report && training.clip) report.recorder.chart('grad-norm', { threshold: { label: `clip ${training.clip}`, y: training.clip } });
   ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   if (o.log) ensureWritableLog(o.log);
   const say = (line: string): void => {
     if (!o.quiet) console.log(line);
   };
   const log = (record: object): void => {
-    if (o.log) appendFileSync(o.log, JSON.stringify(record) + '\n');
+    appendLog(o.log, record);
   };
   say(`bptt ${VERSION}: ${task.title}; vocabularies ${task.vocab.source.size} / ${task.vocab.target.size} tokens${unknown.source + unknown.target ? ` (${unknown.source} / ${unknown.target} training tokens outside them read as <unk>)` : ''}`);
   say(`encoder ${config.bidirectional ? 'bi' : ''}${config.cell.toUpperCase()} ${config.layers}×${config.bidirectional ? `2×${config.hidden / 2}` : config.hidden}, decoder ${config.cell.toUpperCase()} ${config.layers}×${config.hidden}, `
@@ -397,7 +398,8 @@ async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null)
       if (r.skipped) progress.note(`skipped: ${r.skipped}`);
       report?.recorder.step(r.updates, { loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, clipped: r.clipped });
       rate.update(r.tokens);
-      if (r.updates % o.evalEvery === 0 || trainer.finished) {
+      // not right after a skipped update: those weights may be diverging, and last.json must stay the good one
+      if ((r.updates % o.evalEvery === 0 || trainer.finished) && !r.skipped) {
         const v = devScore();
         const best = trainer.remember(v[task.validationKey]!);
         if (best) bestValidation = v;

@@ -1,11 +1,11 @@
 /** `bptt forecast`: the next H values after the end of a CSV, from a trained forecaster, written as CSV. */
 import { Command, Option } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileSafe } from '../io/safe-files.js';
 import { FILL_METHODS, formatTimestamp, type FillMethod } from '../data/index.js';
 import { loadForecaster } from '../tasks/forecast/checkpoint.js';
 import { forecastAfterEnd } from '../tasks/forecast/predict.js';
 import { DATASETS, loadSource } from '../tasks/forecast/source.js';
-import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { ConfigError, expected } from '../tensor/index.js';
 
 interface ForecastOptions {
   checkpoint: string;
@@ -50,11 +50,7 @@ function forecast(o: ForecastOptions): void {
     process.stdout.write(text);
     return;
   }
-  try {
-    writeFileAtomic.sync(o.out, text); // written whole or not at all
-  } catch (e) {
-    throw new DataError(expected(`--out '${o.out}'`, 'a file this process can write', (e as NodeJS.ErrnoException).code ?? String(e)));
-  }
+  writeFileSafe(o.out, text); // written whole or not at all
   console.error(`bptt forecast: ${rows.length} steps after ${where} from ${path} written to ${o.out}`);
 }
 

@@ -1,7 +1,7 @@
 /** `bptt translate`: a trained encoder-decoder (translate or g2p) on lines from a file or stdin. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileSafe } from '../io/safe-files.js';
 import { readLines } from '../data/parallel-files.js';
 import { loadTranslator } from '../tasks/translate/checkpoint.js';
 import { translateTexts } from '../tasks/translate/index.js';
@@ -45,7 +45,7 @@ function translate(o: TranslateCliOptions): void {
   const out = translateTexts(model, vocab, lines, { beam: o.beam, lengthPenalty, batch: o.batch, ...(o.maxLength ? { maxLength: o.maxLength } : {}), ...(o.keepUnk ? { replaceUnknown: false } : {}) });
   if (o.attention) {
     const records = out.map((t, i) => ({ line: i + 1, source: lines[i], output: t.text, sourceTokens: t.sourceTokens, outputTokens: t.tokens, weights: t.attention }));
-    writeFileAtomic.sync(o.attention, JSON.stringify(records) + '\n');
+    writeFileSafe(o.attention, JSON.stringify(records) + '\n');
   }
   process.stdout.write(out.map((t) => t.text + '\n').join(''));
   const unknownLines = out.map((t, i) => (t.unknown ? i + 1 : 0)).filter(Boolean);

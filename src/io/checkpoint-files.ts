@@ -6,20 +6,27 @@
  *   NAME-<tag>.safetensors        the weights, PyTorch parameter names
  *   NAME-<tag>.state.safetensors  optional: training state tensors
  *                                 (optimiser moments, carried hidden states)
- * Every file is written to a temporary name and renamed; the manifest is
- * written last, so whatever the moment a run is killed, NAME.json names a
- * complete, matching set (the previous one or the new one). Files of older
- * sets are removed after the manifest moved on.
+ * Every file is written whole or not at all (safe-files.ts) and read back
+ * before the manifest, written last, moves to it; so whatever the moment a
+ * run is killed or the disk fills, NAME.json names a complete, matching set
+ * (the previous one or the new one). Files of older sets are removed only
+ * after the manifest moved on.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { DataError, expected, textOf, type Tensor } from '../tensor/index.js';
+import { fsLayer } from './fs-layer.js';
+import { TEMP_FILE, errnoText, readFileSafe, refuseNonFile, writeFileSafe } from './safe-files.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'bptt-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+/** A manifest holds metadata and a vocabulary: far below this, and a JSON tree far shallower than this. */
+export const MAX_MANIFEST_BYTES = 64 * 2 ** 20;
+export const MAX_MANIFEST_DEPTH = 32;
+/** Without a parameter count from the task: no weights file larger than this is read. */
+const MAX_WEIGHTS_BYTES = 2 ** 31 - 1;
 
 export interface Manifest {
   format: typeof CHECKPOINT_FORMAT;
@@ -43,76 +50,187 @@ export interface LoadedCheckpoint extends CheckpointContent {
   path: string;
 }
 
-/** Creates `dir` if needed and proves a file can be written there, before any work that would be lost. */
+export interface LoadOptions {
+  /**
+   * The number of weights the metadata implies (validating the metadata on the
+   * way); files larger than that many float64s and their header are refused
+   * before they are read.
+   */
+  parameterCount?: (meta: Record<string, unknown>) => number;
+}
+
+/**
+ * Creates `dir` if needed and proves a file can be written there, before any
+ * work that would be lost; a link or other non-file under a checkpoint file's
+ * name in it (`*.json`, `*.safetensors`) is refused now rather than at the first save.
+ */
 export function ensureWritableDir(dir: string): void {
   const where = `output directory '${dir}'`;
   try {
     mkdirSync(dir, { recursive: true });
-    const probe = join(dir, `.bptt-write-test-${process.pid}`);
-    writeFileAtomic.sync(probe, 'ok');
-    rmSync(probe);
   } catch (e) {
     throw new DataError(expected(where, 'a directory this process can write to', errnoText(e)));
   }
+  for (const f of readdirSync(dir)) {
+    if (/\.(json|safetensors)$/.test(f)) refuseNonFile(join(dir, f), 'a regular file (or none) under a checkpoint file name');
+  }
+  const probe = join(dir, `.bptt-write-test-${process.pid}`);
+  try {
+    writeFileSafe(probe, 'ok');
+    fsLayer().unlinkSync(probe);
+  } catch (e) {
+    throw new DataError(expected(where, 'a directory this process can write to', e instanceof DataError ? e.message : errnoText(e)));
+  }
 }
 
-/** Writes checkpoint `name` into `dir`; returns the manifest's path. */
+/**
+ * Writes checkpoint `name` into `dir`; returns the manifest's path. The weights
+ * must be finite. The new files are read back and checked against their hashes
+ * before the manifest moves to them; only then are the old ones removed.
+ */
 export function saveCheckpoint(dir: string, name: string, content: CheckpointContent): string {
+  assertFinite(`checkpoint '${join(dir, name)}.json'`, content.weights);
   mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
+  refuseNonFile(path, 'a checkpoint manifest to write');
   const tag = `${name}-${randomBytes(4).toString('hex')}`;
   const files: Array<[string, Uint8Array]> = [[`${tag}.safetensors`, encodeSafetensors(content.weights, { format: 'pt' })]];
   if (content.state) files.push([`${tag}.state.safetensors`, encodeSafetensors(content.state)]);
   const sha256: Record<string, string> = {};
-  for (const [file, bytes] of files) {
-    writeFileAtomic.sync(join(dir, file), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    sha256[file] = createHash('sha256').update(bytes).digest('hex');
-  }
+  for (const [file, bytes] of files) sha256[file] = sha256Of(bytes);
   const manifest: Manifest = {
     format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION,
     weights: files[0]![0], state: files[1]?.[0] ?? null, sha256, meta: content.meta,
   };
-  const path = join(dir, `${name}.json`);
-  writeFileAtomic.sync(path, JSON.stringify(manifest, null, 1) + '\n');
-  // Only now are the older files unreferenced (also temporary files a killed run left behind: weights, state, a manifest).
-  const ours = new RegExp(`^${escapeRegExp(name)}(-[0-9a-f]{8}(\\.state)?\\.safetensors(\\.\\d+)?|\\.json\\.\\d+)$`);
-  for (const f of readdirSync(dir)) {
-    if (ours.test(f) && !(f in sha256)) rmSync(join(dir, f), { force: true });
+  try {
+    for (const [file, bytes] of files) writeFileSafe(join(dir, file), bytes);
+    for (const [file, bytes] of files) {
+      const back = readFileSafe(join(dir, file), { maxBytes: bytes.length });
+      if (sha256Of(back) !== sha256[file]) {
+        throw new DataError(expected(`writing '${join(dir, file)}'`, 'the bytes written when read back', 'other bytes (a failing disk?)'));
+      }
+    }
+    writeFileSafe(path, JSON.stringify(manifest, null, 1) + '\n');
+  } catch (e) {
+    if (!names(path, manifest.weights)) for (const [file] of files) unlinkQuietly(join(dir, file)); // the save did not happen
+    throw e;
   }
+  removeUnreferenced(dir, name, sha256);
   return path;
+}
+
+/** Whether the manifest at `path` names `weights` (false when it cannot be read). */
+function names(path: string, weights: string): boolean {
+  try {
+    return (JSON.parse(readFileSafe(path, { maxBytes: MAX_MANIFEST_BYTES }).toString('utf8')) as Manifest).weights === weights;
+  } catch {
+    return false;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    fsLayer().unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * Only now are the older files of `name` unreferenced; so are temporary files
+ * of a killed run (ours, or write-file-atomic's from older versions), but not
+ * those of a live process.
+ */
+function removeUnreferenced(dir: string, name: string, keep: Record<string, string>): void {
+  const ours = new RegExp(`^${escapeRegExp(name)}(-[0-9a-f]{8}(\\.state)?\\.safetensors(\\.\\d+)?|\\.json\\.\\d+)$`);
+  const belongs = (file: string): boolean => ours.test(file) && !(file in keep);
+  for (const f of readdirSync(dir)) {
+    const temp = TEMP_FILE.exec(f);
+    const ofOurs = temp && (belongs(temp[1]!) || temp[1] === `${name}.json`);
+    if (temp ? !ofOurs || running(Number(temp[2])) : !belongs(f)) continue;
+    unlinkQuietly(join(dir, f));
+  }
+}
+
+function running(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /**
  * Reads a checkpoint from its manifest, or from a directory (its best.json,
- * else last.json). Every file is checked against the manifest's SHA-256.
+ * else last.json). Every file is checked against the manifest's SHA-256, the
+ * files it names must be regular files beside it, and the weights finite.
  */
-export function loadCheckpoint(path: string): LoadedCheckpoint {
+export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedCheckpoint {
   const manifestPath = resolveManifest(path);
   const where = `checkpoint '${manifestPath}'`;
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  } catch (e) {
-    throw new DataError(expected(where, 'a readable JSON manifest', e instanceof SyntaxError ? `invalid JSON (${e.message})` : errnoText(e)));
-  }
+  const manifest = parseManifest(where, readFileSafe(manifestPath, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: true }));
   const isObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
   if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.weights !== 'string' || (manifest.state != null && typeof manifest.state !== 'string')
     || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
     throw new DataError(expected(where, `a ${CHECKPOINT_FORMAT} manifest`, 'a JSON file of another kind'));
   }
   if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, textOf(manifest.version)));
-  const read = (file: string): Map<string, Tensor> => {
-    if (basename(file) !== file) throw new DataError(expected(where, 'file names without directories', file));
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(join(dirname(manifestPath), file));
-    } catch (e) {
-      throw new DataError(expected(`${where}: ${file}`, 'a readable file', errnoText(e)));
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex');
+  const count = options.parameterCount?.(manifest.meta);
+  const read = (file: string, maxBytes: number): Map<string, Tensor> => {
+    if (basename(file) !== file || file === '.' || file === '..') throw new DataError(expected(where, 'file names without directories', textOf(file)));
+    const bytes = readFileSafe(join(dirname(manifestPath), file), { maxBytes, where: `${where}: ${file}` });
+    const sha = sha256Of(bytes);
     if (!Object.hasOwn(manifest.sha256, file) || sha !== manifest.sha256[file]) throw new DataError(expected(`${where}: ${file}`, 'the SHA-256 the manifest records', 'different bytes (the file is corrupt or was replaced)'));
     return decodeSafetensors(bytes, `${where}: ${file}`).tensors;
   };
-  return { path: manifestPath, meta: manifest.meta, weights: read(manifest.weights), state: manifest.state ? read(manifest.state) : null };
+  // Weights as float64 at most, plus a header naming each tensor; the state holds a few tensors per weight.
+  const weightsCap = count === undefined ? MAX_WEIGHTS_BYTES : count * 8 + 2 ** 20;
+  const weights = read(manifest.weights, weightsCap);
+  assertFinite(where, weights);
+  const state = manifest.state ? read(manifest.state, count === undefined ? MAX_WEIGHTS_BYTES : 4 * weightsCap + 2 ** 24) : null;
+  return { path: manifestPath, meta: manifest.meta, weights, state };
+}
+
+/** Throws a DataError naming the first tensor holding NaN or an infinity. */
+export function assertFinite(where: string, tensors: ReadonlyMap<string, Tensor>): void {
+  for (const [name, t] of tensors) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) throw new DataError(expected(`${where}: ${name}`, 'finite weights', `${d[i]} at index ${i}`, 'the training diverged, or the file was edited'));
+    }
+  }
+}
+
+function parseManifest(where: string, bytes: Buffer): Manifest {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new DataError(expected(where, 'a readable JSON manifest', `invalid JSON (${(e as Error).message.slice(0, 200)})`));
+  }
+  const depth = depthOf(manifest);
+  if (depth > MAX_MANIFEST_DEPTH) throw new DataError(expected(where, `JSON nested at most ${MAX_MANIFEST_DEPTH} deep`, `${depth} levels or more`));
+  return manifest as Manifest;
+}
+
+/** How deep a parsed JSON value nests (counted without recursion; stops one past the limit). */
+function depthOf(root: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    deepest = Math.max(deepest, d);
+    if (d > MAX_MANIFEST_DEPTH) return d;
+    for (const v of Object.values(x)) stack.push([v, d + 1]);
+  }
+  return deepest;
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The weights file holds exactly the numbers the model needs (names and shapes are checked when they load). */
@@ -144,13 +262,4 @@ function resolveManifest(path: string): string {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOTDIR') return 'a path through a file';
-  if (code === 'EROFS') return 'a read-only file system';
-  return e instanceof Error ? e.message : String(e);
 }

@@ -26,20 +26,45 @@ export function packOptimizer(dict: OptimizerStateDict, params: NamedParameters,
   return { ...dict, state };
 }
 
-/** The optimiser state packed by `packOptimizer` (the optimiser's own loadStateDict checks sizes and settings). */
+/** Buffers that sum squares (Adam's, AMSGrad's, RMSprop's and Adagrad's): a negative value is a corrupt state. */
+const SQUARES = new Set(['expAvgSq', 'maxExpAvgSq', 'squareAvg', 'sum']);
+
+/**
+ * The optimiser state packed by `packOptimizer` (the optimiser's own
+ * loadStateDict checks sizes and settings). The step counts and moments are
+ * checked here, where the tensors' names are known: a moment that is not
+ * finite, or a negative sum of squares, would make every later update NaN.
+ */
 export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, params: NamedParameters): OptimizerStateDict {
   const names = params.map(([n]) => n);
   const p = packed as PackedOptimizer;
   if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) badMeta(where, 'optimizer.state', `one entry per parameter (${names.length})`, p?.state);
+  if (!isCount(p.stepCount)) badMeta(where, 'optimizer.stepCount', 'an integer >= 0', p.stepCount);
   const state = p.state.map((s, i) => {
     if (s === null) return null;
     if (!(isObject(s) && isCount(s.step) && Array.isArray(s.buffers) && s.buffers.every((b) => typeof b === 'string'))) {
       badMeta(where, 'optimizer.state', 'null or { step, buffers: names } per parameter', s);
     }
-    const buffers = Object.fromEntries(s.buffers.map((b) => [b, Array.from(stateTensor(where, tensors, `optimizer.${names[i]}.${b}`).data)]));
+    // A parameter has state from its first step on, and steps at most once per optimiser step.
+    if (s.step < 1 || s.step > p.stepCount) {
+      badMeta(where, `optimizer.state[${i}].step`, `a count from 1 to stepCount (${p.stepCount})`, s.step);
+    }
+    const buffer = (b: string) => moments(where, tensors, `optimizer.${names[i]}.${b}`, SQUARES.has(b));
+    const buffers = Object.fromEntries(s.buffers.map((b) => [b, buffer(b)]));
     return { step: s.step, buffers };
   });
   return { ...p, state };
+}
+
+/** A moment tensor's values: finite, and >= 0 for a sum of squares. */
+function moments(where: string, tensors: ReadonlyMap<string, Tensor>, key: string, squares: boolean): number[] {
+  const values = Array.from(stateTensor(where, tensors, key).data);
+  const bad = values.findIndex((v) => !Number.isFinite(v) || (squares && v < 0));
+  if (bad >= 0) {
+    const want = squares ? 'finite values >= 0 (a sum of squares)' : 'finite values';
+    throw new DataError(expected(`${where}: state tensor '${key}'`, want, `${values[bad]} at index ${bad}`));
+  }
+  return values;
 }
 
 /** A generator state as `Rng.getState()` gives it. */

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { refuseNonFile, writeFileSafe } from '../io/safe-files.js';
 import { DataError, expected } from '../tensor/index.js';
 import type { FlowSampler, FlowSamplerOptions } from './flow.js';
 import { ReportRecorder, type ReportData } from './recorder.js';
@@ -14,7 +14,7 @@ import { renderReport } from './render.js';
 /** Renders the report and writes it to `path` atomically. */
 export function writeReport(path: string, data: ReportData): void {
   data.updated = new Date().toISOString();
-  writeFileAtomic.sync(path, renderReport(data));
+  writeFileSafe(path, renderReport(data));
 }
 
 /**
@@ -28,6 +28,7 @@ export function ensureWritableReport(path: string): void {
   };
   try {
     if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) fail('a directory');
+    refuseNonFile(path, 'an HTML file path (never a link)');
     const dir = dirname(path);
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);

@@ -151,6 +151,29 @@ describe('DataParallel guards and errors', () => {
     assertClose(r.parallel, r.single);
   });
 
+  test('the main thread counts every shard\'s skips: K in a row end training; continueFrom numbers on', async () => {
+    const m = { model: new RowRegressor(config) };
+    const params = m.model.parameters();
+    const optimizer = new Adam(params, { lr: 1e-2 });
+    const dp = await DataParallel.start<RowBatch, HiddenState>({
+      model: m.model, parameters: params, optimizer, module: MODULE, config, workers: 1, maxConsecutiveSkips: 3,
+    });
+    try {
+      dp.continueFrom(40);
+      const bad = (seed: number) => rowBatch(T, B, F, seed, { nanAt: [2, 4] }); // row 4: the worker's
+      const [first] = dp.trainBatch(bad(1));
+      assert.match(first!.skipped ?? '', /^update 41: loss is NaN; the non-finite loss came from the rows of worker/);
+      dp.trainBatch(bad(2));
+      const weights = params.map((p) => Float32Array.from(p.data));
+      const message = /fewer than 3 consecutive updates skipped by the NaN guard, got 3, updates 41 to 43; the first/;
+      assert.throws(() => dp.trainBatch(bad(3)), (e: unknown) => e instanceof DataError && message.test(e.message));
+      assert.deepEqual(params.map((p) => Float32Array.from(p.data)), weights);
+      assert.throws(() => dp.trainBatch(rowBatch(T, B, F, 4)), /unusable after an earlier error/);
+    } finally {
+      await dp.close();
+    }
+  });
+
   test('weights replaced after start (loadStateDict) reach the workers', async () => {
     const setup: Setup = { config, strategy: { kind: 'truncated', k1: 4 }, optimizer: 'sgd' };
     const fresh = new RowRegressor({ ...config, seed: 99 });

@@ -150,7 +150,7 @@ describe('bad input: one line on stderr, exit code 1, nothing written', () => {
     writeFileSync(join(tmp, 'other.csv'), 'date,temp\n2021-01-01T00:00:00,1\n');
     assertOneLineError(run('forecast', '--checkpoint', D, '--csv', join(tmp, 'other.csv')), /expected a column 'wind'/);
     const out = join(tmp, 'no-dir', 'f.csv');
-    assertOneLineError(run('forecast', '--checkpoint', D, '--out', out), /--out '.*no-dir\/f\.csv': expected a file this process can write/);
+    assertOneLineError(run('forecast', '--checkpoint', D, '--out', out), /writing '.*no-dir\/f\.csv': expected a file this process can write, got no such file or directory/);
     assert.ok(!existsSync(out));
     const bad = join(D, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...manifestOf(join(D, 'best.json')), meta: { task: 'language-model' } }));

@@ -2,9 +2,10 @@
  * Hostile inputs to the command line: texts that are empty, binary or one
  * 50 MB line; CSV files that are binary, ragged, unterminated or hold cells
  * that are not finite numbers; checkpoints that are truncated, corrupt, of
- * another task, or whose manifest was edited (also to a huge model). Each ends
- * with one line on stderr ("bptt: ..."), exit code 1, no stack trace, and
- * nothing written (or a run that trains normally, for valid input).
+ * another task, or whose manifest was edited (also to a huge model), whose
+ * optimiser state is corrupt, or whose weights make the resumed run diverge.
+ * Each ends with one line on stderr ("bptt: ..."), exit code 1, no stack
+ * trace, and nothing written (or a run that trains normally, for valid input).
  */
 import assert from 'node:assert/strict';
 import type { SpawnSyncReturns } from 'node:child_process';
@@ -13,7 +14,8 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
-import { cliSandbox } from './sandbox.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+import { assertOneLineError, cliSandbox } from './sandbox.js';
 
 const { tmp, run } = cliSandbox('bptt-hostile-');
 const TIMEOUT = { timeout: 180_000 };
@@ -26,16 +28,6 @@ const file = (name: string, content: string | Uint8Array): string => {
   return p;
 };
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-
-/** A failed command: exit code 1, one line "bptt: ..." on stderr, no stack trace, no internal error. */
-function assertOneLineError(r: SpawnSyncReturns<string>, pattern?: RegExp): void {
-  assert.equal(r.status, 1, `exit status ${r.status} (signal ${r.signal}); stderr: ${r.stderr.slice(0, 2000)}`);
-  const err = r.stderr.replace(/\n$/, '');
-  assert.ok(!err.includes('\n'), `a single line on stderr, got:\n${r.stderr.slice(0, 2000)}`);
-  assert.match(err, /^bptt: /);
-  assert.doesNotMatch(err, /internal error|\n\s+at /);
-  if (pattern) assert.match(err, pattern);
-}
 
 /** `bptt ARGS --out <fresh dir>` fails with one line and leaves no output directory. */
 function failsWritingNothing(args: string[], pattern?: RegExp): void {
@@ -185,6 +177,66 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
       const before = readdirSync(a).sort();
       assertOneLineError(run('train', '--resume', '--out', a, '--text', TEXT, '--quiet'), new RegExp(`meta\\.${field}`));
       assert.deepEqual(readdirSync(a).sort(), before, 'nothing written into the run directory');
+    }
+  });
+
+  /** Sets value 0 of a tensor of the checkpoint's weights or state file, and the manifest's SHA-256 to match. */
+  const editTensor = (dir: string, file: 'weights' | 'state', name: string, value: number): void => {
+    const m = manifestOf(join(dir, 'last.json'));
+    const path = join(dir, m[file]!);
+    const { tensors } = decodeSafetensors(readFileSync(path));
+    tensors.get(name)!.data[0] = value;
+    const bytes = encodeSafetensors(tensors);
+    writeFileSync(path, bytes);
+    const sha256 = { ...m.sha256, [m[file]!]: createHash('sha256').update(bytes).digest('hex') };
+    writeFileSync(join(dir, 'last.json'), JSON.stringify({ ...m, sha256 }));
+  };
+  /** The run directory as it was: the same files, last.json byte for byte. */
+  const snapshotOf = (dir: string) => ({
+    files: readdirSync(dir).sort(), last: readFileSync(join(dir, 'last.json'), 'utf8'),
+  });
+  const resume = { lm: ['train', '--resume', '--text', TEXT, '--quiet'], forecast: ['train', 'forecast', '--resume', '--csv', join(tmp, 'good.csv'), '--quiet'] };
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  test('--resume from a state whose optimiser moments or step counts were edited (SHA-256 to match)', TIMEOUT, () => {
+    const squares = 'finite values >= 0 (a sum of squares)';
+    const edits = [
+      ['expAvgSq', -1, squares], ['expAvgSq', NaN, squares], ['expAvg', Infinity, 'finite values']
+    ] as const;
+    for (const [task, dir, param] of [['lm', LM, 'head.weight'], ['forecast', FC, 'rnn.weight_hh_l0']] as const) {
+      for (const [buffer, value, want] of edits) {
+        const a = copyOf(dir);
+        const tensor = `optimizer.${param}.${buffer}`;
+        editTensor(a, 'state', tensor, value);
+        const before = snapshotOf(a);
+        const message = `last.json': state tensor '${tensor}': expected ${want}, got ${value} at index 0`;
+        assertOneLineError(run(...resume[task], '--out', a), new RegExp(`checkpoint '.*${escape(message)}$`));
+        assert.deepEqual(snapshotOf(a), before, `${task} ${buffer} ${value}: nothing written`);
+      }
+    }
+    for (const step of [0, 3]) { // saved after 2 updates
+      const a = copyOf(LM);
+      const m = manifestOf(join(a, 'last.json'));
+      (m.meta as { optimizer: { state: Array<{ step: number }> } }).optimizer.state[0]!.step = step;
+      writeFileSync(join(a, 'last.json'), JSON.stringify(m));
+      const before = snapshotOf(a);
+      const message = `meta.optimizer.state[0].step: expected a count from 1 to stepCount (2), got ${step}`;
+      assertOneLineError(run(...resume.lm, '--out', a), new RegExp(`${escape(message)}$`));
+      assert.deepEqual(snapshotOf(a), before);
+    }
+  });
+
+  test('a resumed run that diverges stops at the 10th update skipped in a row, naming the first', TIMEOUT, () => {
+    // A finite weight so large that the loss overflows: every update is skipped, the weights never change. Checkpoints
+    // are due at updates 5 and 10, inside the run of skips: the last good one must stay.
+    for (const [task, dir, param] of [['lm', LM, 'head.bias'], ['forecast', FC, 'head.weight']] as const) {
+      const a = copyOf(dir);
+      editTensor(a, 'weights', param, 1e38);
+      const before = snapshotOf(a);
+      const r = run(...resume[task], '--out', a, '--steps', '50', '--eval-every', '5');
+      const message = 'updates skipped by the NaN guard, got 10, updates 3 to 12; the first, update 3: loss is ';
+      assertOneLineError(r, new RegExp(`: expected fewer than 10 consecutive ${message}`));
+      assert.deepEqual(snapshotOf(a), before, `${task}: last.json is the one resumed from`);
     }
   });
 

@@ -1,4 +1,5 @@
 /** The `bptt` command spawned as a user runs it, inside a fresh temporary directory removed after the file's tests. */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ export function cliSandbox(prefix: string): {
   tmp: string;
   run: (...args: string[]) => SpawnSyncReturns<string>;
   start: (...args: string[]) => ChildProcess;
+  /** run() with more environment variables (e.g. BPTT_FAILPOINTS) */
+  runWith: (extra: NodeJS.ProcessEnv, ...args: string[]) => SpawnSyncReturns<string>;
 } {
   const tmp = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -21,6 +24,7 @@ export function cliSandbox(prefix: string): {
     tmp,
     run: (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env }),
     start: (...args) => spawn(process.execPath, [bin, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    runWith: (extra, ...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env: { ...env, ...extra } }),
   };
 }
 
@@ -32,4 +36,14 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+/** A failed command: exit code 1, one line "bptt: ..." on stderr, no stack trace, no internal error. */
+export function assertOneLineError(r: SpawnSyncReturns<string>, pattern?: RegExp): void {
+  assert.equal(r.status, 1, `exit status ${r.status} (signal ${r.signal}); stderr: ${r.stderr.slice(0, 2000)}`);
+  const err = r.stderr.replace(/\n$/, '');
+  assert.ok(!err.includes('\n'), `a single line on stderr, got:\n${r.stderr.slice(0, 2000)}`);
+  assert.match(err, /^bptt: /);
+  assert.doesNotMatch(err, /internal error|\n\s+at /);
+  if (pattern) assert.match(err, pattern);
 }

@@ -12,6 +12,7 @@ import {
   prepareForecast, scoreboard, seasonalNaive, seasonalScale, type ForecastSpec, type ForecasterConfig,
 } from '../../src/tasks/forecast/index.js';
 import { ConfigError, DataError, Rng, Tensor } from '../../src/tensor/index.js';
+import { assertDivergedRunStops } from '../helpers.js';
 
 const HOUR = 3_600_000;
 const tmp = mkdtempSync(join(tmpdir(), 'bptt-forecast-'));
@@ -258,6 +259,15 @@ describe('resuming a training run', () => {
     resumed.restoreBest();
     reference.restoreBest();
     assert.deepEqual(weights(resumed.model), weights(reference.model), 'the same best weights');
+  });
+
+  test('a restored run numbers its updates on, and ten skipped in a row end it', () => {
+    const { cfg, trainer } = setupRun();
+    const first = trainer(new Forecaster(cfg));
+    trainTo(first, 3);
+    const resumed = trainer(new Forecaster(cfg));
+    resumed.restore(first.snapshot());
+    assertDivergedRunStops(3, resumed.model.head.parameters(), () => resumed.step());
   });
 
   test('a weights-only checkpoint has no state to resume from; a state of other data or another model is refused', () => {

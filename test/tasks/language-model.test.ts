@@ -9,6 +9,7 @@ import {
 } from '../../src/tasks/language-model/index.js';
 import { LmTrainer, type LmTrainingOptions, type TrainerState } from '../../src/tasks/language-model/trainer.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
+import { assertDivergedRunStops } from '../helpers.js';
 
 const TEXT = 'Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, '
   + 'and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.\n';
@@ -301,6 +302,27 @@ describe('LmTrainer', () => {
       got.forEach((g, i) => assert.deepEqual(g, want[i], `parameter ${c.namedParameters()[i]![0]} bit-identical`));
     });
   }
+
+  test('a restored trainer numbers updates on; ten skips in a row end it (workers)', { timeout: 30_000 }, async () => {
+    const vocab = Vocabulary.build(TEXT, 'char');
+    const ids = vocab.encode(TEXT).ids;
+    const cfg = config({ vocab: vocab.size });
+    const opts = trainingOptions({ workers: 1, maxUpdates: 30 });
+    const first = await LmTrainer.start(new LanguageModel(cfg), ids.subarray(0, 200), ids.subarray(200), opts);
+    let snap: TrainerState;
+    try {
+      for (let k = 0; k < 3; k++) first.step();
+      snap = await first.snapshot();
+    } finally {
+      await first.close();
+    }
+    const resumed = await LmTrainer.start(new LanguageModel(cfg), ids.subarray(0, 200), ids.subarray(200), opts, snap);
+    try {
+      assertDivergedRunStops(3, resumed.model.head.parameters(), () => resumed.step());
+    } finally {
+      await resumed.close();
+    }
+  });
 
   test('resuming with another thread count is a ConfigError', { timeout: 30_000 }, async () => {
     const vocab = Vocabulary.build(TEXT, 'char');

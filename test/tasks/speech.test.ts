@@ -19,6 +19,7 @@ import {
   type SpeechModelConfig,
 } from '../../src/tasks/speech/index.js';
 import { ConfigError, DataError, Rng, Tensor } from '../../src/tensor/index.js';
+import { assertDivergedRunStops } from '../helpers.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../test/fixtures/speech-sample/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bptt-speech-'));
@@ -163,6 +164,18 @@ describe('speech model', () => {
     manifest.meta.task = 'forecast';
     writeFileSync(path, JSON.stringify(manifest));
     assert.throws(() => loadSpeechModel(path), /expected a speech checkpoint, got task 'forecast'/);
+  });
+
+  test('a restored trainer numbers its updates on, and ten skipped in a row end it', () => {
+    const train = loadExamples(readManifest(SAMPLE, 'train')!, CONFIG.features);
+    const config: SpeechModelConfig = { ...CONFIG, hidden: 8 };
+    const schedule = { kind: 'constant' as const, lr: 1e-2, warmup: 0, floor: 0 };
+    const options = { batch: 2, schedule, clip: 5, maxUpdates: 30, maxSeconds: null, evalEvery: 100, seed: 7 };
+    const first = new SpeechTrainer(new SpeechModel(config), train, train, options);
+    for (let k = 0; k < 3; k++) first.step();
+    const resumed = new SpeechTrainer(new SpeechModel(config), train, train, options);
+    resumed.restore(first.snapshot());
+    assertDivergedRunStops(3, resumed.model.head.parameters(), () => resumed.step());
   });
 
   test('a trainer restored from a snapshot continues bit for bit (Adam, batch order, dropout masks, best so far)', () => {

@@ -9,6 +9,7 @@ import {
   type EncodedPair, type Seq2SeqConfig,
 } from '../../src/tasks/translate/index.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
+import { assertDivergedRunStops } from '../helpers.js';
 
 const base: Seq2SeqConfig = {
   cell: 'lstm', sourceVocab: 7, targetVocab: 6, embed: 3, hidden: 4, layers: 1, bidirectional: true,
@@ -88,6 +89,24 @@ test('training with a worker thread learns as on one thread (same data, same see
   const one = await run(0), two = await run(1);
   assert.ok(Math.abs(one[0]! - two[0]!) < 1e-4, `first update: ${one[0]} vs ${two[0]}`); // the same weights and batch: only float32 summation order differs
   assert.ok(two[29]! < two[0]! - 0.3, `the two-thread run learns: ${two[0]} → ${two[29]}`);
+});
+
+test('a restored trainer numbers its updates on, and ten skipped in a row end it (with a worker thread)', async () => {
+  const config = { ...base, hidden: 8, embed: 4 };
+  const corpus = PairCorpus.from(randomPairs(100, 5, config, 5));
+  const schedule = { kind: 'constant' as const, lr: 1e-2, warmup: 0, floor: 0 };
+  const options = { batch: 8, schedule, clip: 5, scheduledSampling: 0, maxUpdates: 30, maxSeconds: null, seed: 3 };
+  const first = await Seq2SeqTrainer.start(new Seq2Seq(config), corpus, { ...options, workers: 1 });
+  for (let k = 0; k < 3; k++) first.step();
+  const state = first.state;
+  await first.close();
+  const resumed = await Seq2SeqTrainer.start(new Seq2Seq(config), corpus, { ...options, workers: 1 });
+  try {
+    resumed.restore(state, null);
+    assertDivergedRunStops(3, resumed.model.generator.parameters(), () => resumed.step());
+  } finally {
+    await resumed.close();
+  }
 });
 
 describe('decoding', () => {

@@ -151,6 +151,7 @@ export class ForecastTrainer extends Budgeted {
     this.best = s.best;
     this.last = s.last;
     this.continueFrom(s.updates, s.elapsedMs);
+    this.engine.continueFrom(s.updates); // numbers the NaN guard's messages as in an uninterrupted run
   }
 
   /** Puts the best validated weights back into the model (no validation part: the last weights stay). */

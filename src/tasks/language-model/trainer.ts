@@ -202,6 +202,7 @@ export class LmTrainer {
     this.optimizer.loadStateDict(s.optimizer);
     this.rng.setState(s.rng);
     this.progress = { ...s.progress };
+    this.dp.continueFrom(s.progress.updates); // an engine update per update counted here: numbered alike
     this.sessionStart = performance.now();
     if (s.carried.length !== this.dp.workers + 1) {
       throw new ConfigError(expected('resume', `a checkpoint trained on ${this.dp.workers + 1} threads (one carried state per thread)`, `${s.carried.length}`, 'resume with the same --workers'));

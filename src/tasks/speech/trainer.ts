@@ -137,7 +137,7 @@ export class SpeechTrainer extends Budgeted {
     this.batches.restore(s.batches);
     this.model.rnn.dropoutRng.setState(s.dropoutRng);
     this.continueFrom(p.updates, p.elapsedMs);
-    this.engine.updates = p.updates; // numbers the NaN guard's messages as in an uninterrupted run
+    this.engine.continueFrom(p.updates); // numbers the NaN guard's messages as in an uninterrupted run
     this.utterances = p.utterances;
     this.steps = p.steps;
     this.best = p.bestUpdate === null ? null : { errors: p.validation!, updates: p.bestUpdate, weights: s.bestWeights! };

@@ -127,6 +127,7 @@ export class Seq2SeqTrainer extends Budgeted {
     this.sampler.setState(s.sampler);
     this.noise.setState(s.noise);
     this.continueFrom(s.updates, s.elapsedMs);
+    this.dp.continueFrom(s.updates); // numbers the NaN guard's messages as in an uninterrupted run
     this.tokens = s.tokens;
     if (!s.best !== !bestWeights) throw new ConfigError(expected('Seq2SeqTrainer.restore', 'the best weights exactly when there is a best validation', s.best ? 'none' : 'weights'));
     this.best = s.best && { ...s.best, weights: bestWeights! };
