@@ -1,6 +1,8 @@
 /** Parsers for command-line values: each throws commander's InvalidArgumentError with what was expected. */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Strategy } from '../bptt/index.js';
+import { badMeta, isObject } from '../io/trainer-state.js';
+import { show } from '../tensor/index.js';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
@@ -93,4 +95,45 @@ export function formatDuration(seconds: number): string {
 /** An option's command-line spelling from its key (evalEvery → eval-every), for messages. */
 export function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The value at a dotted path ('schedule.lr') of a manifest's metadata, or undefined. */
+export function savedAt(meta: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((x, part) => (isObject(x) ? x[part] : undefined), meta);
+}
+
+/**
+ * A value a checkpoint's manifest holds for `command`'s option `key`, checked by
+ * that option's own parser (its range, its choices): a resumed run takes no value
+ * the command line would refuse. The error names the manifest field:
+ * `<where>: meta.<field>: expected <what --key takes>, got <value>` (a DataError).
+ */
+export function checkSaved(command: Command, key: string, value: unknown, where: string, field: string): void {
+  const option = command.options.find((o) => o.attributeName() === key);
+  if (!option) throw new Error(`checkSaved: ${command.name()} has no option '${key}'`);
+  if (JSON.stringify(value) === JSON.stringify(option.defaultValue)) return; // what leaving the option out gives
+  const flag = option.long ?? `--${kebab(key)}`;
+  const bad = (want: string, takes = `, as ${flag} takes`): never => badMeta(where, field, `${want}${takes}`, value);
+  if (!option.required && !option.optional) {
+    if (typeof value !== 'boolean') bad('true or false');
+    return;
+  }
+  const parse = option.parseArg;
+  if (!parse) {
+    if (typeof value !== 'string') bad('a string');
+    return;
+  }
+  let text = typeof value === 'string' ? value : show(value);
+  if (value === null) text = 'none';
+  else if (Array.isArray(value)) text = value.map(String).join(',');
+  else if (typeof value === 'object' && 'kind' in value) text = describeStrategy(value as Strategy);
+  let parsed: unknown;
+  try {
+    parsed = parse(text, undefined);
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    bad(option.argChoices ? `one of ${option.argChoices.join(', ')}` : e.message.replace(/^expected /, ''));
+  }
+  // A string "32" passes --seq-len's parser as the text 32 would: the value must be what the parser gives.
+  if (JSON.stringify(parsed) !== JSON.stringify(value)) bad(show(parsed), ` (the value of ${flag} ${text})`);
 }

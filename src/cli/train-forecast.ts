@@ -15,7 +15,8 @@ import type { LossSpec } from '../tasks/forecast/losses.js';
 import type { Difference } from '../tasks/forecast/scaling.js';
 import { BpttError, ConfigError, DataError, expected, show } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
-import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { checkSameFile, fileNotGiven } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
@@ -98,7 +99,7 @@ export function trainForecastCommand(): Command {
     .option('--eval-every <updates>', 'validate (keeping the best weights) and save checkpoints this often', integer(1), 250)
     .option('--seed <n>', 'seed of the initialisation and the window order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/forecast')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model and settings; give --csv again (bptt reads no file a checkpoint names)')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
@@ -108,7 +109,7 @@ export function trainForecastCommand(): Command {
 async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first, then the output: bad input leaves no directory or file behind.
-  const { source, prepared, spec, config, training, fill, settings, resume } = o.resume ? resumeSetup(o, given) : freshSetup(o);
+  const { source, prepared, spec, config, training, fill, settings, resume } = o.resume ? resumeSetup(o, cmd, given) : freshSetup(o);
   const report = o.report ? openReport(o.report, `bptt train forecast: ${source.source}`, {
     cell: config.cell, hidden: config.hidden, layers: config.layers, mode: config.mode, lookback: spec.lookback, horizon: spec.horizon, loss: config.loss.kind,
     batch: training.batch, lr: training.schedule.lr, clip: training.clip, seed: training.seed, resumed: !!resume, version: VERSION,
@@ -220,37 +221,54 @@ function freshSetup(o: TrainForecastOptions): Setup {
 
 /**
  * The checkpoint decides the model, data and settings; the budget, output and
- * display options may be given anew. The data must prepare as it did (same
- * CSV, scaler, split), else the saved state would continue on other windows.
+ * display options may be given anew. The data must prepare as it did (the CSV
+ * named again with --csv, with the recorded hash; the same scaler and split),
+ * else the saved state would continue on other windows.
  */
-function resumeSetup(o: TrainForecastOptions, given: (name: string) => boolean): Setup {
+function resumeSetup(o: TrainForecastOptions, cmd: Command, given: (name: string) => boolean): Setup {
   const ckpt = loadForecaster(o.resume === true ? join(o.out, 'last.json') : o.resume!);
-  const state = forecastTrainerStateOf(ckpt);
+  const state = forecastTrainerStateOf(ckpt); // checks the manifest's fields first
   const where = `--resume ${ckpt.path}`;
-  const saved = savedSettings(ckpt.path, ckpt.meta.settings);
+  const saved = savedSettings(cmd, ckpt.path, ckpt.meta.settings);
+  // A CSV is never read from the path the manifest names: it is named again, and its hash decides (it may have moved).
+  const csv = saved.csv !== undefined;
   const mine = settingsOf(o);
-  for (const k of FIXED.filter((k) => given(k))) {
+  for (const k of FIXED.filter((k) => given(k) && !(k === 'csv' && csv))) {
     if (JSON.stringify(mine[k]) !== JSON.stringify(saved[k])) {
       const want = saved[k] === undefined ? `no ${flag(k)}, as saved` : `${typed(k, saved[k])} as saved, or no ${flag(k)}`;
       throw new ConfigError(expected(where, want, typed(k, mine[k])));
     }
   }
-  const was: Partial<ForecastTrainingOptions> = ckpt.meta.training ?? {};
+  if (csv && o.csv === undefined) throw fileNotGiven(where, '--csv', ckpt.meta.data.source);
+  const was = savedBudget(cmd, ckpt.path, ckpt.meta.training);
   const budget = given('steps') || given('time') ? { steps: o.steps, time: o.time } : { steps: was.maxUpdates ?? o.steps, time: was.maxSeconds ?? undefined };
-  const s = setup({ ...o, ...saved, ...budget, evalEvery: given('evalEvery') ? o.evalEvery : was.evalEvery ?? o.evalEvery } as TrainForecastOptions);
+  const evalEvery = given('evalEvery') ? o.evalEvery : was.evalEvery;
+  const s = setup({ ...o, ...saved, csv: o.csv, ...budget, evalEvery } as TrainForecastOptions);
   const same = (what: string, now: unknown, then: unknown): void => {
     if (JSON.stringify(now) === JSON.stringify(then)) return;
     const key = isObject(now) && isObject(then) ? Object.keys({ ...now, ...then }).find((k) => JSON.stringify(now[k]) !== JSON.stringify(then[k])) : undefined;
     const part = (x: unknown): unknown => (key ? (x as Record<string, unknown>)[key] : x);
     throw new DataError(expected(where, `${what}${key ? ` (${key})` : ''} it was trained with, ${show(part(then))}`, show(part(now)), 'the CSV or its reading changed; train anew'));
   };
-  same('the data', s.source.source, ckpt.meta.data.source);
-  same('the prepared data', dataMeta(s.source, s.spec, s.prepared, s.fill), ckpt.meta.data);
+  if (csv) checkSameFile(where, '--csv', ckpt.meta.data.source, s.source.source);
+  else same('the data', s.source.source, ckpt.meta.data.source);
+  const prepared = dataMeta(s.source, s.spec, s.prepared, s.fill);
+  same('the prepared data', { ...prepared, source: ckpt.meta.data.source }, ckpt.meta.data);
   same('the scaler', s.prepared.series.scaler, ckpt.meta.scaler);
   same('the model', s.config, ckpt.meta.model);
   const rules = (t: Partial<ForecastTrainingOptions>): unknown => ({ ...t, maxUpdates: null, maxSeconds: null, evalEvery: null });
   same('the training settings', rules(s.training), rules(was));
-  return { ...s, settings: ckpt.meta.settings, resume: { path: ckpt.path, model: ckpt.model, state } };
+  const settings = csv ? { ...ckpt.meta.settings, csv: resolve(o.csv!) } : ckpt.meta.settings;
+  return { ...s, settings, resume: { path: ckpt.path, model: ckpt.model, state } };
+}
+
+/** The manifest's budget and validation interval, checked as --steps, --time and --eval-every would be. */
+function savedBudget(cmd: Command, path: string, t: ForecastTrainingOptions): ForecastTrainingOptions {
+  const where = `checkpoint '${path}'`;
+  checkSaved(cmd, 'steps', t.maxUpdates, where, 'training.maxUpdates');
+  if (t.maxSeconds !== null) checkSaved(cmd, 'time', t.maxSeconds, where, 'training.maxSeconds');
+  checkSaved(cmd, 'evalEvery', t.evalEvery, where, 'training.evalEvery');
+  return t;
 }
 
 /** Puts the saved trainer state in place; a state that does not fit the model or the data is a DataError naming the checkpoint. */
@@ -269,24 +287,14 @@ function settingsOf(o: TrainForecastOptions): Partial<Record<Fixed, unknown>> {
   return Object.fromEntries(FIXED.filter((k) => o[k] !== undefined).map((k) => [k, k === 'csv' ? resolve(o.csv!) : o[k]]));
 }
 
-const isText = (x: unknown): boolean => typeof x === 'string';
-const isNumber = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
-const isNumbers = (x: unknown): boolean => Array.isArray(x) && x.every(isNumber);
-const oneOf = (...values: unknown[]) => (x: unknown): boolean => values.includes(x);
-/** What each saved setting may be: a hand-edited manifest fails here, not deep in the data preparation. */
-const SETTING_KINDS: Record<Fixed, (x: unknown) => boolean> = {
-  dataset: oneOf(...Object.keys(DATASETS)), csv: isText, timeColumn: isText, target: isText, features: (x) => Array.isArray(x) && x.every(isText),
-  fill: oneOf(...FILL_METHODS, 'none'), horizon: isNumber, lookback: isNumber, season: isNumber, difference: oneOf('none', 'first', 'seasonal'),
-  calendar: oneOf(true, false), split: (x) => isNumbers(x) && (x as number[]).length === 2, mode: oneOf('direct', 'recursive'), cell: oneOf('lstm', 'gru'),
-  hidden: isNumber, layers: isNumber, highway: isNumber, forgetBias: isNumber, loss: oneOf('mse', 'mae', 'huber', 'quantile'), huberDelta: isNumber,
-  quantiles: isNumbers, batch: isNumber, lr: isNumber, warmup: isNumber, clip: (x) => x === null || isNumber(x), weightDecay: isNumber, seed: isNumber,
-};
-
-function savedSettings(path: string, settings: unknown): Partial<Record<Fixed, unknown>> {
-  const s = isObject(settings) ? settings : {};
-  const bad = FIXED.find((k) => s[k] !== undefined && !SETTING_KINDS[k](s[k]));
-  if (bad) throw new DataError(expected(`checkpoint '${path}': meta.settings.${bad}`, `a value of --${kebab(bad)}`, show(s[bad])));
-  return Object.fromEntries(FIXED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
+/**
+ * The saved settings that were set, each checked as its command-line option
+ * would be: a hand-edited manifest fails here, not deep in the data preparation.
+ */
+function savedSettings(cmd: Command, path: string, settings: Record<string, unknown>): Partial<Record<Fixed, unknown>> {
+  const given = FIXED.filter((k) => settings[k] !== undefined);
+  for (const k of given) checkSaved(cmd, k, settings[k], `checkpoint '${path}'`, `settings.${k}`);
+  return Object.fromEntries(given.map((k) => [k, settings[k]]));
 }
 
 /** What the manifest records of the data and its preparation. */

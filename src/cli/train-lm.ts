@@ -1,19 +1,22 @@
 /** `bptt train lm` (the default of `bptt train`): a character- or word-level language model. */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { TokenStreams, Vocabulary } from '../data/index.js';
 import { mobyDick, readTextFile } from '../data/text-files.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
 import { lockRunFolder } from '../io/run-lock.js';
+import { badMeta } from '../io/trainer-state.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
 import { sampleText } from '../tasks/language-model/generate.js';
 import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model/model.js';
 import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
-import { betas, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, strategy } from './options.js';
+import { betas, checkSaved, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, savedAt, strategy } from './options.js';
+import { windowProblem } from './lm-bounds.js';
+import { checkSameFile, fileName, fileNotGiven, fileNotSaved } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
@@ -23,6 +26,13 @@ const MOBY_DICK = 'moby-dick';
 /** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value). */
 const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropout', 'forgetBias', 'bptt', 'seqLen', 'stateless', 'restart', 'batch', 'lr', 'betas', 'schedule', 'warmup', 'clip', 'weightDecay', 'valFraction', 'workers', 'seed'] as const;
 const DEFAULT_SECONDS = 300;
+/** Where a manifest's training options keep the value of each command-line option. */
+const TRAINING_FIELDS = [
+  ['batch', 'batch'], ['seqLen', 'seqLen'], ['bptt', 'strategy'], ['stateless', 'stateful'], ['restart', 'resetProbability'],
+  ['schedule', 'schedule.kind'], ['lr', 'schedule.lr'], ['warmup', 'schedule.warmup'], ['clip', 'clip'], ['weightDecay', 'weightDecay'],
+  ['betas', 'betas'], ['steps', 'maxUpdates'], ['time', 'maxSeconds'], ['evalEvery', 'evalEvery'], ['workers', 'workers'], ['seed', 'seed'],
+  ['valFraction', 'valFraction'],
+] as const;
 
 interface TrainLmOptions {
   text?: string;
@@ -89,7 +99,7 @@ export function trainLmCommand(): Command {
     .option('--workers <n>', 'worker threads besides the main one (data-parallel over the batch)', integer(0, 64), Math.max(0, availableParallelism() - 1))
     .option('--seed <n>', 'seed of the initialisation, data order and dropout', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/lm')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, data and settings')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model and settings; give --text again unless it trained on Moby Dick (bptt reads no file a checkpoint names)')
     .option('--log <file>', 'append one JSON object per update, validation and checkpoint to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line and no samples; only the final summary')
@@ -100,13 +110,14 @@ export function trainLmCommand(): Command {
 async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first, then the output: a bad input leaves no directory or file behind.
-  const setup = o.resume ? resumeSetup(o, given) : freshSetup(o);
+  const setup = o.resume ? resumeSetup(o, cmd, given) : freshSetup(o);
   const { model, vocabulary, corpus, training, resume } = setup;
   const { ids, unknown } = vocabulary.encode(setup.text);
   const cut = Math.floor(ids.length * (1 - training.valFraction));
   const trainIds = ids.subarray(0, cut);
   const valIds = ids.subarray(cut);
   if (valIds.length < 2) throw new DataError(expected(`the text (${corpus})`, 'enough tokens for a validation split', `${ids.length} tokens in all`));
+  checkWindow(setup, trainIds.length);
   void new TokenStreams(trainIds, training.options.batch, training.options.seqLen, 'training text');
   const unit = vocabulary.level === 'char' ? 'bpc' : 'bits/word';
   const report = o.report ? openReport(o.report, `bptt train lm: ${model.config.cell.toUpperCase()} ${model.config.layers}×${model.config.hidden} on ${corpus}`, {
@@ -216,6 +227,8 @@ interface Setup {
   training: { options: LmTrainingOptions; valFraction: number; lastValBits: number | null };
   resume: ReturnType<typeof trainerStateOf> | null;
   settings: Record<string, unknown>;
+  /** the checkpoint a resumed run continues from */
+  from: string | null;
 }
 
 function settingsOf(o: TrainLmOptions): Record<string, unknown> {
@@ -241,37 +254,80 @@ function freshSetup(o: TrainLmOptions): Setup {
   };
   const model = new LanguageModel(config);
   const options = trainingOptions(o);
-  return { model, vocabulary, text, corpus: corpusName(o.text, text), training: { options, valFraction: options.valFraction, lastValBits: null }, resume: null, settings: settingsOf(o) };
+  return { model, vocabulary, text, corpus: corpusName(o.text, text), training: { options, valFraction: options.valFraction, lastValBits: null }, resume: null, settings: settingsOf(o), from: null };
 }
 
-/** The checkpoint decides the model, data and settings; the budget, output and display options may be given anew. */
-function resumeSetup(o: TrainLmOptions, given: (name: string) => boolean): Setup {
+/**
+ * The checkpoint decides the model and settings; the text is Moby Dick or the
+ * file named again with --text, as the checkpoint records it; the budget,
+ * output and display options may be given anew.
+ */
+function resumeSetup(o: TrainLmOptions, cmd: Command, given: (name: string) => boolean): Setup {
   const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
   const ckpt = loadLanguageModel(path);
-  const saved = ckpt.meta.training as LmTrainingOptions & { valFraction: number };
-  const settings = ckpt.meta.settings ?? {};
+  const resume = trainerStateOf(ckpt); // checks the manifest's fields first
+  const saved = savedTraining(cmd, ckpt.path, ckpt.meta.training);
+  const settings = ckpt.meta.settings;
   const mine = settingsOf(o);
   for (const k of FIXED.filter((k) => given(k))) {
     if (JSON.stringify(mine[k]) !== JSON.stringify(settings[k] ?? null)) {
       throw new ConfigError(expected(`--resume ${ckpt.path}`, `--${kebab(k)} ${show(settings[k])} as saved, or no --${kebab(k)}`, `--${kebab(k)} ${show(mine[k])}`));
     }
   }
-  const corpusPath = ckpt.meta.corpus.startsWith(`${MOBY_DICK} `) ? null : ckpt.meta.corpus.replace(/ \(sha256 [0-9a-f]+\)$/, '');
-  const text = corpusPath ? readTextFile(corpusPath) : mobyDick();
-  if (corpusName(corpusPath ?? undefined, text) !== ckpt.meta.corpus || (o.text !== undefined && resolve(o.text) !== corpusPath)) {
-    throw new DataError(expected(`--resume ${ckpt.path}`, `the text it was trained on (${ckpt.meta.corpus})`, o.text !== undefined ? `--text ${o.text}` : 'a file with other contents at that path'));
-  }
-  const budget = given('steps') || given('time') ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
+  const { text, corpus } = trainedText(`--resume ${ckpt.path}`, ckpt.meta.corpus, o.text);
+  const anew = given('steps') || given('time');
+  const budget = anew ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
   // Checkpoints from before --betas existed trained with PyTorch's default.
   const options = { ...saved, betas: saved.betas ?? ([0.9, 0.999] as const), ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
-  const lastValBits = ckpt.meta.progress.lastValLoss !== null ? ckpt.meta.progress.lastValLoss / Math.LN2 : null;
-  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus: ckpt.meta.corpus, training: { options, valFraction: saved.valFraction, lastValBits }, resume: trainerStateOf(ckpt), settings };
+  const lastValLoss = ckpt.meta.progress.lastValLoss ?? null;
+  const lastValBits = lastValLoss !== null ? lastValLoss / Math.LN2 : null;
+  const training = { options, valFraction: saved.valFraction, lastValBits };
+  return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus, training, resume, settings, from: ckpt.path };
+}
+
+/** A manifest's training options, each checked as its command-line option would be (a hand-edited one is a DataError naming it). */
+function savedTraining(cmd: Command, path: string, t: LmTrainingOptions): LmTrainingOptions & { valFraction: number } {
+  const where = `checkpoint '${path}'`;
+  for (const [key, field] of TRAINING_FIELDS) {
+    const value = savedAt(t, field);
+    // Checkpoints from before --betas existed have none; a run without --steps or --time saves null.
+    if ((key === 'betas' && value === undefined) || ((key === 'steps' || key === 'time') && value === null)) continue;
+    checkSaved(cmd, key, value, where, `training.${field}`);
+  }
+  if (t.schedule.floor !== 0) badMeta(where, 'training.schedule.floor', '0', t.schedule.floor);
+  return t as LmTrainingOptions & { valFraction: number };
+}
+
+/** The text a resumed run trains on: Moby Dick, or the file named again with --text, with the recorded hash. */
+function trainedText(where: string, saved: string, path: string | undefined): { text: string; corpus: string } {
+  if (saved.startsWith(`${MOBY_DICK} `)) {
+    if (path !== undefined) throw fileNotSaved(where, '--text', path);
+    const text = mobyDick();
+    const now = corpusName(undefined, text);
+    if (now !== saved) throw new DataError(expected(where, `the text it was trained on (${saved})`, now));
+    return { text, corpus: saved };
+  }
+  if (path === undefined) throw fileNotGiven(where, '--text', saved);
+  const text = readTextFile(path);
+  const corpus = corpusName(path, text);
+  checkSameFile(where, '--text', saved, corpus);
+  return { text, corpus };
+}
+
+/** The batch and window within the training tokens and the machine's memory, before anything is allocated. */
+function checkWindow(setup: Setup, tokens: number): void {
+  const problem = windowProblem(setup.model.config, setup.training.options, tokens);
+  if (!problem) return;
+  const { field, want, got } = problem;
+  if (setup.from) badMeta(`checkpoint '${setup.from}'`, `training.${field}`, want, got);
+  // A fresh run's batch too large for the text is TokenStreams' error, which says what to do.
+  if (field !== 'batch' || got + 1 <= tokens) throw new ConfigError(expected(`--${kebab(field)}`, want, got));
 }
 
 /** Names the corpus with a hash of its text, so a resumed run can tell it trains on the same data. */
 function corpusName(path: string | undefined, text: string): string {
-  const sha = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  return `${path ? resolve(path) : MOBY_DICK} (sha256 ${sha})`;
+  if (path) return fileName(path, text);
+  return `${MOBY_DICK} (sha256 ${createHash('sha256').update(text).digest('hex').slice(0, 16)})`;
 }
 
 function show(v: unknown): string {

@@ -16,29 +16,30 @@ import { SpeechTrainer, type SpeechStep, type SpeechTrainerState, type SpeechTra
 import { BpttError, ConfigError, DataError, expected, textOf } from '../tensor/index.js';
 import { appendLog, ensureWritableLog } from './log-file.js';
 import { openReport } from '../report/write.js';
-import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone, savedAt } from './options.js';
+import { fileNotGiven } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
-/** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value), each as the checkpoint records it. */
+/** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value), each where the manifest's metadata records it. */
 const FIXED = {
-  features: (m) => m.model.features.kind,
-  coeffs: (m) => m.model.features.size,
-  deltas: (m) => m.model.features.deltas,
-  stack: (m) => m.model.features.stack,
-  stride: (m) => m.model.features.stride,
-  cell: (m) => m.model.cell,
-  hidden: (m) => m.model.hidden,
-  layers: (m) => m.model.layers,
-  dropout: (m) => m.model.dropout,
-  seed: (m) => m.model.seed,
-  batch: (m) => m.training.batch,
-  lr: (m) => m.training.schedule.lr,
-  schedule: (m) => m.training.schedule.kind,
-  warmup: (m) => m.training.schedule.warmup,
-  clip: (m) => m.training.clip,
-} satisfies Partial<Record<keyof TrainSpeechOptions, (m: SpeechMeta) => unknown>>;
+  features: 'model.features.kind',
+  coeffs: 'model.features.size',
+  deltas: 'model.features.deltas',
+  stack: 'model.features.stack',
+  stride: 'model.features.stride',
+  cell: 'model.cell',
+  hidden: 'model.hidden',
+  layers: 'model.layers',
+  dropout: 'model.dropout',
+  seed: 'model.seed',
+  batch: 'training.batch',
+  lr: 'training.schedule.lr',
+  schedule: 'training.schedule.kind',
+  warmup: 'training.schedule.warmup',
+  clip: 'training.clip',
+} satisfies Partial<Record<keyof TrainSpeechOptions, string>>;
 
 interface TrainSpeechOptions {
   data?: string;
@@ -72,7 +73,7 @@ interface TrainSpeechOptions {
 export function trainSpeechCommand(): Command {
   return new Command('speech')
     .description('train a bidirectional LSTM/GRU with CTC to recognise spoken digit strings (data: tools/make_speech_data.sh); scored by digit error rate on the test split')
-    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, paths relative to it (required unless --resume)')
+    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, paths relative to it (required, also with --resume)')
     .addOption(new Option('--features <kind>', 'MFCC or log-mel features (25 ms frames every 10 ms, normalised per utterance)').choices(['mfcc', 'logmel']).default('mfcc'))
     .option('--coeffs <n>', 'MFCC coefficients or mel bands (default 13 MFCC, 40 mel bands)', integer(1, 128))
     .option('--no-deltas', 'no deltas and delta-deltas')
@@ -94,7 +95,7 @@ export function trainSpeechCommand(): Command {
     .option('--beam <n>', 'prefix beam width for the final test score (greedy is scored too)', integer(2, 256), 8)
     .option('--seed <n>', 'seed of the initialisation and the batch order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/speech')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, features and settings; its best weights are those of best.json beside it')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, features and settings on --data given again; its best weights are those of best.json beside it')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, validation DER) at each validation and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
@@ -116,9 +117,13 @@ interface Resumed {
 async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first (the checkpoint, every manifest read, every WAV decoded), then the output: bad input leaves no directory or file behind.
-  const resumed = o.resume ? resumeFrom(o, given) : null;
+  const resumed = o.resume ? resumeFrom(o, cmd, given) : null;
   const { config, training } = resumed ? { config: resumed.ckpt.meta.model, training: { ...resumed.ckpt.meta.training } } : setup(o);
-  const dir = o.data ?? resumed?.ckpt.meta.data.dir;
+  const dir = o.data;
+  if (resumed && dir === undefined) {
+    const { data } = resumed.ckpt.meta;
+    throw fileNotGiven(`--resume ${resumed.ckpt.path}`, '--data', `${data.dir} (manifests' sha256 ${data.sha256!.slice(0, 16)})`);
+  }
   if (dir === undefined) throw new ConfigError(expected('bptt train speech', '--data <dir>, or --resume to continue a run', 'neither'));
   checkDataDir(dir);
   const manifests = (['train', 'dev', 'test'] as const).map((s) => readManifest(dir, s, s !== 'train'));
@@ -239,12 +244,24 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
   }
 }
 
-/** The checkpoint decides the model, features and training settings; the data (the same manifests), budget, output and display options may be given anew. */
-function resumeFrom(o: TrainSpeechOptions, given: (name: string) => boolean): Resumed {
+/**
+ * The checkpoint decides the model, features and training settings (each
+ * checked as its command-line option would be); the data directory is named
+ * again (its manifests as recorded); the budget, output and display options
+ * may be given anew.
+ */
+function resumeFrom(o: TrainSpeechOptions, cmd: Command, given: (name: string) => boolean): Resumed {
   const ckpt = loadSpeechModel(resumePath(o));
-  const state = speechTrainerStateOf(ckpt);
-  for (const [k, savedOf] of Object.entries(FIXED) as Array<[keyof typeof FIXED, (m: SpeechMeta) => unknown]>) {
-    const saved = savedOf(ckpt.meta), mine = o[k];
+  const state = speechTrainerStateOf(ckpt); // checks the manifest's fields first
+  const where = `checkpoint '${ckpt.path}'`;
+  const t = ckpt.meta.training;
+  if (t.maxUpdates !== null) checkSaved(cmd, 'steps', t.maxUpdates, where, 'training.maxUpdates');
+  if (t.maxSeconds !== null) checkSaved(cmd, 'time', t.maxSeconds, where, 'training.maxSeconds');
+  checkSaved(cmd, 'evalEvery', t.evalEvery, where, 'training.evalEvery');
+  checkSaved(cmd, 'seed', t.seed, where, 'training.seed');
+  for (const [k, field] of Object.entries(FIXED) as Array<[keyof typeof FIXED, string]>) {
+    const saved = savedAt(ckpt.meta, field), mine = o[k];
+    checkSaved(cmd, k, saved, where, field);
     if (given(k) && JSON.stringify(saved) !== JSON.stringify(mine)) {
       throw new ConfigError(expected(`--resume ${ckpt.path}`, `${optionText(k, saved)} as saved, or no ${k === 'deltas' ? '--no-deltas' : `--${kebab(k)}`}`, optionText(k, mine)));
     }

@@ -17,7 +17,9 @@ import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions }
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
 import { loadTranslator, saveTranslator, translateTrainerState, type TranslateMeta } from '../tasks/translate/checkpoint.js';
 import { ConfigError, DataError, Rng, expected, show, type Tensor } from '../tensor/index.js';
-import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { badMeta } from '../io/trainer-state.js';
+import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { checkSameFile, fileName, fileNotGiven, fileNotSaved, hashOf } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
@@ -59,6 +61,14 @@ interface CommonOptions {
 
 /** Options a resumed run may give anew (budget, scoring, output, display); every other one must repeat the saved value. */
 const ANEW = ['steps', 'time', 'evalEvery', 'devLimit', 'testLimit', 'beam', 'lengthPenalty', 'out', 'log', 'report', 'quiet', 'resume'];
+/** Where a run writes and what it shows: always of the command line, never a path from a manifest. */
+const OUTPUT = ['out', 'log', 'report', 'quiet', 'resume'];
+/** The data files, which a resumed run reads only when named again (checked against the hashes its manifest records). */
+const FILES = ['source', 'target', 'devSource', 'devTarget', 'testSource', 'testTarget'] as const;
+type FileOption = (typeof FILES)[number];
+const isFile = (k: string): k is FileOption => (FILES as readonly string[]).includes(k);
+/** The data files of a run, by option. */
+type Files = Partial<Record<FileOption, string>>;
 
 /** A run continued from a checkpoint: its model (the saved weights), the trainer's state and the best validation so far. */
 interface Resumed {
@@ -130,15 +140,15 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', defaults.out)
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, attention of dev examples) at each checkpoint and at the end')
-    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) with its model, data and settings; the budget, scoring and output options may be given anew')
+    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) with its model and settings (translate: give its data files again); the budget, scoring and output options may be given anew')
     .option('-q, --quiet', 'no progress line; only the summary');
 }
 
 export function trainTranslateCommand(): Command {
   const c = new Command('translate')
     .description('train an encoder-decoder with attention on line-aligned parallel files (one sentence per line) and score it on a test part with BLEU and chrF')
-    .option('--source <file>', 'training sources, one per line (required, except with --resume)')
-    .option('--target <file>', 'their translations, line by line (required, except with --resume)')
+    .option('--source <file>', 'training sources, one per line (required, also with --resume)')
+    .option('--target <file>', 'their translations, line by line (required, also with --resume)')
     .option('--dev-source <file>', 'validation sources (default: 5 % of the training lines, held out by a seeded draw)')
     .option('--dev-target <file>', 'validation targets')
     .option('--test-source <file>', 'test sources, scored at the end (with --test-target)')
@@ -188,7 +198,13 @@ function translateTask(o: TranslateOptions): Task {
     return s && t ? readParallelFiles(s, t) : null;
   };
   let train = readParallelFiles(o.source, o.target);
+  // Each file as the manifest records it: its path and a hash of its lines as read.
+  const names = (s: string, t: string, pairs: TextPair[]): [string, string] => [
+    fileName(s, pairs.map((p) => p.source).join('\n')), fileName(t, pairs.map((p) => p.target).join('\n')),
+  ];
+  const trainNames = names(o.source, o.target, train);
   let dev = read(o.devSource, o.devTarget, 'dev');
+  const devNames = dev && names(o.devSource!, o.devTarget!, dev);
   if (!dev) {
     const rng = new Rng(o.seed);
     const held = new Set(rng.shuffle(train.map((_, i) => i)).slice(0, Math.max(1, Math.round(train.length * 0.05))));
@@ -196,6 +212,7 @@ function translateTask(o: TranslateOptions): Task {
     train = train.filter((_, i) => !held.has(i));
   }
   const test = read(o.testSource, o.testTarget, 'test');
+  const testNames = test && names(o.testSource!, o.testTarget!, test);
   const sourceLevel = o.sourceLevel ?? o.level, targetLevel = o.targetLevel ?? o.level;
   const vocab = o.shareEmbeddings
     ? sharedVocabulary(train, sourceLevel, targetLevel, o.vocabSize)
@@ -208,7 +225,7 @@ function translateTask(o: TranslateOptions): Task {
   return {
     kind: 'text', title: `translation ${o.source} → ${o.target}: ${formatCount(kept.length)} training pairs${kept.length < train.length ? ` (${train.length - kept.length} longer than ${o.maxTokens} tokens skipped)` : ''}, ${formatCount(dev.length)} dev, ${test ? formatCount(test.length) : 'no'} test`,
     train: kept, vocab, dev: part(dev), test: test && part(test), validationKey: 'minusBleu',
-    data: { source: o.source, target: o.target, dev: o.devSource ? [o.devSource, o.devTarget] : 'held out 5 %', test: o.testSource ? [o.testSource, o.testTarget] : null, pairs: { train: kept.length, dev: dev.length, test: test?.length ?? 0 } },
+    data: { source: trainNames[0], target: trainNames[1], dev: devNames ?? 'held out 5 %', test: testNames, pairs: { train: kept.length, dev: dev.length, test: test?.length ?? 0 } },
     baseline: copy && { name: 'copy the source', scores: { bleu: copy.bleu, chrf: copy.chrf } },
   };
 }
@@ -220,8 +237,9 @@ function sharedVocabulary(train: TextPair[], sourceLevel: TokenLevel, targetLeve
 }
 
 /**
- * `--resume`: the checkpoint decides the model, data and settings. The data is
- * read again and must give the saved vocabularies; the best weights so far
+ * `--resume`: the checkpoint decides the model and settings. The data files are
+ * those named again, with the hashes the checkpoint records, and must give the
+ * saved vocabularies; the best weights so far
  * are the checkpoint's own when it was saved at the best update, else those of
  * the best checkpoint beside it.
  */
@@ -231,19 +249,19 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
   const where = `--resume ${ckpt.path}`;
   const command = (k: TranslateMeta['kind']) => `bptt train ${k === 'g2p' ? 'g2p' : 'translate'}`;
   if (ckpt.meta.kind !== kind) throw new DataError(expected(where, `a checkpoint of ${command(kind)}`, `one of ${command(ckpt.meta.kind)}`));
-  const state = translateTrainerState(ckpt);
-  const saved = ckpt.meta.settings as unknown as CommonOptions & Record<string, unknown>;
+  const state = translateTrainerState(ckpt); // checks the manifest's fields first
+  const saved = savedSettings(cmd, ckpt.path, ckpt.meta.settings);
   const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
   const mine = o as unknown as Record<string, unknown>;
-  for (const k of Object.keys(mine).filter((k) => given(k) && !ANEW.includes(k))) {
+  for (const k of Object.keys(mine).filter((k) => given(k) && !ANEW.includes(k) && !isFile(k))) {
     if (JSON.stringify(mine[k]) !== JSON.stringify(saved[k])) throw new ConfigError(expected(where, `--${kebab(k)} ${show(saved[k])} as saved, or no --${kebab(k)}`, `--${kebab(k)} ${show(mine[k])}`));
   }
-  const settings = { ...saved, ...Object.fromEntries(ANEW.filter(given).map((k) => [k, mine[k]])) } as CommonOptions;
+  const files = kind === 'text' ? savedFiles(ckpt.path, ckpt.meta.data) : null;
+  const again = files ? filesGivenAgain(where, files, mine) : {};
+  const anew = ANEW.filter((k) => given(k) || OUTPUT.includes(k));
+  const settings = { ...saved, ...again, ...Object.fromEntries(anew.map((k) => [k, mine[k]])) } as CommonOptions;
   const task = kind === 'g2p' ? g2pTask() : translateTask(settings as TranslateOptions);
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(task.vocab.source.toJSON(), ckpt.meta.vocab.source) || !same(task.vocab.target.toJSON(), ckpt.meta.vocab.target) || !same(task.data, ckpt.meta.data)) {
-    throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
-  }
+  checkSameRun(where, ckpt, task, files, configOf(task, settings));
   let best: Resumed['best'] = null;
   if (state.best && state.best.updates === state.updates) {
     best = { weights: new Map([...ckpt.model.stateDict()].map(([k, t]) => [k, t.clone()])), validation: ckpt.meta.progress.validation };
@@ -258,11 +276,69 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
   await run(task, settings, { model: ckpt.model, state, best });
 }
 
-async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null): Promise<void> {
-  const config: Seq2SeqConfig = {
+/**
+ * The data read again is the data trained on (each file named again with the
+ * recorded hash; the same vocabularies and sizes), and the settings describe
+ * the checkpoint's model.
+ */
+function checkSameRun(where: string, ckpt: { path: string; meta: TranslateMeta }, task: Task, files: Files | null, config: Seq2SeqConfig): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const { meta } = ckpt;
+  let data = task.data;
+  if (files) {
+    const now = savedFiles(ckpt.path, task.data);
+    for (const k of FILES) if (files[k] && hashOf(files[k])) checkSameFile(where, `--${kebab(k)}`, files[k], now[k]!);
+    const { source, target, dev, test } = meta.data; // the files, compared just now
+    data = { ...data, source, target, dev, test };
+  }
+  const { source, target } = task.vocab;
+  if (!same(source.toJSON(), meta.vocab.source) || !same(target.toJSON(), meta.vocab.target) || !same(data, meta.data)) {
+    throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
+  }
+  const differs = (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => !same(config[k], meta.model[k]));
+  if (differs) badMeta(`checkpoint '${ckpt.path}'`, `settings.${differs}`, `${show(meta.model[differs])}, as meta.model`, config[differs]);
+}
+
+/** The saved settings but the data files and output, each checked as its option would be (a hand-edited one is a DataError naming it). */
+function savedSettings(cmd: Command, path: string, settings: Record<string, unknown>): Record<string, unknown> {
+  const keys = cmd.options.map((x) => x.attributeName()).filter((k) => !OUTPUT.includes(k) && !isFile(k));
+  for (const k of keys) checkSaved(cmd, k, settings[k], `checkpoint '${path}'`, `settings.${k}`);
+  return Object.fromEntries(keys.map((k) => [k, settings[k]]));
+}
+
+/** The files a data record names, by option (undefined: none). */
+function savedFiles(path: string, data: Record<string, unknown>): Files {
+  const bad = (field: string, want: string, x: unknown): never => badMeta(`checkpoint '${path}'`, `data.${field}`, want, x);
+  const text = (field: string, x: unknown): string => (typeof x === 'string' ? x : bad(field, 'a file name', x));
+  const pair = (field: string, x: unknown): [string, string] | [] => {
+    if (x === null || x === 'held out 5 %') return [];
+    if (!Array.isArray(x) || x.length !== 2) return bad(field, 'the names of a source and a target file', x);
+    return [text(field, x[0]), text(field, x[1])];
+  };
+  const [devSource, devTarget] = pair('dev', data.dev), [testSource, testTarget] = pair('test', data.test);
+  return { source: text('source', data.source), target: text('target', data.target), devSource, devTarget, testSource, testTarget };
+}
+
+/** The data files named again, as the checkpoint has them: each file it names, and no other. */
+function filesGivenAgain(where: string, files: Files, mine: Record<string, unknown>): Files {
+  for (const k of FILES) {
+    const flag = `--${kebab(k)}`;
+    if (files[k] !== undefined && mine[k] === undefined) throw fileNotGiven(where, flag, files[k]);
+    if (files[k] === undefined && mine[k] !== undefined) throw fileNotSaved(where, flag, String(mine[k]));
+  }
+  return Object.fromEntries(FILES.map((k) => [k, mine[k]]));
+}
+
+/** The model the options describe. */
+function configOf(task: Task, o: CommonOptions): Seq2SeqConfig {
+  return {
     cell: o.cell, sourceVocab: task.vocab.source.size, targetVocab: task.vocab.target.size, embed: o.embed, hidden: o.hidden, layers: o.layers,
     bidirectional: o.bidirectional, attention: o.attention, inputFeeding: o.inputFeeding ?? false, dropout: o.dropout, shareEmbeddings: o.shareEmbeddings ?? false, seed: o.seed,
   };
+}
+
+async function run(task: Task, o: CommonOptions, resumed: Resumed | null = null): Promise<void> {
+  const config = configOf(task, o);
   const steps = o.steps ?? null;
   const training: Seq2SeqTrainingOptions = {
     batch: o.batch, schedule: { kind: 'cosine', lr: o.lr, warmup: o.warmup, floor: 0 }, clip: o.clip, scheduledSampling: o.scheduledSampling,

@@ -199,7 +199,7 @@ describe('bptt train forecast --resume', () => {
     assert.equal((saved.meta as unknown as ForecastMeta).progress.updates, logged, 'nothing lost: last.json is at the interrupted update');
     assert.ok(logged < STEPS);
 
-    const resumed = run('train', 'forecast', '--resume', '--out', out, '--log', log);
+    const resumed = run('train', 'forecast', '--resume', '--csv', GOOD, '--out', out, '--log', log);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`resuming at update ${logged}`));
     assert.match(resumed.stdout, new RegExp(`done: ${STEPS} updates`));
@@ -213,7 +213,7 @@ describe('bptt train forecast --resume', () => {
     const out = join(tmp, 'resume-more');
     const first = run(...RUN, '--steps', '20', '--out', out);
     assert.equal(first.status, 0, first.stderr);
-    const more = run('train', 'forecast', '--resume', join(out, 'last.json'), '--steps', '30', '--out', out, '--log', join(tmp, 'more.jsonl'));
+    const more = run('train', 'forecast', '--resume', join(out, 'last.json'), '--csv', GOOD, '--steps', '30', '--out', out, '--log', join(tmp, 'more.jsonl'));
     assert.equal(more.status, 0, more.stderr);
     assert.match(more.stdout, /resuming at update 20/);
     assert.match(more.stdout, /done: 30 updates/);
@@ -245,8 +245,9 @@ describe('bptt train forecast --resume', () => {
     fails('weights', ['--resume', join(REF, 'best.json')], /checkpoint '.*resume-ref\/best\.json': expected training state .* to resume from, got weights only/);
     fails('hidden', ['--resume', join(REF, 'last.json'), '--hidden', '8'], /--resume .*resume-ref\/last\.json: expected --hidden 6 as saved, or no --hidden, got --hidden 8/);
     fails('calendar', ['--resume', join(REF, 'last.json'), '--no-calendar'], /expected calendar features as saved, or no --no-calendar, got --no-calendar/);
-    fails('csv', ['--resume', join(REF, 'last.json'), '--csv', changed], /expected --csv .*good\.csv as saved, or no --csv, got --csv .*changed\.csv/);
-    fails('changed', ['--resume', join(C, 'last.json')], /--resume .*resume-changed\/last\.json: expected the data it was trained with, ".*changed\.csv \(sha256 \w+\)", got ".*changed\.csv \(sha256 \w+\)"/);
+    fails('csv', ['--resume', join(REF, 'last.json'), '--csv', changed], /expected --csv .*good\.csv \(sha256 \w+\), the file it was trained on, got --csv .*changed\.csv \(sha256 \w+\)$/);
+    fails('changed', ['--resume', join(C, 'last.json'), '--csv', changed], /--resume .*resume-changed\/last\.json: expected --csv .*changed\.csv \(sha256 (\w+)\), the file it was trained on, got --csv .*changed\.csv \(sha256 (?!\1)\w+\)$/);
+    fails('no csv', ['--resume', join(REF, 'last.json')], /expected --csv .*good\.csv \(sha256 \w+\), got no --csv \(bptt does not read files named inside a checkpoint\)$/);
     fails('none', ['--resume', join(tmp, 'no-such', 'last.json')], /no-such\/last\.json': expected an existing file or directory/);
     assert.deepEqual([fingerprint(REF), fingerprint(lm), fingerprint(C)], before, 'the checkpoints are untouched');
   });

@@ -163,7 +163,7 @@ describe('interrupting and resuming', () => {
       assert.equal(a.status, 0, a.stderr);
       assert.match(a.stdout, new RegExp(`done: ${steps} updates`));
 
-      const resumed = run('train', '--resume', '--out', B, '--log', LB, ...QUIET);
+      const resumed = run('train', '--resume', '--text', TEXT, '--out', B, '--log', LB, ...QUIET);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, new RegExp(`done: ${steps} updates`));
       const ma = manifestOf(join(A, 'last.json')), mb = manifestOf(join(B, 'last.json'));
@@ -180,7 +180,7 @@ describe('interrupting and resuming', () => {
     const K = join(tmp, 'K');
     for (const ms of [300, 700, 1100]) {
       const resume = existsSync(join(K, 'last.json'));
-      const args = resume ? ['train', '--resume', '--out', K, ...QUIET] : ['train', '--text', TEXT, '--steps', '400', '--eval-every', '1', '--out', K, ...TINY, ...QUIET];
+      const args = resume ? ['train', '--resume', '--text', TEXT, '--out', K, ...QUIET] : ['train', '--text', TEXT, '--steps', '400', '--eval-every', '1', '--out', K, ...TINY, ...QUIET];
       const child = start(...args);
       const done = exited(child);
       await sleep(ms);

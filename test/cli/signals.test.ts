@@ -109,7 +109,7 @@ describe('training killed between checkpoints, then resumed', () => {
       }
       assertLoads(out);
 
-      const resumed = run('train', '--resume', '--out', out, '--quiet', '--sample', '0');
+      const resumed = run('train', '--resume', '--text', TEXT, '--out', out, '--quiet', '--sample', '0');
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, new RegExp(`done: ${STEPS} updates`));
       assert.deepEqual(strays(out), [], 'no file left behind after the resumed run');

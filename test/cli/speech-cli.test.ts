@@ -132,7 +132,7 @@ describe('bptt train speech / bptt transcribe', () => {
       assert.equal(stopped.updates, 12);
       assert.ok(stopped.bestUpdate! < 12, `the best update (${stopped.bestUpdate}) before the last, so its weights come from best.json`);
 
-      const resumed = run('train', 'speech', '--resume', '--out', out, '--steps', '20', '--beam', '2', '--quiet', '--log', log);
+      const resumed = run('train', 'speech', '--resume', '--data', DATA, '--out', out, '--steps', '20', '--beam', '2', '--quiet', '--log', log);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, /^done: 20 updates \(4\.0 epochs, 36 utterances\)/);
       assert.deepEqual(figures(resumed.stdout), figures(ref.stdout), 'the same best validation and test scores printed');
@@ -167,7 +167,7 @@ describe('bptt train speech / bptt transcribe', () => {
       assert.match(r.stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${at}; continue with --resume\\n$`));
       assert.equal(at, logged(log, 'update').length, 'nothing lost: saved at the interrupted update');
 
-      const resumed = run('train', 'speech', '--resume', join(out, 'last.json'), '--out', out, '--beam', '2', '--quiet', '--log', log);
+      const resumed = run('train', 'speech', '--resume', join(out, 'last.json'), '--data', DATA, '--out', out, '--beam', '2', '--quiet', '--log', log);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.deepEqual(figures(resumed.stdout), figures(ref.stdout));
       const a = manifestOf(join(out, 'last.json')), b = manifestOf(join(cosine, 'last.json'));
@@ -180,6 +180,11 @@ describe('bptt train speech / bptt transcribe', () => {
       const fc = join(tmp, 'resume-forecast');
       assert.equal(run('train', 'forecast', '--dataset', 'co2', '--steps', '1', '--hidden', '4', '--out', fc, '--quiet').status, 0);
       const other = dataDir('resume-other-data', train.slice(0, 4).map((l) => l.join('\t')).join('\n') + '\n');
+      const edited = join(tmp, 'resume-edited');
+      cpSync(stopped, edited, { recursive: true });
+      const m = manifestOf(join(edited, 'last.json'));
+      (m.meta as unknown as SpeechMeta).training.batch = 1e9;
+      writeFileSync(join(edited, 'last.json'), JSON.stringify(m));
       const cases: Array<[string[], RegExp]> = [
         [['--resume', fc], /^bptt: checkpoint '.*resume-forecast.last\.json': expected a speech checkpoint, got task 'forecast'$/],
         [['--resume', join(stopped, 'best.json')], /^bptt: checkpoint '.*best\.json': expected training state .* to resume from, got weights only \(resume from a last\.json written by this version\)$/],
@@ -187,6 +192,8 @@ describe('bptt train speech / bptt transcribe', () => {
         [['--resume', stopped, '--clip', 'none'], /^bptt: --resume .*last\.json: expected --clip 5 as saved, or no --clip, got --clip none$/],
         [['--resume', stopped, '--no-deltas'], /^bptt: --resume .*last\.json: expected deltas as saved, or no --no-deltas, got --no-deltas$/],
         [['--resume', stopped, '--data', other], /^bptt: --resume .*last\.json: expected the data it was trained on \(train\.tsv and dev\.tsv as in .*resume-data\), got --data .*resume-other-data with other manifests$/],
+        [['--resume', stopped], /^bptt: --resume .*resume-stopped.last\.json: expected --data .*resume-data \(manifests' sha256 [0-9a-f]{16}\), got no --data \(bptt does not read files named inside a checkpoint\)$/],
+        [['--resume', edited, '--data', DATA], /^bptt: checkpoint '.*resume-edited.last\.json': meta\.training\.batch: expected an integer in \[1, 100000\], as --batch takes, got 1000000000$/],
         [['--resume', join(tmp, 'no-such-run')], /^bptt: checkpoint '.*no-such-run': expected an existing file or directory/],
         [[], /^bptt: bptt train speech: expected --data <dir>, or --resume to continue a run, got neither$/],
       ];

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +105,8 @@ describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
 
 describe('bptt train translate --resume', { timeout: 240_000 }, () => {
   const STEPS = 24, EVERY = 8;
-  const TRAIN = ['train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--embed', '8', '--hidden', '16', '--dropout', '0.2',
+  const FILES = ['--source', sample('train.en'), '--target', sample('train.fr')];
+  const TRAIN = ['train', 'translate', ...FILES, '--embed', '8', '--hidden', '16', '--dropout', '0.2',
     '--batch', '16', '--steps', String(STEPS), '--eval-every', String(EVERY), '--dev-limit', '10', '--workers', '0', '--quiet'];
   const manifest = (dir: string, name: string) => JSON.parse(readFileSync(join(tmp, dir, `${name}.json`), 'utf8')) as Manifest;
   const weightsHash = (m: Manifest) => m.sha256[m.weights];
@@ -129,7 +130,7 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.ok(at > EVERY && at < STEPS && at % EVERY !== 0, `interrupted between checkpoints, saved at update ${at}`);
     assert.match(stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${at}; continue with --resume\\n$`));
 
-    const resumed = run('train', 'translate', '--resume', '--out', 'rs', '--quiet');
+    const resumed = run('train', 'translate', '--resume', ...FILES, '--out', 'rs', '--quiet');
     assert.equal(resumed.status, 0, resumed.stderr);
     for (const name of ['last', 'best']) assert.equal(weightsHash(manifest('rs', name)), weightsHash(manifest('rs-ref', name)), `${name}: the same weights, bit for bit`);
     const progress = (dir: string) => (manifest(dir, 'best').meta as unknown as TranslateMeta).progress;
@@ -147,7 +148,7 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     // best.json as if the kill came before it was written: an older one
     for (const f of readdirSync(join(tmp, 'kb'))) if (f.startsWith('best')) rmSync(join(tmp, 'kb', f));
     for (const f of readdirSync(join(tmp, 'old'))) if (f.startsWith('best')) copyFileSync(join(tmp, 'old', f), join(tmp, 'kb', f));
-    const r = run('train', 'translate', '--resume', '--out', 'kb', '--steps', '12', '--quiet');
+    const r = run('train', 'translate', '--resume', ...FILES, '--out', 'kb', '--steps', '12', '--quiet');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /done: 12 updates/);
   });
@@ -158,6 +159,30 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assertOneLineError(run('train', 'g2p', '--resume', join(tmp, 'rs', 'last.json'), '--quiet'), /a checkpoint of bptt train g2p, got one of bptt train translate/);
     assertOneLineError(run('train', 'translate', '--target', sample('train.fr'), '--quiet', '--out', 'never5'), /--source <file>/);
     assert.ok(!existsSync(join(tmp, 'never5')));
+  });
+
+  test('--resume reads the parallel files named again (never those the manifest names), with the recorded hashes, and checks each saved setting', () => {
+    const resume = (last: string, ...args: string[]) => run('train', 'translate', '--resume', last, ...args, '--quiet', '--out', 'never6');
+    const last = join(tmp, 'rs', 'last.json');
+    assertOneLineError(resume(last), /^bptt: --resume .*rs\/last\.json: expected --source .*train\.en \(sha256 [0-9a-f]{16}\), got no --source \(bptt does not read files named inside a checkpoint\)$/);
+    assertOneLineError(resume(last, '--source', sample('train.fr'), '--target', sample('train.fr')), /expected --source .*train\.en \(sha256 [0-9a-f]{16}\), the file it was trained on, got --source .*train\.fr \(sha256 [0-9a-f]{16}\)$/);
+    assertOneLineError(resume(last, ...FILES, '--dev-source', sample('test.en'), '--dev-target', sample('test.fr')), /expected no --dev-source, as saved, got --dev-source .*test\.en$/);
+    const edited = (name: string, edit: (meta: Record<string, any>) => void): string => {
+      cpSync(join(tmp, 'rs'), join(tmp, name), { recursive: true });
+      const m = manifest(name, 'last');
+      edit(m.meta);
+      writeFileSync(join(tmp, name, 'last.json'), JSON.stringify(m));
+      return join(tmp, name, 'last.json');
+    };
+    const cases: Array<[string, (meta: Record<string, any>) => void, RegExp]> = [
+      ['rs-hidden', (m) => (m.settings.hidden = 32), /meta\.settings\.hidden: expected 16, as meta\.model, got 32$/],
+      ['rs-workers', (m) => (m.settings.workers = 1000), /meta\.settings\.workers: expected an integer in \[0, 256\], as --workers takes, got 1000$/],
+      ['rs-batch', (m) => (m.settings.batch = 1e6), /meta\.settings\.batch: expected an integer in \[1, 100000\], as --batch takes, got 1000000$/],
+      ['rs-settings', (m) => delete m.settings, /meta\.settings: expected the settings of the run, got undefined$/],
+      ['rs-data', (m) => delete m.data, /meta\.data: expected what the model was trained on, got undefined$/],
+    ];
+    for (const [name, edit, pattern] of cases) assertOneLineError(resume(edited(name, edit), ...FILES), pattern);
+    assert.ok(!existsSync(join(tmp, 'never6')));
   });
 });
 

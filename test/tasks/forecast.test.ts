@@ -255,7 +255,7 @@ describe('resuming a training run', () => {
     const cfg = config(p.series, { mode: 'direct', hidden: 4, lookback: 6, horizon: 4, highway: 3, seed: 5 });
     const options = { batch: 16, schedule: { kind: 'cosine' as const, lr: 1e-2, warmup: 4, floor: 0 }, clip: 0.5, weightDecay: 0.01, maxUpdates: 24, maxSeconds: null, evalEvery: 5, seed: 7 };
     const trainer = (model: Forecaster) => new ForecastTrainer(model, p.series, p.origins, options, { trainEnd: p.split.trainEnd, season: 2 });
-    const meta = { task: 'forecast', model: cfg, scaler: p.series.scaler, data: { features: ['x'], cycles: p.series.cycles, lag: p.series.lag } } as unknown as ForecastMeta;
+    const meta = { task: 'forecast', model: cfg, scaler: p.series.scaler, data: { source: 'test', features: ['x'], cycles: p.series.cycles, lag: p.series.lag }, training: options, settings: {} } as unknown as ForecastMeta;
     epochsSeen.perEpoch = Math.ceil(p.origins.train.length / options.batch);
     return { p, cfg, trainer, meta };
   }

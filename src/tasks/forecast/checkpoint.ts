@@ -117,6 +117,7 @@ export function loadForecaster(path: string): ForecastCheckpoint {
   try {
     const config = validateForecasterConfig(meta.model, `${where}: model`);
     const d = meta.data;
+    if (!isObject(d)) badMeta(where, 'data', 'what the model was trained on', d);
     const S = 1 + (d?.features?.length ?? NaN);
     if (!(meta.scaler?.mean?.length === S && meta.scaler.std?.length === S && config.series === S)) {
       throw new DataError(expected(where, `a scaler and a model for ${S} series columns`, `scaler of ${meta.scaler?.mean?.length}, model of ${config.series}`));
@@ -162,6 +163,9 @@ export function forecastTrainerStateOf(ckpt: ForecastCheckpoint): ForecastTraine
 function checkTrainerMeta(where: string, m: ForecastMeta): void {
   const fail = (what: string, want: string, got: unknown): never => badMeta(where, what, want, got);
   const isAccuracy = (x: unknown): boolean => isObject(x) && (['rmse', 'mae', 'mase'] as const).every((k) => typeof x[k] === 'number');
+  if (!isObject(m.settings)) fail('settings', 'the settings of the run', m.settings);
+  if (!isObject(m.training)) fail('training', 'the training options', m.training);
+  if (typeof m.data.source !== 'string') fail('data.source', 'the name of the data trained on', m.data.source);
   const p = m.progress;
   if (!isObject(p) || !isCount(p.updates) || !isCount(p.windows) || !(Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and windows and the elapsed time', p);
   if (p.bestUpdate === null ? p.validation !== null : !(isCount(p.bestUpdate) && p.bestUpdate <= p.updates && isAccuracy(p.validation))) {

@@ -9,7 +9,7 @@
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
 import {
-  badMeta, checkRngState, isCount, packOptimizer, unpackOptimizer, type PackedOptimizer,
+  badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
 } from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
 import { BpttError, DataError, expected, quoted, type Tensor } from '../../tensor/index.js';
@@ -52,6 +52,9 @@ export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): 
   if (!t || !ckpt.state) throw new DataError(expected(where, 'training state (optimiser moments, batch order) to resume from', 'weights only'));
   const fail = (field: string, want: string, got: unknown): never => badMeta(where, field, want, got);
   if (!(isCount(p?.updates) && isCount(p.tokens) && Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and tokens and the elapsed time', p);
+  if (p.validation !== null && !isObject(p.validation)) fail('progress.validation', 'the dev scores of the update or null', p.validation);
+  if (!isObject(ckpt.meta.settings)) fail('settings', 'the settings of the run', ckpt.meta.settings);
+  if (!isObject(ckpt.meta.data)) fail('data', 'what the model was trained on', ckpt.meta.data);
   const s = t.sampler;
   if (!(s && typeof s === 'object' && isCount(s.epochs) && isCount(s.taken) && (s.drawnFrom === null || checkRngState(where, 'trainer.sampler.drawnFrom', s.drawnFrom)))) {
     fail('trainer.sampler', '{ drawnFrom, epochs, taken }', s);
