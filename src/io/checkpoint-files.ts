@@ -52,11 +52,11 @@ export interface LoadedCheckpoint extends CheckpointContent {
 
 export interface LoadOptions {
   /**
-   * The number of weights the metadata implies (validating the metadata on the
-   * way); files larger than that many float64s and their header are refused
-   * before they are read.
+   * The number of weights the metadata implies: weights files larger than that
+   * many float64s and a header are refused before they are read. Undefined, or
+   * a throw (metadata the task reports on itself), leaves the general cap.
    */
-  parameterCount?: (meta: Record<string, unknown>) => number;
+  parameterCount?: (meta: Record<string, unknown>) => number | undefined;
 }
 
 /**
@@ -177,7 +177,7 @@ export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedC
     throw new DataError(expected(where, `a ${CHECKPOINT_FORMAT} manifest`, 'a JSON file of another kind'));
   }
   if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, textOf(manifest.version)));
-  const count = options.parameterCount?.(manifest.meta);
+  const count = countOf(options, manifest.meta);
   const read = (file: string, maxBytes: number): Map<string, Tensor> => {
     if (basename(file) !== file || file === '.' || file === '..') throw new DataError(expected(where, 'file names without directories', textOf(file)));
     const bytes = readFileSafe(join(dirname(manifestPath), file), { maxBytes, where: `${where}: ${file}` });
@@ -191,6 +191,15 @@ export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedC
   assertFinite(where, weights);
   const state = manifest.state ? read(manifest.state, count === undefined ? MAX_WEIGHTS_BYTES : 4 * weightsCap + 2 ** 24) : null;
   return { path: manifestPath, meta: manifest.meta, weights, state };
+}
+
+function countOf(options: LoadOptions, meta: Record<string, unknown>): number | undefined {
+  try {
+    const n = options.parameterCount?.(meta);
+    return n !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Throws a DataError naming the first tensor holding NaN or an infinity. */

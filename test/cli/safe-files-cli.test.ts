@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
@@ -86,13 +86,15 @@ describe('files a checkpoint names: regular files only', () => {
     return dir;
   };
 
-  test('weights that are a link to /dev/zero, to /etc/passwd, or a FIFO: one line at once, nothing leaked', () => {
+  test('weights that are a link to /dev/zero or /etc/passwd, a FIFO, or 3 GB: one line at once, nothing leaked', () => {
     const zero = withWeights('zero', (p) => symlinkSync('/dev/zero', p));
     assertOneLineError(run('sample', '--checkpoint', zero, '--length', '5'), /expected a readable regular file, got a symbolic link/);
     const passwd = withWeights('passwd', (p) => symlinkSync('/etc/passwd', p));
     const r = run('eval', '--checkpoint', passwd, '--text', TEXT);
     assertOneLineError(r, /symbolic link/);
     assert.doesNotMatch(r.stderr, /root/);
+    const huge = withWeights('huge', (p) => truncateSync((writeFileSync(p, ''), p), 3 * 2 ** 30)); // sparse: no disk used
+    assertOneLineError(run('sample', '--checkpoint', huge, '--length', '5'), /expected a file of at most \d+ bytes, got 3221225472 bytes/);
     const fifo = withWeights('fifo', (p) => assert.equal(spawnSync('mkfifo', [p]).status, 0));
     const f = spawnSync(process.execPath, [join(import.meta.dirname, '../../src/cli/main.js'), 'sample', '--checkpoint', fifo],
       { encoding: 'utf8', timeout: 60_000 });

@@ -110,7 +110,10 @@ export interface ForecastCheckpoint {
 
 /** The model and its metadata, checked against each other. */
 export function loadForecaster(path: string): ForecastCheckpoint {
-  const loaded = loadCheckpoint(path);
+  // Files no larger than the model the metadata describes are read (a bad description is reported below).
+  const count = (meta: Record<string, unknown>): number | undefined =>
+    (meta.task === FORECAST_TASK ? parameterCount(validateForecasterConfig(meta.model as ForecasterConfig, 'model')) : undefined);
+  const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as ForecastMeta;
   if (meta.task !== FORECAST_TASK) throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task ${quoted(meta.task)}`));

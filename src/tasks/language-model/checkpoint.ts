@@ -60,7 +60,10 @@ export function saveLmCheckpoint(dir: string, name: string, model: LanguageModel
 
 /** The model and vocabulary of a checkpoint, ready to sample or score. */
 export function loadLanguageModel(path: string): LmCheckpoint & { loaded: LoadedCheckpoint } {
-  const loaded = loadCheckpoint(path);
+  // Files no larger than the model the metadata describes are read (a bad description is reported below).
+  const count = (meta: Record<string, unknown>): number | undefined =>
+    (meta.task === TASK ? parameterCount(validateConfig(meta.model as LanguageModelConfig, 'model')) : undefined);
+  const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as LmMeta;
   if (meta.task !== TASK) throw new DataError(expected(where, `a ${TASK} checkpoint`, `task ${quoted(meta.task)}`));

@@ -61,7 +61,10 @@ export function saveSpeechModel(dir: string, name: string, model: SpeechModel, m
 }
 
 export function loadSpeechModel(path: string): SpeechCheckpoint {
-  const loaded = loadCheckpoint(path);
+  // Files no larger than the model the metadata describes are read (a bad description is reported below).
+  const count = (meta: Record<string, unknown>): number | undefined =>
+    (meta.task === SPEECH_TASK ? parameterCount(validateSpeechConfig(meta.model as SpeechModelConfig, 'model')) : undefined);
+  const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as SpeechMeta;
   if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task ${quoted(meta.task)}`));

@@ -68,7 +68,10 @@ export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): 
 
 /** The model, its vocabularies and metadata, checked against each other. */
 export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabularies; meta: TranslateMeta; path: string; state: Map<string, Tensor> | null } {
-  const loaded = loadCheckpoint(path);
+  // Files no larger than the model the metadata describes are read (a bad description is reported below).
+  const count = (meta: Record<string, unknown>): number | undefined =>
+    (meta.task === TRANSLATE_TASK ? parameterCount(validateSeq2SeqConfig(meta.model as Seq2SeqConfig, 'model')) : undefined);
+  const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as TranslateMeta;
   if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task ${quoted(meta.task)}`));
