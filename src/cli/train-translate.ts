@@ -269,7 +269,8 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
     const bestPath = join(dirname(ckpt.path), 'best.json');
     const b = loadTranslator(bestPath); // loads into a model: weights that would not fit fail now, not when the run ends and puts them back
     const { progress, model } = b.meta;
-    if (progress?.updates !== state.best.updates) throw new DataError(expected(`${where}: ${bestPath}`, `the best weights, of update ${state.best.updates}`, `weights of update ${show(progress?.updates)}`));
+    const bestAt = progress?.bestUpdate ?? progress?.updates; // at the end of a run, best.json holds the best weights with the final progress
+    if (bestAt !== state.best.updates) throw new DataError(expected(`${where}: ${bestPath}`, `the best weights, of update ${state.best.updates}`, `weights of update ${show(bestAt)}`));
     if (JSON.stringify(model) !== JSON.stringify(ckpt.meta.model)) throw new DataError(expected(`${where}: ${bestPath}`, 'the best weights of the same model', 'those of another model'));
     best = { weights: b.model.stateDict(), validation: progress.validation };
   }

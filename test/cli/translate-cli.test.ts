@@ -137,6 +137,10 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.deepEqual(progress('rs').validation, progress('rs-ref').validation, 'the same best dev scores');
     assert.equal(progress('rs').bestUpdate, progress('rs-ref').bestUpdate);
     assert.equal(resumed.stdout.replace(/ in [^;]+;/, ''), ref.stdout.replace(/ in [^;]+;/, '').replace('rs-ref', 'rs'), 'the same summary, but for the time');
+    // A finished run resumed again (its best.json holds the best weights with the final progress) has nothing left to do.
+    const again = run('train', 'translate', '--resume', ...FILES, '--out', 'rs', '--quiet');
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(weightsHash(manifest('rs', 'best')), weightsHash(manifest('rs-ref', 'best')));
   });
 
   test('killed between the saves of last.json and best.json at a new best: last.json serves as its own best weights', () => {
