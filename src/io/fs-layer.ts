@@ -6,8 +6,9 @@
  * Failpoints for spawned processes (the crash suite runs the real CLI):
  * BPTT_FAILPOINTS=trace prints every point, `bptt-failpoint <n> <label>`, to
  * stderr; BPTT_FAILPOINTS=kill@N sends SIGKILL to the process at point N, and
- * BPTT_FAILPOINTS=enospc@N makes the write at or after point N run out of
- * space (the write returns short, then fails with ENOSPC). A point is each
+ * BPTT_FAILPOINTS=enospc@N makes the disk full from point N on: a write
+ * returns short, then fails with ENOSPC, and so do fsync (delayed allocation)
+ * and rename (a directory that must grow); unlinks still work. A point is each
  * write, fsync, rename and unlink of the writer, counted from 1.
  */
 import * as fs from 'node:fs';
@@ -100,11 +101,11 @@ export function withFailpoints(base: FsLayer, spec: string | undefined): FsLayer
       return base.writeSync(fd, buffer, offset, length >> 1); // a short write first, as a filling disk gives
     },
     fsyncSync(fd) {
-      point(`fsync ${paths.get(fd) ?? fd}`);
+      if (point(`fsync ${paths.get(fd) ?? fd}`)) throw errnoError('ENOSPC', 'fsync', paths.get(fd));
       base.fsyncSync(fd);
     },
     renameSync(from, to) {
-      point(`rename ${from} -> ${to}`);
+      if (point(`rename ${from} -> ${to}`)) throw errnoError('ENOSPC', 'rename', to);
       base.renameSync(from, to);
     },
     unlinkSync(path) {
