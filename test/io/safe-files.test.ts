@@ -140,7 +140,8 @@ describe('checkpoints on a failing disk', () => {
     let points = 0;
     const trace = withFailpoints(fsLayer(), 'trace');
     const write = process.stderr.write;
-    process.stderr.write = (() => (points++, true)) as typeof process.stderr.write;
+    const labels: string[] = [];
+    process.stderr.write = ((line: string) => (points++, labels.push(line.split(' ').slice(2).join(' ')), true)) as typeof process.stderr.write;
     try {
       using(trace, () => saveCheckpoint(fresh(), 'last', content(2)));
     } finally {
@@ -158,8 +159,15 @@ describe('checkpoints on a failing disk', () => {
       if (error) {
         assert.ok(error instanceof DataError, String(error));
         assert.match(error.message, /^writing '.*': expected room for \d+ bytes, got ENOSPC/);
-        assert.equal(loaded.meta.value, 1, `full at point ${at}: the old checkpoint`);
-        assert.deepEqual(fs.readdirSync(dir).sort(), before, `full at point ${at}: nothing left behind`);
+        if (loaded.meta.value === 1) {
+          assert.deepEqual(fs.readdirSync(dir).sort(), before, `full at point ${at}: the old checkpoint, nothing left behind`);
+        } else {
+          // Full when the directory was flushed after the manifest's rename: the new checkpoint is complete, but the
+          // rename may not survive a crash, which the error says; the old files go at the next save.
+          assert.equal(loaded.meta.value, 2);
+          assert.match(labels[at - 1]!, /^fsync /, `full at point ${at}: the new checkpoint only after the last rename`);
+          saveCheckpoint(dir, 'last', content(1));
+        }
       } else {
         assert.equal(loaded.meta.value, 2, `full at point ${at} (after the last write): the new checkpoint`);
         saveCheckpoint(dir, 'last', content(1));
