@@ -1,7 +1,8 @@
 /**
  * Node-only additions to the public API (they import node: modules, so they
  * stay out of the browser-safe `src/index.ts`): data-parallel training over
- * worker threads, files (checkpoints, the safe writer and reader, the run lock). Import from `bptt/node` (package export "./node"), or from
+ * worker threads, files (checkpoints, the safe writer and reader, the run
+ * lock). Import from `bptt/node` (package export "./node"), or from
  * dist/src/node.js.
  */
 export * from './index.js';

@@ -104,7 +104,9 @@ export interface UpdateReport {
 }
 
 /** The engine's flags, checked: a JavaScript caller's `stateful: 'false'` is truthy. */
-export function bpttFlags(where: string, o: { stateful?: unknown; nanGuard?: unknown }): { stateful: boolean; nanGuard: boolean } {
+export function bpttFlags(
+  where: string, o: { stateful?: unknown; nanGuard?: unknown },
+): { stateful: boolean; nanGuard: boolean } {
   return {
     stateful: requireBoolean(where, 'stateful', o.stateful, false),
     nanGuard: requireBoolean(where, 'nanGuard', o.nanGuard, true),
@@ -129,7 +131,9 @@ export class Bptt<B, S> {
     this.flags = bpttFlags('Bptt', options);
     this.streak = new SkipStreak(options.maxConsecutiveSkips);
     const c = options.clipNorm;
-    if (c !== undefined && c !== null && !(c > 0)) throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', show(c)));
+    if (c !== undefined && c !== null && !(c > 0)) {
+      throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', show(c)));
+    }
     if (!options.parameters?.length) throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
   }
 
@@ -166,8 +170,13 @@ export class Bptt<B, S> {
    */
   trainBatch(batch: B, options: { reset?: ArrayLike<number | boolean> } = {}): UpdateReport[] {
     const T = this.options.model.steps(batch);
-    if (!Number.isInteger(T) || T < 1) throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', show(T)));
-    if (options.reset && !this.flags.stateful) throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags', 'set stateful: true'));
+    if (!Number.isInteger(T) || T < 1) {
+      throw new DataError(expected('Bptt.trainBatch', 'a batch of at least one step', show(T)));
+    }
+    if (options.reset && !this.flags.stateful) {
+      throw new ConfigError(expected('Bptt.trainBatch', 'reset only in stateful mode', 'reset flags',
+        'set stateful: true'));
+    }
     let state = this.flags.stateful ? this.carried : null;
     if (state && options.reset) state = resetRows(state, options.reset);
 

@@ -73,8 +73,10 @@ function attach(params: readonly Variable[]): void {
   params.forEach((p, i) => {
     const s = init.specs[i]!;
     if (!sameShape(p.shape, s.shape) || p.dtype !== s.dtype || (p.name && s.name && p.name !== s.name)) {
-      throw new ConfigError(expected(`${where}: parameter ${i}`, `${quoted(s.name)} ${s.dtype} [${s.shape.join(', ')}] as on the main thread`,
-        `${quoted(p.name)} ${p.dtype} [${p.shape.join(', ')}]`, 'build the replica exactly like the main model, parameters in the same order'));
+      throw new ConfigError(expected(`${where}: parameter ${i}`,
+        `${quoted(s.name)} ${s.dtype} [${s.shape.join(', ')}] as on the main thread`,
+        `${quoted(p.name)} ${p.dtype} [${p.shape.join(', ')}]`,
+        'build the replica exactly like the main model, parameters in the same order'));
     }
     p.value = new Tensor(s.shape, viewOf(init.params, { ...s, offset: init.paramOffsets[i]! })); // the main thread's weights, not a copy
     p.grad = null;
@@ -90,7 +92,8 @@ interface Running {
 async function start(): Promise<Running> {
   const mod = (await import(init.moduleUrl)) as { createReplica?: (config: unknown) => Replica<unknown, unknown> | Promise<Replica<unknown, unknown>> };
   if (typeof mod.createReplica !== 'function') {
-    throw new ConfigError(expected(`${where}: ${init.moduleUrl}`, 'a module exporting createReplica(config)', `exports ${listOf(Object.keys(mod))}`));
+    throw new ConfigError(expected(`${where}: ${init.moduleUrl}`, 'a module exporting createReplica(config)',
+      `exports ${listOf(Object.keys(mod))}`));
   }
   setBackend(init.backend);
   const replica = await mod.createReplica(init.config);
@@ -125,7 +128,10 @@ function onMessage({ engine, model }: Running, msg: ToWorker): void {
     }
     const batch = decodeBatch(msg.batch);
     const steps = model.steps(batch);
-    if (steps !== msg.steps) throw new ConfigError(expected(`${where}: model.steps(shard)`, `${msg.steps} steps, as the main thread's shard`, show(steps)));
+    if (steps !== msg.steps) {
+      throw new ConfigError(expected(`${where}: model.steps(shard)`, `${msg.steps} steps, as the main thread's shard`,
+        show(steps)));
+    }
     engine.trainBatch(batch, msg.reset ? { reset: msg.reset } : {});
   } catch (e) {
     fail(`${where}: ${describeError(e)}`);

@@ -103,7 +103,9 @@ export class DataParallel<B, S> {
     rejectUnknownOptions('DataParallel', options, KNOWN);
     const { stateful } = bpttFlags('DataParallel', options);
     const workers = options.workers ?? Math.max(0, availableParallelism() - 1);
-    if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(expected('DataParallel', 'workers an integer >= 0', show(workers)));
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new ConfigError(expected('DataParallel', 'workers an integer >= 0', show(workers)));
+    }
     const timeoutMs = options.timeoutMs ?? 300_000;
     if (!(timeoutMs > 0)) throw new ConfigError(expected('DataParallel', 'timeoutMs > 0', show(timeoutMs)));
     const strategy = validateStrategy(options.strategy ?? { kind: 'full' });
@@ -114,7 +116,9 @@ export class DataParallel<B, S> {
     const url = options.module instanceof URL ? options.module.href : /^[a-z]+:/i.test(options.module) ? options.module : pathToFileURL(options.module).href;
     const module = (await import(url)) as Partial<ReplicaModule<B>>;
     if (typeof module.shard !== 'function' || typeof module.createReplica !== 'function') {
-      throw new ConfigError(expected(`DataParallel: ${url}`, 'a module exporting createReplica(config) and shard(batch, index, count)', `exports ${listOf(Object.keys(module))}`));
+      throw new ConfigError(expected(`DataParallel: ${url}`,
+        'a module exporting createReplica(config) and shard(batch, index, count)',
+        `exports ${listOf(Object.keys(module))}`));
     }
     if (workers === 0) return new DataParallel(options, module as ReplicaModule<B>, [], timeoutMs);
 
@@ -240,7 +244,8 @@ export class DataParallel<B, S> {
       if (p.value.data === view) return;
       const spec = this.specs[i]!;
       if (p.dtype !== spec.dtype || !sameShape(p.shape, spec.shape)) {
-        throw new ConfigError(expected(`DataParallel: parameter ${i} (${quoted(p.name)})`, `${spec.dtype} [${spec.shape.join(', ')}] as at start`, `${p.dtype} [${p.shape.join(', ')}]`));
+        throw new ConfigError(expected(`DataParallel: parameter ${i} (${quoted(p.name)})`,
+          `${spec.dtype} [${spec.shape.join(', ')}] as at start`, `${p.dtype} [${p.shape.join(', ')}]`));
       }
       view.set(p.value.data);
       p.value = new Tensor(spec.shape, view);

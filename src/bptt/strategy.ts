@@ -31,14 +31,19 @@ export function validateStrategy(s: Strategy): Strategy {
     case 'truncated': {
       if (!isInt(s.k1)) throw new ConfigError(expected('strategy truncated', 'k1 an integer >= 1', show(s.k1)));
       const k2 = s.k2 ?? s.k1;
-      if (!isInt(k2) || k2 < s.k1) throw new ConfigError(expected('strategy truncated', `k2 an integer >= k1 = ${s.k1}`, show(k2)));
+      if (!isInt(k2) || k2 < s.k1) {
+        throw new ConfigError(expected('strategy truncated', `k2 an integer >= k1 = ${s.k1}`, show(k2)));
+      }
       return { kind: 'truncated', k1: s.k1, k2 };
     }
     case 'checkpointed':
-      if (s.segment !== undefined && !isInt(s.segment)) throw new ConfigError(expected('strategy checkpointed', 'segment an integer >= 1', show(s.segment)));
+      if (s.segment !== undefined && !isInt(s.segment)) {
+        throw new ConfigError(expected('strategy checkpointed', 'segment an integer >= 1', show(s.segment)));
+      }
       return s;
     default:
-      throw new ConfigError(expected('strategy', "kind 'full', 'truncated' or 'checkpointed'", quoted((s as { kind?: unknown })?.kind)));
+      throw new ConfigError(expected('strategy', "kind 'full', 'truncated' or 'checkpointed'",
+        quoted((s as { kind?: unknown })?.kind)));
   }
 }
 

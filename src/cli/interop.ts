@@ -53,7 +53,8 @@ function exportCheckpoint(o: ExportOptions): void {
       if (v === undefined) continue;
       const json = typeof v === 'string' && key === 'task' ? v : jsonOf(v);
       if (json === null) {
-        throw new DataError(expected(`checkpoint '${ckpt.path}': meta.${key}`, 'a value JSON can write', 'one nested too deep'));
+        throw new DataError(expected(`checkpoint '${ckpt.path}': meta.${key}`, 'a value JSON can write',
+          'one nested too deep'));
       }
       metadata[`bptt.${key}`] = json;
     }
@@ -82,7 +83,9 @@ function taskOf(path: string): string {
   const { path: manifest, meta } = loadCheckpoint(path);
   const task = (meta as { task?: unknown }).task;
   if (task !== TASK && task !== SPEECH_TASK) {
-    throw new ConfigError(expected(`checkpoint '${manifest}'`, `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`, '--format torch takes every checkpoint'));
+    throw new ConfigError(expected(`checkpoint '${manifest}'`,
+      `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`,
+      '--format torch takes every checkpoint'));
   }
   return task;
 }

@@ -99,7 +99,8 @@ export function trainForecastCommand(): Command {
     .option('--eval-every <updates>', 'validate (keeping the best weights) and save checkpoints this often', integer(1), 250)
     .option('--seed <n>', 'seed of the initialisation and the window order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/forecast')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model and settings; give --csv again (bptt reads no file a checkpoint names)')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) '
+      + 'with its model and settings; give --csv again (bptt reads no file a checkpoint names)')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
@@ -109,7 +110,8 @@ export function trainForecastCommand(): Command {
 async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first, then the output: bad input leaves no directory or file behind.
-  const { source, prepared, spec, config, training, fill, settings, resume } = o.resume ? resumeSetup(o, cmd, given) : freshSetup(o);
+  const { source, prepared, spec, config, training, fill, settings, resume } =
+    o.resume ? resumeSetup(o, cmd, given) : freshSetup(o);
   const report = o.report ? openReport(o.report, `bptt train forecast: ${source.source}`, {
     cell: config.cell, hidden: config.hidden, layers: config.layers, mode: config.mode, lookback: spec.lookback, horizon: spec.horizon, loss: config.loss.kind,
     batch: training.batch, lr: training.schedule.lr, clip: training.clip, seed: training.seed, resumed: !!resume, version: VERSION,

@@ -14,7 +14,9 @@ import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model
 import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { openReport } from '../report/write.js';
-import { betas, checkSaved, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, savedAt, strategy } from './options.js';
+import {
+  betas, checkSaved, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, savedAt, strategy,
+} from './options.js';
 import { windowProblem } from './lm-bounds.js';
 import { checkSameFile, fileName, fileNotGiven, fileNotSaved } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
@@ -28,10 +30,10 @@ const FIXED = ['level', 'vocabSize', 'cell', 'embed', 'hidden', 'layers', 'dropo
 const DEFAULT_SECONDS = 300;
 /** Where a manifest's training options keep the value of each command-line option. */
 const TRAINING_FIELDS = [
-  ['batch', 'batch'], ['seqLen', 'seqLen'], ['bptt', 'strategy'], ['stateless', 'stateful'], ['restart', 'resetProbability'],
-  ['schedule', 'schedule.kind'], ['lr', 'schedule.lr'], ['warmup', 'schedule.warmup'], ['clip', 'clip'], ['weightDecay', 'weightDecay'],
-  ['betas', 'betas'], ['steps', 'maxUpdates'], ['time', 'maxSeconds'], ['evalEvery', 'evalEvery'], ['workers', 'workers'], ['seed', 'seed'],
-  ['valFraction', 'valFraction'],
+  ['batch', 'batch'], ['seqLen', 'seqLen'], ['bptt', 'strategy'], ['stateless', 'stateful'],
+  ['restart', 'resetProbability'], ['schedule', 'schedule.kind'], ['lr', 'schedule.lr'], ['warmup', 'schedule.warmup'],
+  ['clip', 'clip'], ['weightDecay', 'weightDecay'], ['betas', 'betas'], ['steps', 'maxUpdates'], ['time', 'maxSeconds'],
+  ['evalEvery', 'evalEvery'], ['workers', 'workers'], ['seed', 'seed'], ['valFraction', 'valFraction'],
 ] as const;
 
 interface TrainLmOptions {
@@ -99,7 +101,9 @@ export function trainLmCommand(): Command {
     .option('--workers <n>', 'worker threads besides the main one (data-parallel over the batch)', integer(0, 64), Math.max(0, availableParallelism() - 1))
     .option('--seed <n>', 'seed of the initialisation, data order and dropout', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/lm')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model and settings; give --text again unless it trained on Moby Dick (bptt reads no file a checkpoint names)')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) '
+      + 'with its model and settings; give --text again unless it trained on Moby Dick '
+      + '(bptt reads no file a checkpoint names)')
     .option('--log <file>', 'append one JSON object per update, validation and checkpoint to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation) at each checkpoint and at the end')
     .option('-q, --quiet', 'no progress line and no samples; only the final summary')
@@ -254,7 +258,9 @@ function freshSetup(o: TrainLmOptions): Setup {
   };
   const model = new LanguageModel(config);
   const options = trainingOptions(o);
-  return { model, vocabulary, text, corpus: corpusName(o.text, text), training: { options, valFraction: options.valFraction, lastValBits: null }, resume: null, settings: settingsOf(o), from: null };
+  const training = { options, valFraction: options.valFraction, lastValBits: null };
+  const corpus = corpusName(o.text, text);
+  return { model, vocabulary, text, corpus, training, resume: null, settings: settingsOf(o), from: null };
 }
 
 /**
@@ -276,7 +282,9 @@ function resumeSetup(o: TrainLmOptions, cmd: Command, given: (name: string) => b
   }
   const { text, corpus } = trainedText(`--resume ${ckpt.path}`, ckpt.meta.corpus, o.text);
   const anew = given('steps') || given('time');
-  const budget = anew ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null } : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
+  const budget = anew
+    ? { maxUpdates: o.steps ?? null, maxSeconds: o.time ?? null }
+    : { maxUpdates: saved.maxUpdates, maxSeconds: saved.maxSeconds };
   // Checkpoints from before --betas existed trained with PyTorch's default.
   const options = { ...saved, betas: saved.betas ?? ([0.9, 0.999] as const), ...budget, evalEvery: given('evalEvery') ? o.evalEvery : saved.evalEvery };
   const lastValLoss = ckpt.meta.progress.lastValLoss ?? null;
@@ -285,7 +293,10 @@ function resumeSetup(o: TrainLmOptions, cmd: Command, given: (name: string) => b
   return { model: ckpt.model, vocabulary: ckpt.vocabulary, text, corpus, training, resume, settings, from: ckpt.path };
 }
 
-/** A manifest's training options, each checked as its command-line option would be (a hand-edited one is a DataError naming it). */
+/**
+ * A manifest's training options, each checked as its command-line option
+ * would be (a hand-edited one is a DataError naming it).
+ */
 function savedTraining(cmd: Command, path: string, t: LmTrainingOptions): LmTrainingOptions & { valFraction: number } {
   const where = `checkpoint '${path}'`;
   for (const [key, field] of TRAINING_FIELDS) {

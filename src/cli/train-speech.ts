@@ -22,7 +22,10 @@ import { Progress, RateMeter, formatCount } from './progress.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 
-/** Options a resumed run takes from its checkpoint (giving one anew must repeat the saved value), each where the manifest's metadata records it. */
+/**
+ * Options a resumed run takes from its checkpoint (giving one anew must repeat
+ * the saved value), each where the manifest's metadata records it.
+ */
 const FIXED = {
   features: 'model.features.kind',
   coeffs: 'model.features.size',
@@ -73,7 +76,8 @@ interface TrainSpeechOptions {
 export function trainSpeechCommand(): Command {
   return new Command('speech')
     .description('train a bidirectional LSTM/GRU with CTC to recognise spoken digit strings (data: tools/make_speech_data.sh); scored by digit error rate on the test split')
-    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, paths relative to it (required, also with --resume)')
+    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): '
+      + 'lines path<TAB>digits, paths relative to it (required, also with --resume)')
     .addOption(new Option('--features <kind>', 'MFCC or log-mel features (25 ms frames every 10 ms, normalised per utterance)').choices(['mfcc', 'logmel']).default('mfcc'))
     .option('--coeffs <n>', 'MFCC coefficients or mel bands (default 13 MFCC, 40 mel bands)', integer(1, 128))
     .option('--no-deltas', 'no deltas and delta-deltas')
@@ -95,7 +99,9 @@ export function trainSpeechCommand(): Command {
     .option('--beam <n>', 'prefix beam width for the final test score (greedy is scored too)', integer(2, 256), 8)
     .option('--seed <n>', 'seed of the initialisation and the batch order', integer(0, 2 ** 32 - 1), 1)
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', 'runs/speech')
-    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) with its model, features and settings on --data given again; its best weights are those of best.json beside it')
+    .option('--resume [checkpoint]', 'continue from a checkpoint (default: --out/last.json) '
+      + 'with its model, features and settings on --data given again; '
+      + 'its best weights are those of best.json beside it')
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, validation DER) at each validation and at the end')
     .option('-q, --quiet', 'no progress line; only the summary')
@@ -122,7 +128,8 @@ async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
   const dir = o.data;
   if (resumed && dir === undefined) {
     const { data } = resumed.ckpt.meta;
-    throw fileNotGiven(`--resume ${resumed.ckpt.path}`, '--data', `${data.dir} (manifests' sha256 ${data.sha256!.slice(0, 16)})`);
+    throw fileNotGiven(`--resume ${resumed.ckpt.path}`, '--data',
+      `${data.dir} (manifests' sha256 ${data.sha256!.slice(0, 16)})`);
   }
   if (dir === undefined) throw new ConfigError(expected('bptt train speech', '--data <dir>, or --resume to continue a run', 'neither'));
   checkDataDir(dir);

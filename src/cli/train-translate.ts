@@ -63,7 +63,10 @@ interface CommonOptions {
 const ANEW = ['steps', 'time', 'evalEvery', 'devLimit', 'testLimit', 'beam', 'lengthPenalty', 'out', 'log', 'report', 'quiet', 'resume'];
 /** Where a run writes and what it shows: always of the command line, never a path from a manifest. */
 const OUTPUT = ['out', 'log', 'report', 'quiet', 'resume'];
-/** The data files, which a resumed run reads only when named again (checked against the hashes its manifest records). */
+/**
+ * The data files, which a resumed run reads only when named again (checked
+ * against the hashes its manifest records).
+ */
 const FILES = ['source', 'target', 'devSource', 'devTarget', 'testSource', 'testTarget'] as const;
 type FileOption = (typeof FILES)[number];
 const isFile = (k: string): k is FileOption => (FILES as readonly string[]).includes(k);
@@ -140,7 +143,9 @@ function addModelOptions(c: Command, defaults: { embed: number; hidden: number; 
     .option('--out <dir>', 'checkpoint directory (best.json, last.json and their .safetensors)', defaults.out)
     .option('--log <file>', 'append one JSON object per update, validation and at the end to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient norm and clipping, gradient flow, gate saturation, attention of dev examples) at each checkpoint and at the end')
-    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) with its model and settings (translate: give its data files again); the budget, scoring and output options may be given anew')
+    .option('--resume [checkpoint]', 'continue an interrupted run from a checkpoint (default: --out/last.json) '
+      + 'with its model and settings (translate: give its data files again); '
+      + 'the budget, scoring and output options may be given anew')
     .option('-q, --quiet', 'no progress line; only the summary');
 }
 
@@ -225,7 +230,10 @@ function translateTask(o: TranslateOptions): Task {
   return {
     kind: 'text', title: `translation ${o.source} → ${o.target}: ${formatCount(kept.length)} training pairs${kept.length < train.length ? ` (${train.length - kept.length} longer than ${o.maxTokens} tokens skipped)` : ''}, ${formatCount(dev.length)} dev, ${test ? formatCount(test.length) : 'no'} test`,
     train: kept, vocab, dev: part(dev), test: test && part(test), validationKey: 'minusBleu',
-    data: { source: trainNames[0], target: trainNames[1], dev: devNames ?? 'held out 5 %', test: testNames, pairs: { train: kept.length, dev: dev.length, test: test?.length ?? 0 } },
+    data: {
+      source: trainNames[0], target: trainNames[1], dev: devNames ?? 'held out 5 %', test: testNames,
+      pairs: { train: kept.length, dev: dev.length, test: test?.length ?? 0 },
+    },
     baseline: copy && { name: 'copy the source', scores: { bleu: copy.bleu, chrf: copy.chrf } },
   };
 }
@@ -269,8 +277,12 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
     const bestPath = join(dirname(ckpt.path), 'best.json');
     const b = loadTranslator(bestPath); // loads into a model: weights that would not fit fail now, not when the run ends and puts them back
     const { progress, model } = b.meta;
-    const bestAt = progress?.bestUpdate ?? progress?.updates; // at the end of a run, best.json holds the best weights with the final progress
-    if (bestAt !== state.best.updates) throw new DataError(expected(`${where}: ${bestPath}`, `the best weights, of update ${state.best.updates}`, `weights of update ${show(bestAt)}`));
+    // At the end of a run, best.json holds the best weights with the final progress.
+    const bestAt = progress?.bestUpdate ?? progress?.updates;
+    if (bestAt !== state.best.updates) {
+      throw new DataError(expected(`${where}: ${bestPath}`, `the best weights, of update ${state.best.updates}`,
+        `weights of update ${show(bestAt)}`));
+    }
     if (JSON.stringify(model) !== JSON.stringify(ckpt.meta.model)) throw new DataError(expected(`${where}: ${bestPath}`, 'the best weights of the same model', 'those of another model'));
     best = { weights: b.model.stateDict(), validation: progress.validation };
   }
@@ -282,7 +294,9 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
  * recorded hash; the same vocabularies and sizes), and the settings describe
  * the checkpoint's model.
  */
-function checkSameRun(where: string, ckpt: { path: string; meta: TranslateMeta }, task: Task, files: Files | null, config: Seq2SeqConfig): void {
+function checkSameRun(
+  where: string, ckpt: { path: string; meta: TranslateMeta }, task: Task, files: Files | null, config: Seq2SeqConfig,
+): void {
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const { meta } = ckpt;
   let data = task.data;
@@ -293,14 +307,22 @@ function checkSameRun(where: string, ckpt: { path: string; meta: TranslateMeta }
     data = { ...data, source, target, dev, test };
   }
   const { source, target } = task.vocab;
-  if (!same(source.toJSON(), meta.vocab.source) || !same(target.toJSON(), meta.vocab.target) || !same(data, meta.data)) {
-    throw new DataError(expected(where, 'the training data it was trained on', 'data with other vocabularies or sizes (the files changed)'));
+  if (!same(source.toJSON(), meta.vocab.source) || !same(target.toJSON(), meta.vocab.target)
+    || !same(data, meta.data)) {
+    throw new DataError(expected(where, 'the training data it was trained on',
+      'data with other vocabularies or sizes (the files changed)'));
   }
   const differs = (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => !same(config[k], meta.model[k]));
-  if (differs) badMeta(`checkpoint '${ckpt.path}'`, `settings.${differs}`, `${show(meta.model[differs])}, as meta.model`, config[differs]);
+  if (differs) {
+    badMeta(`checkpoint '${ckpt.path}'`, `settings.${differs}`, `${show(meta.model[differs])}, as meta.model`,
+      config[differs]);
+  }
 }
 
-/** The saved settings but the data files and output, each checked as its option would be (a hand-edited one is a DataError naming it). */
+/**
+ * The saved settings but the data files and output, each checked as its
+ * option would be (a hand-edited one is a DataError naming it).
+ */
 function savedSettings(cmd: Command, path: string, settings: Record<string, unknown>): Record<string, unknown> {
   const keys = cmd.options.map((x) => x.attributeName()).filter((k) => !OUTPUT.includes(k) && !isFile(k));
   for (const k of keys) checkSaved(cmd, k, settings[k], `checkpoint '${path}'`, `settings.${k}`);
@@ -309,7 +331,8 @@ function savedSettings(cmd: Command, path: string, settings: Record<string, unkn
 
 /** The files a data record names, by option (undefined: none). */
 function savedFiles(path: string, data: Record<string, unknown>): Files {
-  const bad = (field: string, want: string, x: unknown): never => badMeta(`checkpoint '${path}'`, `data.${field}`, want, x);
+  const bad = (field: string, want: string, x: unknown): never =>
+    badMeta(`checkpoint '${path}'`, `data.${field}`, want, x);
   const text = (field: string, x: unknown): string => (typeof x === 'string' ? x : bad(field, 'a file name', x));
   const pair = (field: string, x: unknown): [string, string] | [] => {
     if (x === null || x === 'held out 5 %') return [];
@@ -317,7 +340,8 @@ function savedFiles(path: string, data: Record<string, unknown>): Files {
     return [text(field, x[0]), text(field, x[1])];
   };
   const [devSource, devTarget] = pair('dev', data.dev), [testSource, testTarget] = pair('test', data.test);
-  return { source: text('source', data.source), target: text('target', data.target), devSource, devTarget, testSource, testTarget };
+  const source = text('source', data.source), target = text('target', data.target);
+  return { source, target, devSource, devTarget, testSource, testTarget };
 }
 
 /** The data files named again, as the checkpoint has them: each file it names, and no other. */

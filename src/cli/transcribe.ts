@@ -13,7 +13,8 @@ interface TranscribeOptions {
 export function transcribeCommand(): Command {
   return new Command('transcribe')
     .description('print the digits spoken in each WAV file (path<TAB>digits, one line per file) with a trained speech model')
-    .argument('<wav...>', 'WAV files (PCM or float, rates from 1 kHz, any channels: mixed to mono, resampled to 16 kHz)')
+    .argument('<wav...>',
+      'WAV files (PCM or float, rates from 1 kHz, any channels: mixed to mono, resampled to 16 kHz)')
     .requiredOption('--checkpoint <path>', 'a checkpoint manifest (.json) or a bptt train speech --out directory (its best.json)')
     .option('--beam <n>', 'prefix beam search with this many prefixes; 1 is greedy (best path) decoding', integer(1, 256), 1)
     .action((files: string[], o: TranscribeOptions) => run(files, o));

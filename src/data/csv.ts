@@ -33,7 +33,10 @@ export function parseCsv(text: string, where: string): CsvTable {
   const seen = new Map<string, number>();
   columns.forEach((name, i) => {
     if (name === '') throw new DataError(expected(where, 'a name for every column', `column ${i + 1} unnamed in the header`));
-    if (seen.has(name)) throw new DataError(expected(where, 'distinct column names', `${quoted(name)} twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`));
+    if (seen.has(name)) {
+      throw new DataError(expected(where, 'distinct column names',
+        `${quoted(name)} twice in the header (columns ${seen.get(name)! + 1} and ${i + 1})`));
+    }
     seen.set(name, i);
   });
   const data = records.slice(1);

@@ -61,7 +61,10 @@ export function cleanCmudict(raw: Iterable<readonly [string, string]>): G2PClean
     }
     const phonemes = pron.trim().split(/\s+/).map((p) => p.replace(/[0-2]$/, ''));
     const bad = phonemes.find((p) => !PHONEMES.has(p));
-    if (bad !== undefined) throw new DataError(expected(`cmudict entry ${quoted(key)}`, 'ARPAbet phonemes', `${quoted(bad)} in ${quoted(pron)}`));
+    if (bad !== undefined) {
+      throw new DataError(expected(`cmudict entry ${quoted(key)}`, 'ARPAbet phonemes',
+        `${quoted(bad)} in ${quoted(pron)}`));
+    }
     const prons = byWord.get(word) ?? [];
     const joined = phonemes.join(' ');
     if (prons.some((p) => p.join(' ') === joined)) duplicatePronunciations++;
@@ -85,7 +88,10 @@ export function g2pSplit(entries: readonly G2PEntry[], seed: number, fractions: 
   const where = 'g2pSplit';
   const words = new Set<string>();
   for (const e of entries) {
-    if (words.has(e.word)) throw new DataError(expected(where, 'one entry per word', `${quoted(e.word)} twice`, 'group pronunciations with cleanCmudict'));
+    if (words.has(e.word)) {
+      throw new DataError(expected(where, 'one entry per word', `${quoted(e.word)} twice`,
+        'group pronunciations with cleanCmudict'));
+    }
     words.add(e.word);
   }
   return splitByKey(entries, (e) => e.word, seed, fractions, where);

@@ -17,7 +17,9 @@ export interface GettextPairs extends CleanedPairs {
 
 /** Reads every catalog for `lang` (sorted by name, for determinism) and cleans the pairs. */
 export function gettextPairs(lang: string, dir = '/usr/share/locale'): GettextPairs {
-  if (!/^[A-Za-z]{2,3}([_@-][A-Za-z0-9]+)*$/.test(lang)) throw new DataError(expected('gettextPairs', 'a locale name such as fr or pt_BR', quoted(lang)));
+  if (!/^[A-Za-z]{2,3}([_@-][A-Za-z0-9]+)*$/.test(lang)) {
+    throw new DataError(expected('gettextPairs', 'a locale name such as fr or pt_BR', quoted(lang)));
+  }
   const folder = join(dir, lang, 'LC_MESSAGES');
   let names: string[];
   try {

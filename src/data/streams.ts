@@ -32,7 +32,9 @@ export class TokenStreams {
   get(k: number): TokenBatch {
     const from = k * this.steps;
     const steps = Math.min(this.steps, this.length - from);
-    if (!(Number.isInteger(k) && k >= 0 && steps > 0)) throw new DataError(expected('TokenStreams.get', `a batch index in [0, ${this.batchesPerEpoch})`, show(k)));
+    if (!(Number.isInteger(k) && k >= 0 && steps > 0)) {
+      throw new DataError(expected('TokenStreams.get', `a batch index in [0, ${this.batchesPerEpoch})`, show(k)));
+    }
     const B = this.batch;
     const inputs = new Int32Array(steps * B);
     const targets = new Int32Array(steps * B);

@@ -16,7 +16,9 @@ export interface TokenBatch {
  */
 export function echoBatch(rng: Rng, options: { steps: number; batch: number; vocab: number; delay: number; ignoreIndex?: number }): TokenBatch {
   const { steps, batch, vocab, delay } = options;
-  if (!(delay >= 1 && delay < steps)) throw new ConfigError(expected('echoBatch', `delay in [1, ${steps - 1}]`, show(delay)));
+  if (!(delay >= 1 && delay < steps)) {
+    throw new ConfigError(expected('echoBatch', `delay in [1, ${steps - 1}]`, show(delay)));
+  }
   const ignore = options.ignoreIndex ?? -100;
   const inputs = new Int32Array(steps * batch);
   const targets = new Int32Array(steps * batch).fill(ignore);
@@ -43,7 +45,9 @@ export interface RegressionSequences {
  * the target is the sum of their values. Predicting the constant 1 gives MSE 1/6.
  */
 export function addingBatch(rng: Rng, steps: number, batch: number): RegressionSequences {
-  if (!(Number.isInteger(steps) && steps >= 2)) throw new ConfigError(expected('addingBatch', 'steps an integer >= 2', show(steps)));
+  if (!(Number.isInteger(steps) && steps >= 2)) {
+    throw new ConfigError(expected('addingBatch', 'steps an integer >= 2', show(steps)));
+  }
   const inputs = new Float32Array(steps * batch * 2);
   const targets = new Float32Array(batch);
   const half = Math.floor(steps / 2);
@@ -65,7 +69,9 @@ export function addingBatch(rng: Rng, steps: number, batch: number): RegressionS
  * until the recall). A memoryless model is stuck at 10·ln 8 / (delay + 20) nats.
  */
 export function copyMemoryBatch(rng: Rng, delay: number, batch: number): TokenBatch {
-  if (!(Number.isInteger(delay) && delay >= 1)) throw new ConfigError(expected('copyMemoryBatch', 'delay an integer >= 1', show(delay)));
+  if (!(Number.isInteger(delay) && delay >= 1)) {
+    throw new ConfigError(expected('copyMemoryBatch', 'delay an integer >= 1', show(delay)));
+  }
   const steps = delay + 20;
   const inputs = new Int32Array(steps * batch);
   const targets = new Int32Array(steps * batch);

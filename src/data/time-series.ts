@@ -59,12 +59,17 @@ const MISSING = /^(|na|n\/a|nan|null|none|-|\?)$/i;
 export function seriesFromTable(table: TableLike, options: SeriesOptions, where: string): { series: TimeSeries; problems: Problem[]; gaps: Gap[] } {
   const index = (name: string): number => {
     const i = table.columns.indexOf(name);
-    if (i < 0) throw new DataError(expected(where, `a column ${quoted(name)}`, `columns ${listOf(table.columns, quoted)}`));
+    if (i < 0) {
+      throw new DataError(expected(where, `a column ${quoted(name)}`, `columns ${listOf(table.columns, quoted)}`));
+    }
     return i;
   };
   const cols = options.columns.map(index);
   const timeCol = options.time === null ? null : index(options.time);
-  if (timeCol !== null && cols.includes(timeCol)) throw new DataError(expected(where, `the time column ${quoted(options.time)} apart from the value columns`, 'it among them'));
+  if (timeCol !== null && cols.includes(timeCol)) {
+    throw new DataError(expected(where, `the time column ${quoted(options.time)} apart from the value columns`,
+      'it among them'));
+  }
   if (table.rows.length === 0) throw new DataError(expected(where, 'at least one data row below the header', 'none'));
   const rowLabel = (i: number): string => `row ${i + 1} (line ${table.lines[i]})`;
 
@@ -72,7 +77,10 @@ export function seriesFromTable(table: TableLike, options: SeriesOptions, where:
   let values: Float64Array[] = cols.map((c, k) => Float64Array.from(table.rows, (row, i) => {
     const cell = row[c]!;
     const v = MISSING.test(cell) ? NaN : Number(cell);
-    if (!Number.isFinite(v)) problems.push({ kind: 'cell', column: options.columns[k]!, row: i + 1, line: table.lines[i]!, got: cell === '' ? 'an empty cell' : quoted(cell) });
+    if (!Number.isFinite(v)) {
+      const got = cell === '' ? 'an empty cell' : quoted(cell);
+      problems.push({ kind: 'cell', column: options.columns[k]!, row: i + 1, line: table.lines[i]!, got });
+    }
     return Number.isFinite(v) ? v : NaN;
   }));
 
@@ -83,12 +91,18 @@ export function seriesFromTable(table: TableLike, options: SeriesOptions, where:
   if (timeCol !== null) {
     const parsed = table.rows.map((row, i) => {
       const t = parseTimestamp(row[timeCol]!);
-      if (!t) throw new DataError(expected(`${where}: column ${quoted(options.time)} ${rowLabel(i)}`, TIME_FORMATS, quoted(row[timeCol])));
+      if (!t) {
+        throw new DataError(expected(`${where}: column ${quoted(options.time)} ${rowLabel(i)}`, TIME_FORMATS,
+          quoted(row[timeCol])));
+      }
       return t;
     });
     const zoned = parsed[0]!.style === 'datetime-utc';
     const other = parsed.findIndex((t) => (t.style === 'datetime-utc') !== zoned);
-    if (other >= 0) throw new DataError(expected(`${where}: column ${quoted(options.time)}`, 'timestamps all with a time zone or all without', `${rowLabel(other)} differs from row 1`));
+    if (other >= 0) {
+      throw new DataError(expected(`${where}: column ${quoted(options.time)}`,
+        'timestamps all with a time zone or all without', `${rowLabel(other)} differs from row 1`));
+    }
     times = Float64Array.from(parsed, (t) => t.ms);
     const inferred = inferFrequency(times, `${where}: column ${quoted(options.time)}`, rowLabel);
     if (inferred) ({ frequency, gaps } = inferred);
@@ -138,5 +152,6 @@ function firstProblems(where: string, problems: Problem[], hint: string): string
   };
   const others = [count('cell', 'missing or non-numeric cell', 'missing or non-numeric cells'), count('gap', 'gap', 'gaps')].filter(Boolean);
   const more = others.length ? `; also ${others.join(' and ')}` : '';
-  return expected(`${where}: column ${quoted(p.column)} row ${p.row} (line ${p.line})`, p.kind === 'gap' ? 'evenly spaced rows' : 'a number', `${p.got}${more}`, hint);
+  const want = p.kind === 'gap' ? 'evenly spaced rows' : 'a number';
+  return expected(`${where}: column ${quoted(p.column)} row ${p.row} (line ${p.line})`, want, `${p.got}${more}`, hint);
 }

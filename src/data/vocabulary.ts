@@ -19,7 +19,8 @@ export class Vocabulary {
   private constructor(readonly level: TokenLevel, readonly tokens: readonly string[]) {
     this.ids = new Map(tokens.map((t, i) => [t, i]));
     if (tokens[0] !== UNKNOWN || this.ids.size !== tokens.length) {
-      throw new DataError(expected('Vocabulary', `distinct tokens with '${UNKNOWN}' first`, `${tokens.length} tokens, ${this.ids.size} distinct, first ${quoted(tokens[0])}`));
+      throw new DataError(expected('Vocabulary', `distinct tokens with '${UNKNOWN}' first`,
+        `${tokens.length} tokens, ${this.ids.size} distinct, first ${quoted(tokens[0])}`));
     }
   }
 

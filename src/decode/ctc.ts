@@ -50,7 +50,9 @@ interface Beam {
 export function ctcPrefixBeam(logProbs: CtcPosteriors, options: CtcBeamOptions = {}): CtcHypothesis[] {
   const { rows, C, blank } = frames('ctcPrefixBeam', logProbs, options);
   const width = options.beam ?? 8;
-  if (!Number.isInteger(width) || width < 1) throw new ConfigError(expected('ctcPrefixBeam', 'beam an integer >= 1', show(width)));
+  if (!Number.isInteger(width) || width < 1) {
+    throw new ConfigError(expected('ctcPrefixBeam', 'beam an integer >= 1', show(width)));
+  }
   let beams: Beam[] = [{ labels: [], blank: 0, label: -Infinity }];
   for (const row of rows) {
     const next = new Map<string, Beam>();
@@ -98,8 +100,12 @@ function frames(where: string, logProbs: CtcPosteriors, options: CtcGreedyOption
     for (let c = 0; c < C; c++) if (Number.isNaN(r[c]!)) throw new DataError(expected(where, 'log-probabilities without NaN', `NaN at frame ${t}, class ${c}`));
   });
   const length = options.length ?? rows.length;
-  if (!Number.isInteger(length) || length < 0 || length > rows.length) throw new DataError(expected(where, `length an integer in [0, ${rows.length}]`, show(length)));
+  if (!Number.isInteger(length) || length < 0 || length > rows.length) {
+    throw new DataError(expected(where, `length an integer in [0, ${rows.length}]`, show(length)));
+  }
   const blank = options.blank ?? 0;
-  if (!Number.isInteger(blank) || blank < 0 || (C > 0 && blank >= C)) throw new ConfigError(expected(where, `blank in [0, ${C})`, show(blank)));
+  if (!Number.isInteger(blank) || blank < 0 || (C > 0 && blank >= C)) {
+    throw new ConfigError(expected(where, `blank in [0, ${C})`, show(blank)));
+  }
   return { rows: rows.slice(0, length), C, blank };
 }

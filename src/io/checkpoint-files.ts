@@ -72,14 +72,17 @@ export function ensureWritableDir(dir: string): void {
     throw new DataError(expected(where, 'a directory this process can write to', errnoText(e)));
   }
   for (const f of readdirSync(dir)) {
-    if (/\.(json|safetensors)$/.test(f)) refuseNonFile(join(dir, f), 'a regular file (or none) under a checkpoint file name');
+    if (/\.(json|safetensors)$/.test(f)) {
+      refuseNonFile(join(dir, f), 'a regular file (or none) under a checkpoint file name');
+    }
   }
   const probe = join(dir, `.bptt-write-test-${process.pid}`);
   try {
     writeFileSafe(probe, 'ok');
     fsLayer().unlinkSync(probe);
   } catch (e) {
-    throw new DataError(expected(where, 'a directory this process can write to', e instanceof DataError ? e.message : errnoText(e)));
+    const why = e instanceof DataError ? e.message : errnoText(e);
+    throw new DataError(expected(where, 'a directory this process can write to', why));
   }
 }
 
@@ -107,12 +110,14 @@ export function saveCheckpoint(dir: string, name: string, content: CheckpointCon
     for (const [file, bytes] of files) {
       const back = readFileSafe(join(dir, file), { maxBytes: bytes.length });
       if (sha256Of(back) !== sha256[file]) {
-        throw new DataError(expected(`writing '${join(dir, file)}'`, 'the bytes written when read back', 'other bytes (a failing disk?)'));
+        throw new DataError(expected(`writing '${join(dir, file)}'`, 'the bytes written when read back',
+          'other bytes (a failing disk?)'));
       }
     }
     writeFileSafe(path, JSON.stringify(manifest, null, 1) + '\n');
   } catch (e) {
-    if (!names(path, manifest.weights)) for (const [file] of files) unlinkQuietly(join(dir, file)); // the save did not happen
+    // The save did not happen.
+    if (!names(path, manifest.weights)) for (const [file] of files) unlinkQuietly(join(dir, file));
     throw e;
   }
   removeUnreferenced(dir, name, sha256);
@@ -122,7 +127,8 @@ export function saveCheckpoint(dir: string, name: string, content: CheckpointCon
 /** Whether the manifest at `path` names `weights` (false when it cannot be read). */
 function names(path: string, weights: string): boolean {
   try {
-    return (JSON.parse(readFileSafe(path, { maxBytes: MAX_MANIFEST_BYTES }).toString('utf8')) as Manifest).weights === weights;
+    const text = readFileSafe(path, { maxBytes: MAX_MANIFEST_BYTES }).toString('utf8');
+    return (JSON.parse(text) as Manifest).weights === weights;
   } catch {
     return false;
   }
@@ -170,7 +176,8 @@ function running(pid: number): boolean {
 export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedCheckpoint {
   const manifestPath = resolveManifest(path);
   const where = `checkpoint '${manifestPath}'`;
-  const manifest = parseManifest(where, readFileSafe(manifestPath, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: true }));
+  const manifestBytes = readFileSafe(manifestPath, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: true });
+  const manifest = parseManifest(where, manifestBytes);
   const isObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
   if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.weights !== 'string' || (manifest.state != null && typeof manifest.state !== 'string')
     || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
@@ -179,7 +186,9 @@ export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedC
   if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, textOf(manifest.version)));
   const count = countOf(options, manifest.meta);
   const read = (file: string, maxBytes: number): Map<string, Tensor> => {
-    if (basename(file) !== file || file === '.' || file === '..') throw new DataError(expected(where, 'file names without directories', textOf(file)));
+    if (basename(file) !== file || file === '.' || file === '..') {
+      throw new DataError(expected(where, 'file names without directories', textOf(file)));
+    }
     const bytes = readFileSafe(join(dirname(manifestPath), file), { maxBytes, where: `${where}: ${file}` });
     const sha = sha256Of(bytes);
     if (!Object.hasOwn(manifest.sha256, file) || sha !== manifest.sha256[file]) throw new DataError(expected(`${where}: ${file}`, 'the SHA-256 the manifest records', 'different bytes (the file is corrupt or was replaced)'));
@@ -189,7 +198,8 @@ export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedC
   const weightsCap = count === undefined ? MAX_WEIGHTS_BYTES : count * 8 + 2 ** 20;
   const weights = read(manifest.weights, weightsCap);
   assertFinite(where, weights);
-  const state = manifest.state ? read(manifest.state, count === undefined ? MAX_WEIGHTS_BYTES : 4 * weightsCap + 2 ** 24) : null;
+  const stateCap = count === undefined ? MAX_WEIGHTS_BYTES : 4 * weightsCap + 2 ** 24;
+  const state = manifest.state ? read(manifest.state, stateCap) : null;
   return { path: manifestPath, meta: manifest.meta, weights, state };
 }
 
@@ -207,7 +217,10 @@ export function assertFinite(where: string, tensors: ReadonlyMap<string, Tensor>
   for (const [name, t] of tensors) {
     const d = t.data;
     for (let i = 0; i < d.length; i++) {
-      if (!Number.isFinite(d[i]!)) throw new DataError(expected(`${where}: ${name}`, 'finite weights', `${d[i]} at index ${i}`, 'the training diverged, or the file was edited'));
+      if (!Number.isFinite(d[i]!)) {
+        throw new DataError(expected(`${where}: ${name}`, 'finite weights', `${d[i]} at index ${i}`,
+          'the training diverged, or the file was edited'));
+      }
     }
   }
 }
@@ -217,10 +230,13 @@ function parseManifest(where: string, bytes: Buffer): Manifest {
   try {
     manifest = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new DataError(expected(where, 'a readable JSON manifest', `invalid JSON (${(e as Error).message.slice(0, 200)})`));
+    const why = (e as Error).message.slice(0, 200);
+    throw new DataError(expected(where, 'a readable JSON manifest', `invalid JSON (${why})`));
   }
   const depth = depthOf(manifest);
-  if (depth > MAX_MANIFEST_DEPTH) throw new DataError(expected(where, `JSON nested at most ${MAX_MANIFEST_DEPTH} deep`, `${depth} levels or more`));
+  if (depth > MAX_MANIFEST_DEPTH) {
+    throw new DataError(expected(where, `JSON nested at most ${MAX_MANIFEST_DEPTH} deep`, `${depth} levels or more`));
+  }
   return manifest as Manifest;
 }
 

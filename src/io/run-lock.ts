@@ -40,7 +40,9 @@ export interface RunLock {
  */
 export function lockRunFolder(dir: string, command = commandLine()): RunLock {
   const path = join(dir, LOCK_FILE);
-  const me: Owner = { pid: process.pid, host: hostname(), command, started: new Date().toISOString(), ticks: startTicks(process.pid) };
+  const me: Owner = {
+    pid: process.pid, host: hostname(), command, started: new Date().toISOString(), ticks: startTicks(process.pid),
+  };
   const text = JSON.stringify(me) + '\n';
   const fs = fsLayer();
   const temp = join(dir, `${LOCK_FILE}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
@@ -68,7 +70,8 @@ export function lockRunFolder(dir: string, command = commandLine()): RunLock {
     }
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError(expected(`run folder '${dir}'`, 'a folder where a lock file can be made', (e as Error).message));
+    throw new DataError(expected(`run folder '${dir}'`, 'a folder where a lock file can be made',
+      (e as Error).message));
   } finally {
     try {
       fs.unlinkSync(temp);

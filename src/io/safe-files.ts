@@ -37,7 +37,9 @@ export function writeFileSafe(path: string, data: Uint8Array | string): void {
     }
     fs.fsyncSync(fd);
     const size = fs.fstatSync(fd).size;
-    if (size !== bytes.length) throw new DataError(expected(`writing '${path}'`, `${bytes.length} bytes`, `${size} on disk`));
+    if (size !== bytes.length) {
+      throw new DataError(expected(`writing '${path}'`, `${bytes.length} bytes`, `${size} on disk`));
+    }
     fs.closeSync(fd);
     fd = null;
     refuseNonFile(path, 'a file to write'); // again: a link planted while we wrote is not followed either
@@ -57,7 +59,9 @@ export function appendFileSafe(path: string, text: string): void {
   let fd: number | null = null;
   try {
     fd = fs.openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK, 0o644);
-    if (!fs.fstatSync(fd).isFile()) throw new DataError(expected(`'${path}'`, 'a regular file to append to', kindOf(fs.fstatSync(fd))));
+    if (!fs.fstatSync(fd).isFile()) {
+      throw new DataError(expected(`'${path}'`, 'a regular file to append to', kindOf(fs.fstatSync(fd))));
+    }
     for (let done = 0; done < bytes.length;) {
       const n = fs.writeSync(fd, bytes, done, bytes.length - done);
       if (n <= 0) throw errnoError('ENOSPC', 'write', path);
@@ -115,7 +119,9 @@ export function readFileSafe(path: string, options: ReadOptions): Buffer {
 export function refuseNonFile(path: string, what: string): void {
   const stats = fsLayer().lstatSync(path);
   if (!stats || stats.isFile()) return;
-  const hint = stats.isSymbolicLink() ? 'bptt never writes through a symbolic link; remove it or choose another path' : undefined;
+  const hint = stats.isSymbolicLink()
+    ? 'bptt never writes through a symbolic link; remove it or choose another path'
+    : undefined;
   throw new DataError(expected(`'${path}'`, what, kindOf(stats), hint));
 }
 
@@ -153,8 +159,10 @@ function writeError(path: string, size: number, e: unknown): unknown {
   if (e instanceof DataError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
-    const what = code === 'EDQUOT' ? 'the disk quota is used up' : code === 'EFBIG' ? 'the file is too large' : 'the disk is full';
-    return new DataError(expected(`writing '${path}'`, `room for ${size} bytes`, `${code}: ${what} (${freeSpace(dirname(path))} free)`,
+    const what = code === 'EDQUOT' ? 'the disk quota is used up'
+      : code === 'EFBIG' ? 'the file is too large' : 'the disk is full';
+    const free = freeSpace(dirname(path));
+    return new DataError(expected(`writing '${path}'`, `room for ${size} bytes`, `${code}: ${what} (${free} free)`,
       'nothing was written; free some space and run again'));
   }
   if (code === 'ELOOP') return new DataError(expected(`writing '${path}'`, 'a regular file', 'a symbolic link'));

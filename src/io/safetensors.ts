@@ -105,7 +105,9 @@ function writeData(view: DataView, at: number, t: Tensor): number {
 
 function checkWritable(name: unknown, t: unknown): void {
   const where = 'encodeSafetensors';
-  if (typeof name !== 'string' || name === '') throw new ConfigError(expected(where, 'a non-empty tensor name', show(name)));
+  if (typeof name !== 'string' || name === '') {
+    throw new ConfigError(expected(where, 'a non-empty tensor name', show(name)));
+  }
   if (name === METADATA_KEY) {
     throw new ConfigError(expected(where, `a tensor name other than "${METADATA_KEY}"`, name, 'reserved for metadata'));
   }
@@ -212,7 +214,8 @@ function readSpec(name: string, entry: unknown, bufferLength: number, where: str
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > bufferLength) {
-    throw new DataError(expected(at, `data_offsets with begin <= end <= ${bufferLength} (the data size)`, show(offsets)));
+    throw new DataError(expected(at, `data_offsets with begin <= end <= ${bufferLength} (the data size)`,
+      show(offsets)));
   }
   const codec = SAFETENSORS_DTYPES[dtype];
   const want = sizeOf(shape) * codec.size;
@@ -229,7 +232,8 @@ function checkCoverage(specs: readonly TensorSpec[], bufferLength: number, where
   for (const s of sorted) {
     if (s.begin !== cursor) {
       const why = s.begin < cursor ? 'overlaps the previous tensor' : 'leaves a hole before it';
-      throw new DataError(expected(`${where}: tensor ${show(s.name)}`, `data to begin at byte ${cursor}`, `${s.begin}`, why));
+      throw new DataError(expected(`${where}: tensor ${show(s.name)}`, `data to begin at byte ${cursor}`,
+        `${s.begin}`, why));
     }
     cursor = s.end;
   }

@@ -18,7 +18,9 @@ export interface CrossEntropyOptions {
 export function crossEntropy(logits: Variable, targets: ArrayLike<number>, options: CrossEntropyOptions = {}): Variable {
   const ignoreIndex = options.ignoreIndex ?? -100;
   const reduction = options.reduction ?? 'mean';
-  if (reduction !== 'mean' && reduction !== 'sum') throw new ConfigError(expected('crossEntropy', "reduction 'mean' or 'sum'", quoted(reduction)));
+  if (reduction !== 'mean' && reduction !== 'sum') {
+    throw new ConfigError(expected('crossEntropy', "reduction 'mean' or 'sum'", quoted(reduction)));
+  }
   if (logits.shape.length < 1) throw new ShapeError(expected('crossEntropy', 'logits [..., classes]', [...logits.shape]));
   const C = logits.shape[logits.shape.length - 1]!;
   const N = logits.value.size / C;

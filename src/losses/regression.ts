@@ -5,7 +5,9 @@ import type { Reduction } from './cross-entropy.js';
 /** Mean (or summed) squared error against a constant target of the same shape. */
 export function mse(pred: Variable, target: Tensor, reduction: Reduction = 'mean'): Variable {
   if (!sameShape(pred.shape, target.shape)) throw new ShapeError(expected('mse', `target shape [${pred.shape.join(', ')}]`, [...target.shape]));
-  if (reduction !== 'mean' && reduction !== 'sum') throw new ConfigError(expected('mse', "reduction 'mean' or 'sum'", quoted(reduction)));
+  if (reduction !== 'mean' && reduction !== 'sum') {
+    throw new ConfigError(expected('mse', "reduction 'mean' or 'sum'", quoted(reduction)));
+  }
   const n = reduction === 'mean' ? Math.max(1, pred.value.size) : 1;
   const p = pred.data, y = target.data;
   let total = 0;

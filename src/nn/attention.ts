@@ -62,7 +62,9 @@ export class Attention extends Module {
   constructor(config: AttentionConfig) {
     super();
     rejectUnknownOptions('Attention', config, ['kind', 'queryDim', 'keyDim', 'attnDim', 'seed', 'dtype']);
-    if (!KINDS.includes(config.kind)) throw new ConfigError(expected('Attention', `kind among ${KINDS.join(', ')}`, quoted(config.kind)));
+    if (!KINDS.includes(config.kind)) {
+      throw new ConfigError(expected('Attention', `kind among ${KINDS.join(', ')}`, quoted(config.kind)));
+    }
     this.kind = config.kind;
     this.queryDim = requirePositiveInt('Attention', 'queryDim', config.queryDim);
     this.keyDim = requirePositiveInt('Attention', 'keyDim', config.keyDim);
@@ -70,7 +72,8 @@ export class Attention extends Module {
       throw new ConfigError(expected('Attention', "queryDim = keyDim for kind 'dot'", `${this.queryDim} and ${this.keyDim}`, "use 'general' to score different sizes"));
     }
     if (this.kind !== 'additive' && config.attnDim !== undefined) {
-      throw new ConfigError(expected('Attention', "attnDim only with kind 'additive'", `attnDim ${show(config.attnDim)} with '${this.kind}'`));
+      throw new ConfigError(expected('Attention', "attnDim only with kind 'additive'",
+        `attnDim ${show(config.attnDim)} with '${this.kind}'`));
     }
     const rng = new Rng(config.seed ?? 0);
     const dtype = requireDType('Attention', config.dtype, 'float32');

@@ -101,13 +101,16 @@ export abstract class Module {
       const missing = [...own.keys()].filter((k) => !entries.has(k));
       const extra = [...entries.keys()].filter((k) => !own.has(k));
       if (missing.length || extra.length) {
-        throw new ConfigError(expected('loadStateDict', 'exactly the model\'s parameter names', `missing ${listOf(missing)}, unexpected ${listOf(extra)}`));
+        throw new ConfigError(expected('loadStateDict', 'exactly the model\'s parameter names',
+          `missing ${listOf(missing)}, unexpected ${listOf(extra)}`));
       }
     }
     for (const [name, t] of entries) {
       const p = own.get(name);
       if (!p) continue;
-      if (!sameShape(p.shape, t.shape)) throw new ShapeError(expected(`loadStateDict: ${textOf(name)}`, `shape [${p.shape.join(', ')}]`, [...t.shape]));
+      if (!sameShape(p.shape, t.shape)) {
+        throw new ShapeError(expected(`loadStateDict: ${textOf(name)}`, `shape [${p.shape.join(', ')}]`, [...t.shape]));
+      }
     }
     for (const [name, t] of entries) {
       const p = own.get(name);

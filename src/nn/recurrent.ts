@@ -92,7 +92,8 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
       throw new ConfigError(expected(kind, 'dropout in [0, 1)', show(this.dropout)));
     }
     if (this.dropout > 0 && this.numLayers === 1) {
-      throw new ConfigError(expected(kind, 'dropout 0 with numLayers 1', show(this.dropout), 'dropout acts between stacked layers only, as in PyTorch'));
+      throw new ConfigError(expected(kind, 'dropout 0 with numLayers 1', show(this.dropout),
+        'dropout acts between stacked layers only, as in PyTorch'));
     }
     this.bidirectional = requireBoolean(kind, 'bidirectional', options.bidirectional, false);
     this.batchFirst = requireBoolean(kind, 'batchFirst', options.batchFirst, false);
@@ -167,7 +168,9 @@ export abstract class Recurrent<S extends HiddenState = HiddenState> extends Mod
    */
   stepLayer(layer: number, x: Variable, h: Variable | null, c: Variable | null = null): { h: Variable; c: Variable | null } {
     const where = `${this.kind}.stepLayer`;
-    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.numLayers)) throw new ConfigError(expected(where, `a layer in [0, ${this.numLayers})`, show(layer)));
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < this.numLayers)) {
+      throw new ConfigError(expected(where, `a layer in [0, ${this.numLayers})`, show(layer)));
+    }
     const F = layer === 0 ? this.inputSize : this.hiddenSize * this.directions;
     checkShape(`${where}: input`, x.shape, [-1, F], ['B', 'features']);
     const B = x.shape[0]!;

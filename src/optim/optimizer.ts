@@ -146,7 +146,10 @@ function checkParams(where: string, params: readonly Variable[]): void {
   const seen = new Set<Variable>();
   params.forEach((p, i) => {
     if (!(p instanceof Variable)) throw new ConfigError(expected(where, `a Variable at parameter ${i}`, show(p)));
-    if (seen.has(p)) throw new ConfigError(expected(where, 'each parameter once', `parameter ${i} (${quoted(p.name)}) repeated`, 'a repeated parameter would be updated twice per step'));
+    if (seen.has(p)) {
+      throw new ConfigError(expected(where, 'each parameter once', `parameter ${i} (${quoted(p.name)}) repeated`,
+        'a repeated parameter would be updated twice per step'));
+    }
     seen.add(p);
   });
 }
@@ -162,7 +165,10 @@ function checkGrad(where: string, p: Variable, i: number, grad: Tensor): void {
 function checkSameOptions(where: string, mine: Readonly<Record<string, Hyper>>, saved: unknown): void {
   const a = JSON.stringify(sortedEntries(mine));
   const b = saved && typeof saved === 'object' ? sortedEntries(saved as Record<string, unknown>) : saved;
-  if (jsonOf(b) !== a) throw new ConfigError(expected(where, `options ${a}`, show(b), 'construct the optimizer with the options the state was saved with'));
+  if (jsonOf(b) !== a) {
+    throw new ConfigError(expected(where, `options ${a}`, show(b),
+      'construct the optimizer with the options the state was saved with'));
+  }
 }
 
 function sortedEntries(o: Readonly<Record<string, unknown>>): Array<[string, unknown]> {

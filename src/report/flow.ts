@@ -36,7 +36,9 @@ export class FlowSampler extends FlowRecorder {
     super(1); // the report keeps what matters; the recorder's own list stays short
     this.every = options.every ?? 10;
     this.maxColumns = options.maxColumns ?? 160;
-    if (!(Number.isInteger(this.every) && this.every >= 1)) throw new ConfigError(expected('FlowSampler', 'every an integer >= 1', show(this.every)));
+    if (!(Number.isInteger(this.every) && this.every >= 1)) {
+      throw new ConfigError(expected('FlowSampler', 'every an integer >= 1', show(this.every)));
+    }
   }
 
   override attach(layers: readonly Recurrent[]): this {

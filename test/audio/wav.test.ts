@@ -81,7 +81,10 @@ describe('malformed WAV is a DataError with the reason', () => {
 
   test('zero channels, a rate below 1 kHz, inconsistent block align', () => {
     rejects(patch(plain(), (v) => v.setUint16(22, 0, true)), /at least one channel, got 0/);
-    for (const rate of [0, 1, 999]) rejects(patch(plain(), (v) => v.setUint32(24, rate, true)), new RegExp(`a sample rate of at least 1000 Hz, got ${rate} Hz$`));
+    for (const rate of [0, 1, 999]) {
+      rejects(patch(plain(), (v) => v.setUint32(24, rate, true)),
+        new RegExp(`a sample rate of at least 1000 Hz, got ${rate} Hz$`));
+    }
     assert.equal(decodeWav(patch(plain(), (v) => v.setUint32(24, 1000, true))).sampleRate, 1000);
     rejects(patch(plain(), (v) => v.setUint16(32, 4, true)), /block align 2 \(channels × bytes per sample\), got 4/);
   });
@@ -115,12 +118,14 @@ describe('toMono and resample', () => {
     });
   }
 
-  test('upsampling by more than 16× is a ConfigError, an output past 2²⁸ samples a DataError, before either is computed', () => {
+  test('upsampling by more than 16× is a ConfigError, an output past 2²⁸ samples a DataError, '
+    + 'before either is computed', () => {
     assert.throws(() => resample(new Float32Array(10), 1, 16000), (e) => e instanceof ConfigError
       && e.message === 'resample: expected upsampling by at most 16×, got 1 Hz to 16000 Hz');
     assert.equal(resample(new Float32Array(10), 1000, 16000).length, 160);
     assert.throws(() => resample(new Float32Array(2 ** 24 + 1), 1000, 16000), (e) => e instanceof DataError
-      && /^resample: expected at most 268435456 output samples, got 16777217 samples at 1000 Hz to 16000 Hz$/.test(e.message));
+      && new RegExp('^resample: expected at most 268435456 output samples, '
+        + 'got 16777217 samples at 1000 Hz to 16000 Hz$').test(e.message));
   });
 
   test('downsampling attenuates a tone above the new Nyquist by > 60 dB, keeps one at 0.85 × Nyquist', () => {

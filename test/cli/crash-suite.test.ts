@@ -20,8 +20,9 @@ const TEXT = join(tmp, 'text.txt');
 writeFileSync(TEXT, 'the sea was calm that morning and the ship moved slowly to the east. '.repeat(40));
 const EVERY = 4;
 const STEPS = 12;
-const TRAIN = ['train', '--text', TEXT, '--steps', String(STEPS), '--eval-every', String(EVERY), '--hidden', '8', '--layers', '1',
-  '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--quiet', '--sample', '0', '--seed', '3'];
+const TRAIN = ['train', '--text', TEXT, '--steps', String(STEPS), '--eval-every', String(EVERY),
+  '--hidden', '8', '--layers', '1', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--quiet',
+  '--sample', '0', '--seed', '3'];
 
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 const updatesOf = (path: string): number => (manifestOf(path).meta.progress as { updates: number }).updates;
@@ -46,11 +47,13 @@ function assertRecovers(out: string, reference: { last: string; best: string }, 
   const resumed = run(...TRAIN, '--out', out, '--resume');
   assert.equal(resumed.status, 0, `${what}: --resume: ${resumed.stderr}`);
   assert.equal(updatesOf(join(out, 'last.json')), STEPS);
-  assert.equal(weightsHash(out, 'last'), reference.last, `${what}: the resumed run's last weights differ from the uninterrupted run's`);
+  assert.equal(weightsHash(out, 'last'), reference.last,
+    `${what}: the resumed run's last weights differ from the uninterrupted run's`);
   assert.equal(weightsHash(out, 'best'), reference.best, `${what}: the resumed run's best weights differ`);
 }
 
-describe('crash-and-fault suite: a save interrupted anywhere loses nothing but the work since the last checkpoint', () => {
+describe('crash-and-fault suite: a save interrupted anywhere loses nothing '
+  + 'but the work since the last checkpoint', () => {
   const reference = join(tmp, 'reference');
   const points = tracePoints(reference);
   const ref = { last: weightsHash(reference, 'last'), best: weightsHash(reference, 'best') };
@@ -61,8 +64,11 @@ describe('crash-and-fault suite: a save interrupted anywhere loses nothing but t
 
   test('the traced save has writes, fsyncs, renames and unlinks of weights, state and manifest', () => {
     const kinds = new Set(save.map((p) => p.label.split(' ')[0]));
-    for (const k of ['write', 'fsync', 'rename']) assert.ok(kinds.has(k), `a ${k} point in ${save.map((p) => p.label).join('\n')}`);
-    assert.ok(save.some((p) => /\.state\.safetensors$/.test(p.label) && p.label.startsWith('rename')), 'the state file is renamed');
+    for (const k of ['write', 'fsync', 'rename']) {
+      assert.ok(kinds.has(k), `a ${k} point in ${save.map((p) => p.label).join('\n')}`);
+    }
+    assert.ok(save.some((p) => /\.state\.safetensors$/.test(p.label) && p.label.startsWith('rename')),
+      'the state file is renamed');
     assert.ok(save.length >= 10, `at least 10 points, got ${save.length}`);
   });
 
@@ -77,12 +83,14 @@ describe('crash-and-fault suite: a save interrupted anywhere loses nothing but t
     }
   });
 
-  test('the disk full from each point of the save on: one error line naming the file, a complete checkpoint kept', () => {
+  test('the disk full from each point of the save on: one error line naming the file, '
+    + 'a complete checkpoint kept', () => {
     for (const p of save) {
       const out = join(tmp, `full-${p.n}`);
       const r = runWith({ BPTT_FAILPOINTS: `enospc@${p.n}` }, ...TRAIN, '--out', out);
       assert.equal(r.status, 1, `disk full at ${p.n} (${p.label}): ${r.stderr}`);
-      assert.match(r.stderr, /^bptt: writing '.*': expected room for \d+ bytes, got ENOSPC: the disk is full \(\d+ bytes free\)/);
+      assert.match(r.stderr,
+        /^bptt: writing '.*': expected room for \d+ bytes, got ENOSPC: the disk is full \(\d+ bytes free\)/);
       assert.doesNotMatch(r.stderr, /done:/);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       const saved = updatesOf(join(out, 'last.json'));
@@ -101,7 +109,8 @@ describe('crash-and-fault suite: a save interrupted anywhere loses nothing but t
     try {
       const second = run(...TRAIN, '--out', out);
       assert.equal(second.status, 1, second.stderr);
-      assert.match(second.stderr, new RegExp(`^bptt: run folder '.*': expected no other run using it, got 'bptt train .*' \\(pid ${first.pid} `));
+      assert.match(second.stderr,
+        new RegExp(`^bptt: run folder '.*': expected no other run using it, got 'bptt train .*' \\(pid ${first.pid} `));
       assert.equal(run(...TRAIN, '--out', out, '--resume').status, 1, 'nor does --resume get in');
     } finally {
       first.kill('SIGCONT');
@@ -111,7 +120,8 @@ describe('crash-and-fault suite: a save interrupted anywhere loses nothing but t
     assert.equal(weightsHash(out, 'best'), ref.best);
   });
 
-  test('a second run after the first was killed takes the stale lock over and --resume ends as the reference', async () => {
+  test('a second run after the first was killed takes the stale lock over '
+    + 'and --resume ends as the reference', async () => {
     const out = join(tmp, 'stale');
     const first = start(...TRAIN, '--out', out);
     const firstDone = exited(first);

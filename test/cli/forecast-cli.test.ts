@@ -137,7 +137,8 @@ describe('bad input: one line on stderr, exit code 1, nothing written', () => {
   });
 
   test('unknown columns, conflicting and invalid options', CLI_TIMEOUT, () => {
-    fails('column', ['--csv', GOOD, '--target', 'pressure'], /expected a column 'pressure', got columns \['date', 'temp', 'wind'\]/);
+    fails('column', ['--csv', GOOD, '--target', 'pressure'],
+      /expected a column 'pressure', got columns \['date', 'temp', 'wind'\]/);
     fails('both', ['--csv', GOOD, '--dataset', 'co2', '--target', 'temp'], /either --csv FILE or --dataset co2\|seattle, got both/);
     fails('neither', ['--target', 'temp'], /got neither/);
     fails('quantile', ['--csv', GOOD, '--target', 'temp', '--loss', 'quantile', '--mode', 'recursive'], /quantiles need the direct mode/);
@@ -150,7 +151,8 @@ describe('bad input: one line on stderr, exit code 1, nothing written', () => {
     writeFileSync(join(tmp, 'other.csv'), 'date,temp\n2021-01-01T00:00:00,1\n');
     assertOneLineError(run('forecast', '--checkpoint', D, '--csv', join(tmp, 'other.csv')), /expected a column 'wind'/);
     const out = join(tmp, 'no-dir', 'f.csv');
-    assertOneLineError(run('forecast', '--checkpoint', D, '--out', out), /writing '.*no-dir\/f\.csv': expected a file this process can write, got no such file or directory/);
+    assertOneLineError(run('forecast', '--checkpoint', D, '--out', out),
+      /writing '.*no-dir\/f\.csv': expected a file this process can write, got no such file or directory/);
     assert.ok(!existsSync(out));
     const bad = join(D, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...manifestOf(join(D, 'best.json')), meta: { task: 'language-model' } }));
@@ -213,7 +215,8 @@ describe('bptt train forecast --resume', () => {
     const out = join(tmp, 'resume-more');
     const first = run(...RUN, '--steps', '20', '--out', out);
     assert.equal(first.status, 0, first.stderr);
-    const more = run('train', 'forecast', '--resume', join(out, 'last.json'), '--csv', GOOD, '--steps', '30', '--out', out, '--log', join(tmp, 'more.jsonl'));
+    const more = run('train', 'forecast', '--resume', join(out, 'last.json'), '--csv', GOOD,
+      '--steps', '30', '--out', out, '--log', join(tmp, 'more.jsonl'));
     assert.equal(more.status, 0, more.stderr);
     assert.match(more.stdout, /resuming at update 20/);
     assert.match(more.stdout, /done: 30 updates/);
@@ -245,9 +248,15 @@ describe('bptt train forecast --resume', () => {
     fails('weights', ['--resume', join(REF, 'best.json')], /checkpoint '.*resume-ref\/best\.json': expected training state .* to resume from, got weights only/);
     fails('hidden', ['--resume', join(REF, 'last.json'), '--hidden', '8'], /--resume .*resume-ref\/last\.json: expected --hidden 6 as saved, or no --hidden, got --hidden 8/);
     fails('calendar', ['--resume', join(REF, 'last.json'), '--no-calendar'], /expected calendar features as saved, or no --no-calendar, got --no-calendar/);
-    fails('csv', ['--resume', join(REF, 'last.json'), '--csv', changed], /expected --csv .*good\.csv \(sha256 \w+\), the file it was trained on, got --csv .*changed\.csv \(sha256 \w+\)$/);
-    fails('changed', ['--resume', join(C, 'last.json'), '--csv', changed], /--resume .*resume-changed\/last\.json: expected --csv .*changed\.csv \(sha256 (\w+)\), the file it was trained on, got --csv .*changed\.csv \(sha256 (?!\1)\w+\)$/);
-    fails('no csv', ['--resume', join(REF, 'last.json')], /expected --csv .*good\.csv \(sha256 \w+\), got no --csv \(bptt does not read files named inside a checkpoint\)$/);
+    fails('csv', ['--resume', join(REF, 'last.json'), '--csv', changed],
+      new RegExp('expected --csv .*good\\.csv \\(sha256 \\w+\\), the file it was trained on, '
+        + 'got --csv .*changed\\.csv \\(sha256 \\w+\\)$'));
+    fails('changed', ['--resume', join(C, 'last.json'), '--csv', changed],
+      new RegExp('--resume .*resume-changed/last\\.json: expected --csv .*changed\\.csv \\(sha256 (\\w+)\\), '
+        + 'the file it was trained on, got --csv .*changed\\.csv \\(sha256 (?!\\1)\\w+\\)$'));
+    fails('no csv', ['--resume', join(REF, 'last.json')],
+      new RegExp('expected --csv .*good\\.csv \\(sha256 \\w+\\), '
+        + 'got no --csv \\(bptt does not read files named inside a checkpoint\\)$'));
     fails('none', ['--resume', join(tmp, 'no-such', 'last.json')], /no-such\/last\.json': expected an existing file or directory/);
     assert.deepEqual([fingerprint(REF), fingerprint(lm), fingerprint(C)], before, 'the checkpoints are untouched');
   });

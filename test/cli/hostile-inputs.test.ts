@@ -96,7 +96,8 @@ describe('bptt train forecast --csv: hostile tables', () => {
   });
 
   test('a cell whose scaling overflows (1e308: σ was saved as null) names its row and column', TIMEOUT, () => {
-    train(csv('huge.csv', 120, (c) => (c[30]![1] = '1e308')), /CSV '.*huge\.csv': column 'temp' row 31 \(line 32\): expected a value whose scaling stays finite/);
+    train(csv('huge.csv', 120, (c) => (c[30]![1] = '1e308')),
+      /CSV '.*huge\.csv': column 'temp' row 31 \(line 32\): expected a value whose scaling stays finite/);
   });
 
   test('a missing field, an extra field, an unclosed quote, a binary file, an empty file, a bad date', TIMEOUT, () => {
@@ -179,7 +180,8 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
       (m.meta as Record<string, unknown>)[field] = value;
       writeFileSync(join(a, 'last.json'), JSON.stringify(m));
       const before = readdirSync(a).sort();
-      assertOneLineError(run('train', '--resume', '--out', a, '--text', TEXT, '--quiet'), new RegExp(`meta\\.${field}`));
+      assertOneLineError(run('train', '--resume', '--out', a, '--text', TEXT, '--quiet'),
+        new RegExp(`meta\\.${field}`));
       assert.deepEqual(readdirSync(a).sort(), before, 'nothing written into the run directory');
     }
   });
@@ -199,7 +201,10 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
   const snapshotOf = (dir: string) => ({
     files: readdirSync(dir).sort(), last: readFileSync(join(dir, 'last.json'), 'utf8'),
   });
-  const resume = { lm: ['train', '--resume', '--text', TEXT, '--quiet'], forecast: ['train', 'forecast', '--resume', '--csv', join(tmp, 'good.csv'), '--quiet'] };
+  const resume = {
+    lm: ['train', '--resume', '--text', TEXT, '--quiet'],
+    forecast: ['train', 'forecast', '--resume', '--csv', join(tmp, 'good.csv'), '--quiet'],
+  };
   const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
   test('--resume from a state whose optimiser moments or step counts were edited (SHA-256 to match)', TIMEOUT, () => {
@@ -244,19 +249,23 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
     }
   });
 
-  test('a manifest edited to a 10 MB task name (one line, cut), or to a model nested a million deep (export)', TIMEOUT, () => {
+  test('a manifest edited to a 10 MB task name (one line, cut), '
+    + 'or to a model nested a million deep (export)', TIMEOUT, () => {
     const a = copyOf(LM);
     const m = manifestOf(join(a, 'best.json'));
     const task = `language-model\n${'x'.repeat(10_000_000)}`;
     writeFileSync(join(a, 'best.json'), JSON.stringify({ ...m, meta: { ...m.meta, task } }));
     for (const r of users(a)) {
-      assertOneLineError(r, new RegExp(`expected a language-model checkpoint, got task 'language-model\\\\nx+…' \\(${task.length} characters\\)$`));
+      assertOneLineError(r, new RegExp('expected a language-model checkpoint, '
+        + `got task 'language-model\\\\nx+…' \\(${task.length} characters\\)$`));
       assert.ok(r.stderr.length < 1000, `${r.stderr.length} characters on stderr`);
     }
     const b = copyOf(FC); // exported as is: a language model's would be refused as a model first
-    const deep = readFileSync(join(b, 'best.json'), 'utf8').replace(/"model":\s*/, `"model":${'['.repeat(1e6)}${']'.repeat(1e6)},"was":`);
+    const deep = readFileSync(join(b, 'best.json'), 'utf8')
+      .replace(/"model":\s*/, `"model":${'['.repeat(1e6)}${']'.repeat(1e6)},"was":`);
     writeFileSync(join(b, 'best.json'), deep);
-    assertOneLineError(run('export', '--checkpoint', b, '--format', 'torch', '--out', join(tmp, 'deep.safetensors')), /expected JSON nested at most 32 deep|meta\.model: expected a value JSON can write/);
+    assertOneLineError(run('export', '--checkpoint', b, '--format', 'torch', '--out', join(tmp, 'deep.safetensors')),
+      /expected JSON nested at most 32 deep|meta\.model: expected a value JSON can write/);
   });
 
   test('forecast --out is never partially written', TIMEOUT, () => {
@@ -282,41 +291,58 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
   const resumeFails = (dir: string, args: string[], pattern: RegExp): void => {
     const before = readdirSync(dir).sort().map((f) => `${f}:${readFileSync(join(dir, f)).length}`);
     assertOneLineError(run(...args, '--out', dir), pattern);
-    assert.deepEqual(readdirSync(dir).sort().map((f) => `${f}:${readFileSync(join(dir, f)).length}`), before, 'nothing written into the run');
+    assert.deepEqual(readdirSync(dir).sort().map((f) => `${f}:${readFileSync(join(dir, f)).length}`), before,
+      'nothing written into the run');
   };
 
-  test('lm: the text is never read from the path meta.corpus names, only from --text given again, with the recorded hash', TIMEOUT, () => {
+  test('lm: the text is never read from the path meta.corpus names, only from --text given again, '
+    + 'with the recorded hash', TIMEOUT, () => {
     const secret = file('secret.txt', 'Not a text to train on: a file an edited manifest names.\n'.repeat(40));
     const a = edited(LM, (m) => (m.corpus = `${secret} (sha256 ${sha16(readFileSync(secret, 'utf8'))})`));
-    resumeFails(a, LM_RESUME, /^bptt: --resume .*last\.json: expected --text .*secret\.txt \(sha256 [0-9a-f]{16}\), got no --text \(bptt does not read files named inside a checkpoint\)$/);
-    resumeFails(a, [...LM_RESUME, '--text', TEXT], /expected --text .*secret\.txt \(sha256 [0-9a-f]{16}\), the file it was trained on, got --text .*text\.txt \(sha256 [0-9a-f]{16}\)$/);
+    resumeFails(a, LM_RESUME,
+      new RegExp('^bptt: --resume .*last\\.json: expected --text .*secret\\.txt \\(sha256 [0-9a-f]{16}\\), '
+        + 'got no --text \\(bptt does not read files named inside a checkpoint\\)$'));
+    resumeFails(a, [...LM_RESUME, '--text', TEXT],
+      new RegExp('expected --text .*secret\\.txt \\(sha256 [0-9a-f]{16}\\), the file it was trained on, '
+        + 'got --text .*text\\.txt \\(sha256 [0-9a-f]{16}\\)$'));
     resumeFails(copyOf(LM), LM_RESUME, /expected --text .*text\.txt \(sha256 [0-9a-f]{16}\), got no --text/);
     const moved = file('moved.txt', readFileSync(TEXT));
     const b = copyOf(LM);
     const r = run(...LM_RESUME, '--text', moved, '--steps', '3', '--out', b);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /done: 3 updates/);
-    assert.match(manifestOf(join(b, 'last.json')).meta.corpus as string, /moved\.txt \(sha256 [0-9a-f]{16}\)$/, 'the same text, moved: the new checkpoints name where it is now');
+    assert.match(manifestOf(join(b, 'last.json')).meta.corpus as string, /moved\.txt \(sha256 [0-9a-f]{16}\)$/,
+      'the same text, moved: the new checkpoints name where it is now');
   });
 
-  test('forecast: the CSV is never read from the path meta.settings.csv names, only from --csv given again, with the recorded hash', TIMEOUT, () => {
-    resumeFails(copyOf(FC), FC_RESUME, /^bptt: --resume .*last\.json: expected --csv .*good\.csv \(sha256 [0-9a-f]{16}\), got no --csv \(bptt does not read files named inside a checkpoint\)$/);
+  test('forecast: the CSV is never read from the path meta.settings.csv names, only from --csv given again, '
+    + 'with the recorded hash', TIMEOUT, () => {
+    resumeFails(copyOf(FC), FC_RESUME,
+      new RegExp('^bptt: --resume .*last\\.json: expected --csv .*good\\.csv \\(sha256 [0-9a-f]{16}\\), '
+        + 'got no --csv \\(bptt does not read files named inside a checkpoint\\)$'));
     const moved = file('moved.csv', readFileSync(join(tmp, 'good.csv')));
     const a = edited(FC, (m) => (m.settings.csv = join(tmp, 'secret.txt')));
     const r = run(...FC_RESUME, '--csv', moved, '--steps', '3', '--out', a);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal((manifestOf(join(a, 'last.json')).meta.settings as { csv: string }).csv, moved, 'the new checkpoints name the CSV given');
+    assert.equal((manifestOf(join(a, 'last.json')).meta.settings as { csv: string }).csv, moved,
+      'the new checkpoints name the CSV given');
   });
 
-  test('lm: each training option of the manifest is checked as the command line would check it, and bounded by the text', TIMEOUT, () => {
+  test('lm: each training option of the manifest is checked as the command line would check it, '
+    + 'and bounded by the text', TIMEOUT, () => {
     const cases: Array<[string, unknown, RegExp]> = [
-      ['seqLen', 1e9, /meta\.training\.seqLen: expected at most \d+, the steps in each of 2 streams of the \d+ training tokens, got 1000000000$/],
-      ['batch', 1e6, /meta\.training\.batch: expected at most \d+ \(a stream needs 2 of the \d+ training tokens\), got 1000000$/],
+      ['seqLen', 1e9, new RegExp('meta\\.training\\.seqLen: expected at most \\d+, '
+        + 'the steps in each of 2 streams of the \\d+ training tokens, got 1000000000$')],
+      ['batch', 1e6,
+        /meta\.training\.batch: expected at most \d+ \(a stream needs 2 of the \d+ training tokens\), got 1000000$/],
       ['evalEvery', 0, /meta\.training\.evalEvery: expected an integer >= 1, as --eval-every takes, got 0$/],
       ['seqLen', '8', /meta\.training\.seqLen: expected 8 \(the value of --seq-len 8\), got "8"$/],
-      ['strategy', { kind: 'truncated', k1: 4, k2: 2 }, /meta\.training\.strategy: expected full, truncated:K1\[:K2\] \(K2 >= K1\) or checkpointed\[:SEGMENT\], as --bptt takes/],
+      ['strategy', { kind: 'truncated', k1: 4, k2: 2 }, new RegExp('meta\\.training\\.strategy: '
+        + 'expected full, truncated:K1\\[:K2\\] \\(K2 >= K1\\) or checkpointed\\[:SEGMENT\\], as --bptt takes')],
     ];
-    for (const [field, value, pattern] of cases) resumeFails(edited(LM, (m) => (m.training[field] = value)), [...LM_RESUME, '--text', TEXT], pattern);
+    for (const [field, value, pattern] of cases) {
+      resumeFails(edited(LM, (m) => (m.training[field] = value)), [...LM_RESUME, '--text', TEXT], pattern);
+    }
   });
 
   test('forecast: each saved setting is checked as the command line would check it', TIMEOUT, () => {
@@ -325,16 +351,22 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
       ['hidden', 5000, /meta\.settings\.hidden: expected an integer in \[1, 4096\], as --hidden takes, got 5000$/],
       ['calendar', 'yes', /meta\.settings\.calendar: expected true or false, as --no-calendar takes, got "yes"$/],
     ];
-    for (const [field, value, pattern] of cases) resumeFails(edited(FC, (m) => (m.settings[field] = value)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')], pattern);
-    resumeFails(edited(FC, (m) => (m.training.maxSeconds = -1)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')], /meta\.training\.maxSeconds: expected a duration .*, as --time takes, got -1$/);
+    for (const [field, value, pattern] of cases) {
+      resumeFails(edited(FC, (m) => (m.settings[field] = value)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
+        pattern);
+    }
+    resumeFails(edited(FC, (m) => (m.training.maxSeconds = -1)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
+      /meta\.training\.maxSeconds: expected a duration .*, as --time takes, got -1$/);
   });
 
   test('a manifest missing a field a resumed run needs: a DataError naming it, not an internal error', TIMEOUT, () => {
     for (const field of ['training', 'settings', 'progress', 'corpus']) {
-      resumeFails(edited(LM, (m) => delete m[field]), [...LM_RESUME, '--text', TEXT], new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
+      resumeFails(edited(LM, (m) => delete m[field]), [...LM_RESUME, '--text', TEXT],
+        new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
     }
     for (const field of ['training', 'settings', 'progress', 'data']) {
-      resumeFails(edited(FC, (m) => delete m[field]), [...FC_RESUME, '--csv', join(tmp, 'good.csv')], new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
+      resumeFails(edited(FC, (m) => delete m[field]), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
+        new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
     }
   });
 });

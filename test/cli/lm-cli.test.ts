@@ -180,7 +180,9 @@ describe('interrupting and resuming', () => {
     const K = join(tmp, 'K');
     for (const ms of [300, 700, 1100]) {
       const resume = existsSync(join(K, 'last.json'));
-      const args = resume ? ['train', '--resume', '--text', TEXT, '--out', K, ...QUIET] : ['train', '--text', TEXT, '--steps', '400', '--eval-every', '1', '--out', K, ...TINY, ...QUIET];
+      const args = resume
+        ? ['train', '--resume', '--text', TEXT, '--out', K, ...QUIET]
+        : ['train', '--text', TEXT, '--steps', '400', '--eval-every', '1', '--out', K, ...TINY, ...QUIET];
       const child = start(...args);
       const done = exited(child);
       await sleep(ms);

@@ -18,17 +18,24 @@ describe('checkSaved: a manifest value checked by its option\'s parser', () => {
   };
 
   test('values the command line could give pass', () => {
-    for (const [key, value] of [['batch', 100], ['clip', null], ['clip', 0.5], ['bptt', { kind: 'truncated', k1: 4, k2: 8 }], ['cell', 'gru'], ['text', 'a.txt'], ['calendar', false], ['text', undefined]] as const) ok(key, value);
+    const valid = [['batch', 100], ['clip', null], ['clip', 0.5], ['bptt', { kind: 'truncated', k1: 4, k2: 8 }],
+      ['cell', 'gru'], ['text', 'a.txt'], ['calendar', false], ['text', undefined]] as const;
+    for (const [key, value] of valid) ok(key, value);
   });
 
   test('others are a DataError naming the field and what the option takes', () => {
-    fails('batch', 1e6, "checkpoint 'c': meta.settings.batch: expected an integer in [1, 100], as --batch takes, got 1000000");
+    fails('batch', 1e6,
+      "checkpoint 'c': meta.settings.batch: expected an integer in [1, 100], as --batch takes, got 1000000");
     fails('batch', '8', 'checkpoint \'c\': meta.settings.batch: expected 8 (the value of --batch 8), got "8"');
-    fails('batch', undefined, "checkpoint 'c': meta.settings.batch: expected an integer in [1, 100], as --batch takes, got undefined");
+    fails('batch', undefined,
+      "checkpoint 'c': meta.settings.batch: expected an integer in [1, 100], as --batch takes, got undefined");
     fails('clip', 'none', 'checkpoint \'c\': meta.settings.clip: expected null (the value of --clip none), got "none"');
-    fails('bptt', { kind: 'truncated', k1: 4, k2: 8, extra: 1 }, 'checkpoint \'c\': meta.settings.bptt: expected {"kind":"truncated","k1":4,"k2":8} (the value of --bptt truncated:4:8), got {"kind":"truncated","k1":4,"k2":8,"extra":1}');
+    fails('bptt', { kind: 'truncated', k1: 4, k2: 8, extra: 1 }, 'checkpoint \'c\': meta.settings.bptt: '
+      + 'expected {"kind":"truncated","k1":4,"k2":8} (the value of --bptt truncated:4:8), '
+      + 'got {"kind":"truncated","k1":4,"k2":8,"extra":1}');
     fails('cell', 'rnn', "checkpoint 'c': meta.settings.cell: expected one of lstm, gru, as --cell takes, got \"rnn\"");
     fails('text', 3, "checkpoint 'c': meta.settings.text: expected a string, as --text takes, got 3");
-    fails('calendar', 'no', "checkpoint 'c': meta.settings.calendar: expected true or false, as --no-calendar takes, got \"no\"");
+    fails('calendar', 'no',
+      "checkpoint 'c': meta.settings.calendar: expected true or false, as --no-calendar takes, got \"no\"");
   });
 });

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/checkpoint-files.js';
@@ -16,8 +18,8 @@ import { assertOneLineError, cliSandbox } from './sandbox.js';
 const { tmp, run } = cliSandbox('bptt-safe-cli-');
 const TEXT = join(tmp, 'text.txt');
 writeFileSync(TEXT, 'the whale rose from the deep , and the sailors watched it in silence . '.repeat(60));
-const TINY_REST = ['--hidden', '8', '--layers', '1', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--quiet',
-  '--sample', '0'];
+const TINY_REST = ['--hidden', '8', '--layers', '1', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0',
+  '--quiet', '--sample', '0'];
 const TINY = ['--text', TEXT, ...TINY_REST];
 const LM = join(tmp, 'lm');
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
@@ -38,7 +40,8 @@ describe('links where bptt writes: refused, naming the path; what they point at 
     for (const name of ['best.json', 'last.json']) {
       const out = join(tmp, `link-${name}`);
       planted(out, name);
-      assertOneLineError(run('train', ...TINY, '--steps', '2', '--out', out), new RegExp(`'.*${name}': expected .*, got a symbolic link`));
+      assertOneLineError(run('train', ...TINY, '--steps', '2', '--out', out),
+        new RegExp(`'.*${name}': expected .*, got a symbolic link`));
       untouched();
     }
   });
@@ -46,23 +49,27 @@ describe('links where bptt writes: refused, naming the path; what they point at 
   test('--log and --report that are links', () => {
     const dir = join(tmp, 'link-log');
     planted(dir, 'log.jsonl');
-    assertOneLineError(run('train', ...TINY, '--steps', '2', '--out', join(dir, 'run'), '--log', join(dir, 'log.jsonl')), /symbolic link/);
+    assertOneLineError(run('train', ...TINY, '--steps', '2', '--out', join(dir, 'run'),
+      '--log', join(dir, 'log.jsonl')), /symbolic link/);
     untouched();
     planted(dir, 'report.html');
-    assertOneLineError(run('train', ...TINY, '--steps', '2', '--out', join(dir, 'run2'), '--report', join(dir, 'report.html')), /symbolic link/);
+    assertOneLineError(run('train', ...TINY, '--steps', '2', '--out', join(dir, 'run2'),
+      '--report', join(dir, 'report.html')), /symbolic link/);
     untouched();
   });
 
   test('bptt export --out and bptt import --out', () => {
     const dir = join(tmp, 'link-export');
     planted(dir, 'model.onnx');
-    assertOneLineError(run('export', '--checkpoint', LM, '--format', 'onnx', '--out', join(dir, 'model.onnx')), /symbolic link/);
+    assertOneLineError(run('export', '--checkpoint', LM, '--format', 'onnx', '--out', join(dir, 'model.onnx')),
+      /symbolic link/);
     untouched();
     const weights = join(tmp, 'weights.safetensors');
     ok(run('export', '--checkpoint', LM, '--format', 'torch', '--out', weights));
     const imported = join(tmp, 'link-import');
     planted(imported, 'last.json');
-    assertOneLineError(run('import', '--from', 'torch', '--weights', weights, '--like', LM, '--out', imported), /last\.json/);
+    assertOneLineError(run('import', '--from', 'torch', '--weights', weights, '--like', LM, '--out', imported),
+      /last\.json/);
     untouched();
   });
 
@@ -70,7 +77,9 @@ describe('links where bptt writes: refused, naming the path; what they point at 
     const out = join(tmp, 'link-gettext');
     planted(out, 'train.en');
     const r = run('data', 'gettext', '--lang', 'fr', '--out', out);
-    if (r.status === 1 && /at least 20 sentence pairs/.test(r.stderr)) return t.skip('no French catalogs on this machine');
+    if (r.status === 1 && /at least 20 sentence pairs/.test(r.stderr)) {
+      return t.skip('no French catalogs on this machine');
+    }
     assertOneLineError(r, /train\.en': expected a file to write, got a symbolic link/);
     untouched();
   });
@@ -88,15 +97,19 @@ describe('files a checkpoint names: regular files only', () => {
 
   test('weights that are a link to /dev/zero or /etc/passwd, a FIFO, or 3 GB: one line at once, nothing leaked', () => {
     const zero = withWeights('zero', (p) => symlinkSync('/dev/zero', p));
-    assertOneLineError(run('sample', '--checkpoint', zero, '--length', '5'), /expected a readable regular file, got a symbolic link/);
+    assertOneLineError(run('sample', '--checkpoint', zero, '--length', '5'),
+      /expected a readable regular file, got a symbolic link/);
     const passwd = withWeights('passwd', (p) => symlinkSync('/etc/passwd', p));
     const r = run('eval', '--checkpoint', passwd, '--text', TEXT);
     assertOneLineError(r, /symbolic link/);
     assert.doesNotMatch(r.stderr, /root/);
-    const huge = withWeights('huge', (p) => truncateSync((writeFileSync(p, ''), p), 3 * 2 ** 30)); // sparse: no disk used
-    assertOneLineError(run('sample', '--checkpoint', huge, '--length', '5'), /expected a file of at most \d+ bytes, got 3221225472 bytes/);
+    // Sparse: no disk used.
+    const huge = withWeights('huge', (p) => truncateSync((writeFileSync(p, ''), p), 3 * 2 ** 30));
+    assertOneLineError(run('sample', '--checkpoint', huge, '--length', '5'),
+      /expected a file of at most \d+ bytes, got 3221225472 bytes/);
     const fifo = withWeights('fifo', (p) => assert.equal(spawnSync('mkfifo', [p]).status, 0));
-    const f = spawnSync(process.execPath, [join(import.meta.dirname, '../../src/cli/main.js'), 'sample', '--checkpoint', fifo],
+    const main = join(import.meta.dirname, '../../src/cli/main.js');
+    const f = spawnSync(process.execPath, [main, 'sample', '--checkpoint', fifo],
       { encoding: 'utf8', timeout: 60_000 });
     assertOneLineError(f, /expected a regular file, got a FIFO/);
   });
@@ -116,7 +129,8 @@ describe('weights that are not finite', () => {
     assertOneLineError(run('eval', '--checkpoint', dir, '--text', TEXT), /expected finite weights, got NaN/);
     for (const format of ['torch', 'onnx']) {
       const out = join(tmp, `nan.${format}`);
-      assertOneLineError(run('export', '--checkpoint', dir, '--format', format, '--out', out), /expected finite weights, got NaN/);
+      assertOneLineError(run('export', '--checkpoint', dir, '--format', format, '--out', out),
+        /expected finite weights, got NaN/);
       assert.ok(!existsSync(out));
     }
   });
@@ -127,7 +141,8 @@ describe('a full disk (a 4 MB tmpfs)', () => {
   let mounted = false;
   before(() => {
     mkdirSync(mount);
-    mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]).status === 0;
+    mounted = process.getuid?.() === 0
+      && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]).status === 0;
   });
   after(() => {
     if (mounted) spawnSync('umount', [mount]);
@@ -140,8 +155,13 @@ describe('a full disk (a 4 MB tmpfs)', () => {
     writeFileSync(join(mount, 'filler'), Buffer.alloc(Math.max(0, free() - leave)));
   };
 
-  test('a word-level run resumed into a nearly full disk: one error line, last.json as it was, --resume works after', (t) => {
-    if (!mounted) return t.skip(process.getuid?.() === 0 ? 'mount -t tmpfs failed' : 'needs root to mount a tmpfs (the injected layer covers this everywhere)');
+  test('a word-level run resumed into a nearly full disk: one error line, last.json as it was, '
+    + '--resume works after', (t) => {
+    if (!mounted) {
+      return t.skip(process.getuid?.() === 0
+        ? 'mount -t tmpfs failed'
+        : 'needs root to mount a tmpfs (the injected layer covers this everywhere)');
+    }
     const out = join(mount, 'run');
     const words = join(tmp, 'words.txt'); // 2,000 distinct words: a manifest of about 30 KB, as in the report
     writeFileSync(words, Array.from({ length: 6000 }, (_, i) => `w${(i * 7919) % 2000}`).join(' '));
@@ -151,7 +171,8 @@ describe('a full disk (a 4 MB tmpfs)', () => {
     const files = readdirSync(out).sort();
     fill(40_000);
     const r = run('train', ...TINY, '--level', 'word', '--steps', '4', '--eval-every', '2', '--out', out, '--resume');
-    assertOneLineError(r, /^bptt: writing '.*': expected room for \d+ bytes, got ENOSPC: the disk is full \(\d+ bytes free\)/);
+    assertOneLineError(r,
+      /^bptt: writing '.*': expected room for \d+ bytes, got ENOSPC: the disk is full \(\d+ bytes free\)/);
     assert.deepEqual(readFileSync(join(out, 'last.json')), before, 'last.json untouched');
     assert.deepEqual(readdirSync(out).sort(), files, 'nothing added or removed');
     ok(run('sample', '--checkpoint', join(out, 'last.json'), '--length', '3'));

@@ -24,7 +24,8 @@ export function cliSandbox(prefix: string): {
     tmp,
     run: (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env }),
     start: (...args) => spawn(process.execPath, [bin, ...args], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] }),
-    runWith: (extra, ...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env: { ...env, ...extra } }),
+    runWith: (extra, ...args) =>
+      spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: tmp, env: { ...env, ...extra } }),
   };
 }
 

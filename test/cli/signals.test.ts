@@ -97,7 +97,8 @@ describe('training killed between checkpoints, then resumed', () => {
         const left = strays(out);
         if (left.length) t.diagnostic(`left by the kill (removed by the next save): ${left.join(', ')}`);
         // unreferenced weights and temporary files go at the next save; the lock of the killed run is taken over
-        const removable = (f: string): boolean => /\.safetensors$|\.\d+-[0-9a-f]{8}\.tmp$/.test(f) || f === '.bptt-lock';
+        const removable = (f: string): boolean =>
+          /\.safetensors$|\.\d+-[0-9a-f]{8}\.tmp$/.test(f) || f === '.bptt-lock';
         assert.ok(left.every(removable), `only files a next save removes: ${left.join(', ')}`);
       } else {
         assert.equal(r.code, 130, r.stderr);

@@ -132,7 +132,8 @@ describe('bptt train speech / bptt transcribe', () => {
       assert.equal(stopped.updates, 12);
       assert.ok(stopped.bestUpdate! < 12, `the best update (${stopped.bestUpdate}) before the last, so its weights come from best.json`);
 
-      const resumed = run('train', 'speech', '--resume', '--data', DATA, '--out', out, '--steps', '20', '--beam', '2', '--quiet', '--log', log);
+      const resumed = run('train', 'speech', '--resume', '--data', DATA, '--out', out, '--steps', '20', '--beam', '2',
+        '--quiet', '--log', log);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, /^done: 20 updates \(4\.0 epochs, 36 utterances\)/);
       assert.deepEqual(figures(resumed.stdout), figures(ref.stdout), 'the same best validation and test scores printed');
@@ -167,7 +168,8 @@ describe('bptt train speech / bptt transcribe', () => {
       assert.match(r.stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${at}; continue with --resume\\n$`));
       assert.equal(at, logged(log, 'update').length, 'nothing lost: saved at the interrupted update');
 
-      const resumed = run('train', 'speech', '--resume', join(out, 'last.json'), '--data', DATA, '--out', out, '--beam', '2', '--quiet', '--log', log);
+      const resumed = run('train', 'speech', '--resume', join(out, 'last.json'), '--data', DATA, '--out', out,
+        '--beam', '2', '--quiet', '--log', log);
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.deepEqual(figures(resumed.stdout), figures(ref.stdout));
       const a = manifestOf(join(out, 'last.json')), b = manifestOf(join(cosine, 'last.json'));
@@ -192,8 +194,11 @@ describe('bptt train speech / bptt transcribe', () => {
         [['--resume', stopped, '--clip', 'none'], /^bptt: --resume .*last\.json: expected --clip 5 as saved, or no --clip, got --clip none$/],
         [['--resume', stopped, '--no-deltas'], /^bptt: --resume .*last\.json: expected deltas as saved, or no --no-deltas, got --no-deltas$/],
         [['--resume', stopped, '--data', other], /^bptt: --resume .*last\.json: expected the data it was trained on \(train\.tsv and dev\.tsv as in .*resume-data\), got --data .*resume-other-data with other manifests$/],
-        [['--resume', stopped], /^bptt: --resume .*resume-stopped.last\.json: expected --data .*resume-data \(manifests' sha256 [0-9a-f]{16}\), got no --data \(bptt does not read files named inside a checkpoint\)$/],
-        [['--resume', edited, '--data', DATA], /^bptt: checkpoint '.*resume-edited.last\.json': meta\.training\.batch: expected an integer in \[1, 100000\], as --batch takes, got 1000000000$/],
+        [['--resume', stopped], new RegExp('^bptt: --resume .*resume-stopped.last\\.json: '
+          + 'expected --data .*resume-data \\(manifests\' sha256 [0-9a-f]{16}\\), '
+          + 'got no --data \\(bptt does not read files named inside a checkpoint\\)$')],
+        [['--resume', edited, '--data', DATA], new RegExp('^bptt: checkpoint \'.*resume-edited.last\\.json\': '
+          + 'meta\\.training\\.batch: expected an integer in \\[1, 100000\\], as --batch takes, got 1000000000$')],
         [['--resume', join(tmp, 'no-such-run')], /^bptt: checkpoint '.*no-such-run': expected an existing file or directory/],
         [[], /^bptt: bptt train speech: expected --data <dir>, or --resume to continue a run, got neither$/],
       ];

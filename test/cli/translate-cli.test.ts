@@ -137,7 +137,8 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.deepEqual(progress('rs').validation, progress('rs-ref').validation, 'the same best dev scores');
     assert.equal(progress('rs').bestUpdate, progress('rs-ref').bestUpdate);
     assert.equal(resumed.stdout.replace(/ in [^;]+;/, ''), ref.stdout.replace(/ in [^;]+;/, '').replace('rs-ref', 'rs'), 'the same summary, but for the time');
-    // A finished run resumed again (its best.json holds the best weights with the final progress) has nothing left to do.
+    // A finished run resumed again (its best.json holds the best weights with the final progress) has nothing
+    // left to do.
     const again = run('train', 'translate', '--resume', ...FILES, '--out', 'rs', '--quiet');
     assert.equal(again.status, 0, again.stderr);
     assert.equal(weightsHash(manifest('rs', 'best')), weightsHash(manifest('rs-ref', 'best')));
@@ -165,12 +166,19 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.ok(!existsSync(join(tmp, 'never5')));
   });
 
-  test('--resume reads the parallel files named again (never those the manifest names), with the recorded hashes, and checks each saved setting', () => {
-    const resume = (last: string, ...args: string[]) => run('train', 'translate', '--resume', last, ...args, '--quiet', '--out', 'never6');
+  test('--resume reads the parallel files named again (never those the manifest names), with the recorded hashes, '
+    + 'and checks each saved setting', () => {
+    const resume = (last: string, ...args: string[]) =>
+      run('train', 'translate', '--resume', last, ...args, '--quiet', '--out', 'never6');
     const last = join(tmp, 'rs', 'last.json');
-    assertOneLineError(resume(last), /^bptt: --resume .*rs\/last\.json: expected --source .*train\.en \(sha256 [0-9a-f]{16}\), got no --source \(bptt does not read files named inside a checkpoint\)$/);
-    assertOneLineError(resume(last, '--source', sample('train.fr'), '--target', sample('train.fr')), /expected --source .*train\.en \(sha256 [0-9a-f]{16}\), the file it was trained on, got --source .*train\.fr \(sha256 [0-9a-f]{16}\)$/);
-    assertOneLineError(resume(last, ...FILES, '--dev-source', sample('test.en'), '--dev-target', sample('test.fr')), /expected no --dev-source, as saved, got --dev-source .*test\.en$/);
+    assertOneLineError(resume(last),
+      new RegExp('^bptt: --resume .*rs/last\\.json: expected --source .*train\\.en \\(sha256 [0-9a-f]{16}\\), '
+        + 'got no --source \\(bptt does not read files named inside a checkpoint\\)$'));
+    assertOneLineError(resume(last, '--source', sample('train.fr'), '--target', sample('train.fr')),
+      new RegExp('expected --source .*train\\.en \\(sha256 [0-9a-f]{16}\\), the file it was trained on, '
+        + 'got --source .*train\\.fr \\(sha256 [0-9a-f]{16}\\)$'));
+    assertOneLineError(resume(last, ...FILES, '--dev-source', sample('test.en'), '--dev-target', sample('test.fr')),
+      /expected no --dev-source, as saved, got --dev-source .*test\.en$/);
     const edited = (name: string, edit: (meta: Record<string, any>) => void): string => {
       cpSync(join(tmp, 'rs'), join(tmp, name), { recursive: true });
       const m = manifest(name, 'last');
@@ -180,8 +188,10 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     };
     const cases: Array<[string, (meta: Record<string, any>) => void, RegExp]> = [
       ['rs-hidden', (m) => (m.settings.hidden = 32), /meta\.settings\.hidden: expected 16, as meta\.model, got 32$/],
-      ['rs-workers', (m) => (m.settings.workers = 1000), /meta\.settings\.workers: expected an integer in \[0, 256\], as --workers takes, got 1000$/],
-      ['rs-batch', (m) => (m.settings.batch = 1e6), /meta\.settings\.batch: expected an integer in \[1, 100000\], as --batch takes, got 1000000$/],
+      ['rs-workers', (m) => (m.settings.workers = 1000),
+        /meta\.settings\.workers: expected an integer in \[0, 256\], as --workers takes, got 1000$/],
+      ['rs-batch', (m) => (m.settings.batch = 1e6),
+        /meta\.settings\.batch: expected an integer in \[1, 100000\], as --batch takes, got 1000000$/],
       ['rs-settings', (m) => delete m.settings, /meta\.settings: expected the settings of the run, got undefined$/],
       ['rs-data', (m) => delete m.data, /meta\.data: expected what the model was trained on, got undefined$/],
     ];

@@ -113,7 +113,8 @@ describe('seriesFromTable', () => {
   });
 
   test('unknown columns, a header without rows, bad or mixed timestamps', () => {
-    assert.throws(() => series('date,y\n2020-01-01,1\n', { columns: ['temp'] }), /expected a column 'temp', got columns \['date', 'y'\]/);
+    assert.throws(() => series('date,y\n2020-01-01,1\n', { columns: ['temp'] }),
+      /expected a column 'temp', got columns \['date', 'y'\]/);
     assert.throws(() => series('date,y\n'), /at least one data row below the header, got none/);
     assert.throws(() => series('date,y\n2020-01-01,1\n31/01/2020,2\n'), /column 'date' row 2 \(line 3\): expected an ISO date or date-time .*, got '31\/01\/2020'/);
     assert.throws(() => series('date,y\n2020-01-01T00:00Z,1\n2020-01-01T01:00,2\n'), /all with a time zone or all without, got row 2 \(line 3\) differs/);

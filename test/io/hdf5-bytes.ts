@@ -96,7 +96,10 @@ export function hdf5Bytes(root: H5Tree): Uint8Array {
   return le(...parts);
 }
 
-/** A Keras 3 weights file of a SimpleRNN 3 → 4: its kernel [3, 4] as given, recurrent_kernel and bias stored whole. */
+/**
+ * A Keras 3 weights file of a SimpleRNN 3 → 4: its kernel [3, 4] as given,
+ * recurrent_kernel and bias stored whole.
+ */
 export function kerasSimpleRnn(kernel: H5Data): Uint8Array {
   const values = (n: number, from: number): Float32Array => Float32Array.from({ length: n }, (_, i) => from + i / 8);
   const vars = { 0: kernel, 1: new H5Data([4, 4], values(16, 1)), 2: new H5Data([4], values(4, 3)) };

@@ -104,7 +104,8 @@ describe('Keras .h5 stored in gzip chunks (files built by test/io/hdf5-bytes.ts)
   };
 
   test('a kernel in two gzip chunks (the second past the last row) reads as stored', () => {
-    const twoRows = (row: number): Uint8Array => deflated(Float32Array.from({ length: 8 }, (_, i) => KERNEL[row * 4 + i] ?? 99));
+    const twoRows = (row: number): Uint8Array =>
+      deflated(Float32Array.from({ length: 8 }, (_, i) => KERNEL[row * 4 + i] ?? 99));
     const entries = [0, 2].map((row) => ({ offset: [row, 0], stored: twoRows(row) }));
     const named = readKerasH5(chunked([3, 4], [2, 4], entries), 'z.h5');
     assert.deepEqual(named.get('simple_rnn/cell/kernel')!.data, KERNEL);
@@ -112,21 +113,26 @@ describe('Keras .h5 stored in gzip chunks (files built by test/io/hdf5-bytes.ts)
   });
 
   test('a chunk that inflates 1000× past its size is refused as it inflates (jsfive inflated all of it)', () => {
-    refused(chunked([3, 4], [3, 4], [{ offset: [0, 0], stored: deflated(48_000) }]), new RegExp('^z\\.h5: /layers/simple_rnn/cell/vars/0: '
-      + 'expected chunks that inflate to at most 48 bytes \\(the chunk size\\), got one that inflates further$'));
+    refused(chunked([3, 4], [3, 4], [{ offset: [0, 0], stored: deflated(48_000) }]),
+      new RegExp('^z\\.h5: /layers/simple_rnn/cell/vars/0: '
+        + 'expected chunks that inflate to at most 48 bytes \\(the chunk size\\), got one that inflates further$'));
   });
 
-  test('one chunk listed 1000 times past the data, each within its size, stops at the read budget (of inflated bytes)', () => {
+  test('one chunk listed 1000 times past the data, each within its size, '
+    + 'stops at the read budget (of inflated bytes)', () => {
     const zeros = deflated(64 * 64 * 4); // 16 KiB from a few dozen bytes
     const past = Array.from({ length: 1000 }, () => ({ offset: [64, 0], stored: zeros }));
     refused(chunked([64, 64], [64, 64], [{ offset: [0, 0], stored: zeros }, ...past]),
       /^z\.h5: expected an HDF5 file jsfive reads in a bounded number of steps/);
   });
 
-  test('chunks larger than the dataset, of another rank or of size 0 are refused; so is a chunk missing from the file', () => {
-    const whole = (chunk: number[]): ChunkEntry[] => [{ offset: [0, 0], stored: deflated(4 * chunk.reduce((a, b) => a * b, 1)) }];
+  test('chunks larger than the dataset, of another rank or of size 0 are refused; '
+    + 'so is a chunk missing from the file', () => {
+    const whole = (chunk: number[]): ChunkEntry[] =>
+      [{ offset: [0, 0], stored: deflated(4 * chunk.reduce((a, b) => a * b, 1)) }];
     const badChunks = /vars\/0: expected chunks of 2 sizes of at least 1, at most 12 elements in all, got chunks \[/;
     for (const chunk of [[4, 4], [12], [0, 4]]) refused(chunked([3, 4], chunk, whole(chunk)), badChunks);
-    refused(chunked([3, 4], [3, 4], []), /vars\/0: expected 12 stored numbers, got a dataset without them/); // was NaN weights
+    // Was NaN weights.
+    refused(chunked([3, 4], [3, 4], []), /vars\/0: expected 12 stored numbers, got a dataset without them/);
   });
 });

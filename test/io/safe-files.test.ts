@@ -58,7 +58,8 @@ describe('writeFileSafe', () => {
     const base = fsLayer();
     const bytes = Buffer.from('x'.repeat(1000));
     let calls = 0;
-    using({ ...base, writeSync: (fd, b, o, l) => (calls++, base.writeSync(fd, b, o, Math.min(l, 7))) }, () => writeFileSafe(join(dir, 'f'), bytes));
+    using({ ...base, writeSync: (fd, b, o, l) => (calls++, base.writeSync(fd, b, o, Math.min(l, 7))) },
+      () => writeFileSafe(join(dir, 'f'), bytes));
     assert.ok(calls >= 143);
     assert.deepEqual(fs.readFileSync(join(dir, 'f')), bytes);
   });
@@ -68,10 +69,13 @@ describe('writeFileSafe', () => {
     const path = join(dir, 'f');
     fs.writeFileSync(path, 'old');
     const base = fsLayer();
-    const full = { ...base, writeSync: (fd: number, b: Uint8Array, o: number, l: number) => (l > 10 ? base.writeSync(fd, b, o, 10) : ((): never => {
-      throw errnoError('ENOSPC', 'write');
-    })()) };
-    using(full, () => rejects(() => writeFileSafe(path, 'new contents, longer than ten bytes'), /^writing '.*\/f': expected room for 35 bytes, got ENOSPC: the disk is full \(\d+ bytes free\)/));
+    const writeSync = (fd: number, b: Uint8Array, o: number, l: number) =>
+      (l > 10 ? base.writeSync(fd, b, o, 10) : ((): never => {
+        throw errnoError('ENOSPC', 'write');
+      })());
+    const full = { ...base, writeSync };
+    using(full, () => rejects(() => writeFileSafe(path, 'new contents, longer than ten bytes'),
+      /^writing '.*\/f': expected room for 35 bytes, got ENOSPC: the disk is full \(\d+ bytes free\)/));
     assert.equal(fs.readFileSync(path, 'utf8'), 'old');
     assert.deepEqual(fs.readdirSync(dir), ['f']);
   });
@@ -85,14 +89,16 @@ describe('writeFileSafe', () => {
   test('a size that differs from the bytes written after fsync is refused before the rename', () => {
     const dir = fresh();
     const base = fsLayer();
-    using({ ...base, fstatSync: (fd) => ({ ...base.fstatSync(fd), size: 1 }) as fs.Stats }, () => rejects(() => writeFileSafe(join(dir, 'f'), 'abc'), /expected 3 bytes, got 1 on disk/));
+    using({ ...base, fstatSync: (fd) => ({ ...base.fstatSync(fd), size: 1 }) as fs.Stats },
+      () => rejects(() => writeFileSafe(join(dir, 'f'), 'abc'), /expected 3 bytes, got 1 on disk/));
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 
   test('EDQUOT and EROFS are DataErrors too', () => {
     const dir = fresh();
     for (const code of ['EDQUOT', 'EROFS']) {
-      using({ ...fsLayer(), openSync: () => { throw errnoError(code, 'open'); } }, () => rejects(() => writeFileSafe(join(dir, 'f'), 'abc'), new RegExp(code)));
+      using({ ...fsLayer(), openSync: () => { throw errnoError(code, 'open'); } },
+        () => rejects(() => writeFileSafe(join(dir, 'f'), 'abc'), new RegExp(code)));
     }
   });
 
@@ -101,7 +107,8 @@ describe('writeFileSafe', () => {
     const victim = join(dir, 'victim');
     fs.writeFileSync(victim, 'precious');
     fs.symlinkSync(victim, join(dir, 'best.json'));
-    rejects(() => writeFileSafe(join(dir, 'best.json'), 'manifest'), /'.*best\.json': expected a file to write, got a symbolic link \(bptt never writes through/);
+    rejects(() => writeFileSafe(join(dir, 'best.json'), 'manifest'),
+      /'.*best\.json': expected a file to write, got a symbolic link \(bptt never writes through/);
     assert.equal(fs.readFileSync(victim, 'utf8'), 'precious');
     assert.ok(fs.lstatSync(join(dir, 'best.json')).isSymbolicLink());
     rejects(() => appendFileSafe(join(dir, 'best.json'), 'line\n'), /symbolic link/);
@@ -116,24 +123,29 @@ describe('writeFileSafe', () => {
 });
 
 describe('readFileSafe', () => {
-  test('refuses a link (unless allowed), a FIFO (without hanging), a device, a directory, and a file over the cap', () => {
+  test('refuses a link (unless allowed), a FIFO (without hanging), a device, a directory, '
+    + 'and a file over the cap', () => {
     const dir = fresh();
     fs.writeFileSync(join(dir, 'f'), 'abcdef');
     fs.symlinkSync(join(dir, 'f'), join(dir, 'link'));
     fs.symlinkSync('/dev/zero', join(dir, 'zero'));
-    rejects(() => readFileSafe(join(dir, 'link'), { maxBytes: 100 }), /expected a readable regular file, got a symbolic link/);
+    rejects(() => readFileSafe(join(dir, 'link'), { maxBytes: 100 }),
+      /expected a readable regular file, got a symbolic link/);
     assert.equal(readFileSafe(join(dir, 'link'), { maxBytes: 100, followLinks: true }).toString(), 'abcdef');
-    rejects(() => readFileSafe(join(dir, 'zero'), { maxBytes: 100, followLinks: true }), /expected a regular file, got a device/);
+    rejects(() => readFileSafe(join(dir, 'zero'), { maxBytes: 100, followLinks: true }),
+      /expected a regular file, got a device/);
     rejects(() => readFileSafe(dir, { maxBytes: 100 }), /got a directory/);
     rejects(() => readFileSafe(join(dir, 'f'), { maxBytes: 5 }), /expected a file of at most 5 bytes, got 6 bytes/);
     if (spawnSync('mkfifo', [join(dir, 'fifo')]).status === 0) {
-      rejects(() => readFileSafe(join(dir, 'fifo'), { maxBytes: 100, followLinks: true }), /expected a regular file, got a FIFO/);
+      rejects(() => readFileSafe(join(dir, 'fifo'), { maxBytes: 100, followLinks: true }),
+        /expected a regular file, got a FIFO/);
     }
   });
 });
 
 describe('checkpoints on a failing disk', () => {
-  test('the disk full at every point of a save: the error names the file, the previous checkpoint loads as it was', () => {
+  test('the disk full at every point of a save: the error names the file, '
+    + 'the previous checkpoint loads as it was', () => {
     const dir = fresh();
     saveCheckpoint(dir, 'last', content(1));
     const before = fs.readdirSync(dir).sort();
@@ -141,7 +153,8 @@ describe('checkpoints on a failing disk', () => {
     const trace = withFailpoints(fsLayer(), 'trace');
     const write = process.stderr.write;
     const labels: string[] = [];
-    process.stderr.write = ((line: string) => (points++, labels.push(line.split(' ').slice(2).join(' ')), true)) as typeof process.stderr.write;
+    const record = (line: string) => (points++, labels.push(line.split(' ').slice(2).join(' ')), true);
+    process.stderr.write = record as typeof process.stderr.write;
     try {
       using(trace, () => saveCheckpoint(fresh(), 'last', content(2)));
     } finally {
@@ -160,12 +173,14 @@ describe('checkpoints on a failing disk', () => {
         assert.ok(error instanceof DataError, String(error));
         assert.match(error.message, /^writing '.*': expected room for \d+ bytes, got ENOSPC/);
         if (loaded.meta.value === 1) {
-          assert.deepEqual(fs.readdirSync(dir).sort(), before, `full at point ${at}: the old checkpoint, nothing left behind`);
+          assert.deepEqual(fs.readdirSync(dir).sort(), before,
+            `full at point ${at}: the old checkpoint, nothing left behind`);
         } else {
           // Full when the directory was flushed after the manifest's rename: the new checkpoint is complete, but the
           // rename may not survive a crash, which the error says; the old files go at the next save.
           assert.equal(loaded.meta.value, 2);
-          assert.match(labels[at - 1]!, /^fsync /, `full at point ${at}: the new checkpoint only after the last rename`);
+          assert.match(labels[at - 1]!, /^fsync /,
+            `full at point ${at}: the new checkpoint only after the last rename`);
           saveCheckpoint(dir, 'last', content(1));
         }
       } else {
@@ -208,8 +223,10 @@ describe('checkpoints on a failing disk', () => {
     }
     fs.rmSync(weights);
     fs.renameSync(`${weights}.real`, weights);
-    const big = saveCheckpoint(fresh(), 'last', { meta: {}, weights: new Map([['w', Tensor.zeros([300_000])]]), state: null });
-    rejects(() => loadCheckpoint(big, { parameterCount: () => 4 }), /expected a file of at most 1048608 bytes, got 1200\d\d\d bytes/);
+    const big = saveCheckpoint(fresh(), 'last',
+      { meta: {}, weights: new Map([['w', Tensor.zeros([300_000])]]), state: null });
+    rejects(() => loadCheckpoint(big, { parameterCount: () => 4 }),
+      /expected a file of at most 1048608 bytes, got 1200\d\d\d bytes/);
     assert.equal(loadCheckpoint(big, { parameterCount: () => 300_000 }).weights.get('w')!.data.length, 300_000);
   });
 
@@ -228,7 +245,8 @@ describe('lockRunFolder', () => {
   test('a second lock on a folder is refused, naming the holder; released, it can be taken', () => {
     const dir = fresh();
     const lock = lockRunFolder(dir, 'bptt train lm --out x');
-    rejects(() => lockRunFolder(dir, 'another'), new RegExp(`expected no other run using it, got 'bptt train lm --out x' \\(pid ${process.pid} `));
+    rejects(() => lockRunFolder(dir, 'another'),
+      new RegExp(`expected no other run using it, got 'bptt train lm --out x' \\(pid ${process.pid} `));
     lock.release();
     assert.ok(!fs.existsSync(join(dir, LOCK_FILE)));
     lockRunFolder(dir, 'again').release();
@@ -238,7 +256,8 @@ describe('lockRunFolder', () => {
     const dir = fresh();
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const pid = Number(dead.stdout);
-    fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), command: 'bptt train', started: 'x', ticks: null }));
+    const owner = { pid, host: hostname(), command: 'bptt train', started: 'x', ticks: null };
+    fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify(owner));
     const lock = lockRunFolder(dir, 'mine');
     assert.equal(JSON.parse(fs.readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
     lock.release();
@@ -247,13 +266,15 @@ describe('lockRunFolder', () => {
   test('an unreadable lock file is refused with a way out', () => {
     const dir = fresh();
     fs.writeFileSync(join(dir, LOCK_FILE), 'garbage');
-    rejects(() => lockRunFolder(dir, 'mine'), /an unreadable \.bptt-lock \(if no bptt run is using the folder, delete the file\)/);
+    rejects(() => lockRunFolder(dir, 'mine'),
+      /an unreadable \.bptt-lock \(if no bptt run is using the folder, delete the file\)/);
   });
 });
 
 /** Writes a checkpoint without the finiteness check (as a hand-edited or foreign file would be). */
 function saveUnchecked(dir: string, c: CheckpointContent): string {
-  const finite = new Map([...c.weights].map(([k, t]) => [k, Tensor.from(Array.from(t.data, (x) => (Number.isFinite(x) ? x : 0)), t.shape)]));
+  const finite = new Map([...c.weights].map(([k, t]) =>
+    [k, Tensor.from(Array.from(t.data, (x) => (Number.isFinite(x) ? x : 0)), t.shape)]));
   const path = saveCheckpoint(dir, 'last', { ...c, weights: finite });
   const m = JSON.parse(fs.readFileSync(path, 'utf8'));
   const file = join(dir, m.weights);

@@ -190,23 +190,31 @@ describe('safetensors read validation', () => {
   const one = f32(1);
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ['a file shorter than 8 bytes', new Uint8Array(5), /^safetensors: expected at least 8 bytes.*got 5 bytes/],
-    ['a header longer than the file', file('{}', [], 100), /header length of at most 2 bytes.*got 100 \(not a safetensors file\)$/],
-    ['a header length beyond 2^53', file('{}', [], 2n ** 63n), /at most 100000000 bytes, got 9223372036854775808 \(not a safetensors file\)$/],
+    ['a header longer than the file', file('{}', [], 100),
+      /header length of at most 2 bytes.*got 100 \(not a safetensors file\)$/],
+    ['a header length beyond 2^53', file('{}', [], 2n ** 63n),
+      /at most 100000000 bytes, got 9223372036854775808 \(not a safetensors file\)$/],
     ['invalid UTF-8', file(Uint8Array.from([0x7b, 0xff, 0x7d])), /expected a UTF-8 header, got invalid UTF-8/],
     ['invalid JSON', file('{"a":'), /expected a JSON header, got invalid JSON/],
-    ['a JSON array', file('[]'), /expected a JSON header starting with '\{', got '\[' \(0x5b\) \(not a safetensors file\)$/],
-    ['JSON null', file('null'), /expected a JSON header starting with '\{', got 'n' \(0x6e\) \(not a safetensors file\)$/],
+    ['a JSON array', file('[]'),
+      /expected a JSON header starting with '\{', got '\[' \(0x5b\) \(not a safetensors file\)$/],
+    ['JSON null', file('null'),
+      /expected a JSON header starting with '\{', got 'n' \(0x6e\) \(not a safetensors file\)$/],
     [
       'a binary file (a PNG) given as safetensors',
       Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]),
-      /^safetensors: expected a header length of at most 100000000 bytes, got 727905341920923785 \(not a safetensors file\)$/,
+      new RegExp('^safetensors: expected a header length of at most 100000000 bytes, '
+        + 'got 727905341920923785 \\(not a safetensors file\\)$'),
     ],
-    ['a small header length before a header that is not JSON', file(' {}'), /got ' ' \(0x20\) \(not a safetensors file\)$/],
-    ['an empty header', file(''), /expected a JSON header starting with '\{', got an empty header \(not a safetensors file\)$/],
+    ['a small header length before a header that is not JSON', file(' {}'),
+      /got ' ' \(0x20\) \(not a safetensors file\)$/],
+    ['an empty header', file(''),
+      /expected a JSON header starting with '\{', got an empty header \(not a safetensors file\)$/],
     ['an entry that is not an object', file(header({ a: 3 })), /tensor "a": expected an object with dtype.*got 3/],
     ['an entry that is an array', file(header({ a: [] })), /tensor "a": expected an object.*got an array/],
     ['a missing dtype', file(header({ a: { shape: [1], data_offsets: [0, 4] } }), one), /tensor "a": expected a string dtype, got undefined/],
-    ['an unsupported dtype', file(header({ a: { ...ok, dtype: 'U8' } }), one), /tensor "a": expected a dtype in F32, F64, F16, BF16, I32, I64, got "U8"/],
+    ['an unsupported dtype', file(header({ a: { ...ok, dtype: 'U8' } }), one),
+      /tensor "a": expected a dtype in F32, F64, F16, BF16, I32, I64, got "U8"/],
     ['an inherited name as dtype', file(header({ a: { ...ok, dtype: 'toString' } }), one), /got "toString"/],
     ['a shape that is not an array', file(header({ a: { ...ok, shape: 4 } }), one), /tensor "a": expected a shape of non-negative integers, got 4/],
     ['a negative dimension', file(header({ a: { ...ok, shape: [-1] } }), one), /expected a shape of non-negative integers, got \[-1\]/],
@@ -240,7 +248,8 @@ describe('safetensors read validation', () => {
 
   test('the header length limit is 100 MB, checked before the file size', () => {
     const bytes = file('{}', [], 100_000_001);
-    assert.throws(() => decodeSafetensors(bytes), (e: unknown) => e instanceof DataError && /at most 100000000 bytes, got 100000001 \(not a safetensors file\)$/.test(e.message));
+    assert.throws(() => decodeSafetensors(bytes), (e: unknown) => e instanceof DataError
+      && /at most 100000000 bytes, got 100000001 \(not a safetensors file\)$/.test(e.message));
   });
 
   test('messages start with the given where', () => {

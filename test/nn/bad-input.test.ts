@@ -163,7 +163,8 @@ for (const kind of KINDS) {
     });
 
     test('hiddenSize given as a string', () => {
-      rejects(() => make(kind, { hiddenSize: untyped<number>('4') }), ConfigError, new RegExp(`^${kind}: expected hiddenSize a positive integer, got "4"$`));
+      rejects(() => make(kind, { hiddenSize: untyped<number>('4') }), ConfigError,
+        new RegExp(`^${kind}: expected hiddenSize a positive integer, got "4"$`));
     });
 
     test('inputSize 0', () => {
@@ -314,7 +315,8 @@ describe('cell-specific options and state', () => {
   });
 
   test('GRUCell with a non-boolean resetAfter', () => {
-    rejects(() => makeCell('GRUCell', { resetAfter: 1 }), ConfigError, /^GRUCell: expected resetAfter true or false, got 1$/);
+    rejects(() => makeCell('GRUCell', { resetAfter: 1 }), ConfigError,
+      /^GRUCell: expected resetAfter true or false, got 1$/);
   });
 
   test('LSTMCell state c with the wrong hidden size', () => {

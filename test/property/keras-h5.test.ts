@@ -35,7 +35,10 @@ function wellFormed(named: Map<string, Tensor>): void {
   }
 }
 
-/** The reader patches DataView, ArrayBuffer and jsfive's gzip filter while jsfive runs; they must be themselves afterwards. */
+/**
+ * The reader patches DataView, ArrayBuffer and jsfive's gzip filter while
+ * jsfive runs; they must be themselves afterwards.
+ */
 const pristine = {
   getUint32: DataView.prototype.getUint32, slice: ArrayBuffer.prototype.slice, warn: console.warn, gzip: Filters.get(1),
 };

@@ -83,14 +83,19 @@ describe('WAV properties', () => {
     }), { numRuns: 400 });
   });
 
-  test('the speech input of a WAV at any rate, of any float samples (NaN, ±Infinity), is a value or a BpttError', () => {
+  test('the speech input of a WAV at any rate, of any float samples (NaN, ±Infinity), '
+    + 'is a value or a BpttError', () => {
     const any = fc.record({
-      rate: fc.oneof(fc.constantFrom(0, 1, 999, 1000, 8000, 16000, 44100, 0xffffffff), fc.integer({ min: 0, max: 48_000 })),
+      rate: fc.oneof(
+        fc.constantFrom(0, 1, 999, 1000, 8000, 16000, 44100, 0xffffffff),
+        fc.integer({ min: 0, max: 48_000 }),
+      ),
       samples: fc.float32Array({ minLength: 1200, maxLength: 4000 }), // a 25 ms frame at up to 48 kHz
     });
     fc.assert(fc.property(any, ({ rate, samples }) => {
       const bytes = encodeWav([samples], 8000, { format: 'float' });
-      new DataView(bytes.buffer).setUint32(24, rate, true); // a 1 Hz file was resampled 16,000×: minutes, or a RangeError
+      // A 1 Hz file was resampled 16,000×: minutes, or a RangeError.
+      new DataView(bytes.buffer).setUint32(24, rate, true);
       valueOrBpttError(() => wavInput(bytes, defaultSpeechFeatures, 'any.wav'));
     }), RUNS);
   });

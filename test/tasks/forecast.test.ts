@@ -150,7 +150,8 @@ describe('scaling, windows and the split', () => {
     assert.throws(() => prepareForecast(hourly(600), { ...spec, split: [0.7, 0.295] }, 's'), /expected at least 6 test rows for one forecast of horizon 6, got 3 of 600 rows/);
   });
 
-  test('a value whose scaling overflows (mean, spread or scaled value not finite) is a DataError naming its cell', () => {
+  test('a value whose scaling overflows (mean, spread or scaled value not finite) '
+    + 'is a DataError naming its cell', () => {
     const edited = (edit: (y: Float64Array, x: Float64Array) => void): TimeSeries => {
       const s = hourly(600);
       edit(s.values[0]!, s.values[1]!);
@@ -159,20 +160,26 @@ describe('scaling, windows and the split', () => {
     const overflows = (cell: string, got: string) => (e: unknown) => e instanceof DataError
       && new RegExp(`^${cell}: expected a value whose scaling stays finite \\(.*\\), got ${got}$`).test(e.message);
     // A training row: (1e308 − μ)² is ∞, and the checkpoint saved σ = ∞ as null.
-    assert.throws(() => prepareForecast(edited((y) => (y[50] = 1e308)), spec, 'h'), overflows("column 'y' row 51", '1e\\+308'));
+    assert.throws(() => prepareForecast(edited((y) => (y[50] = 1e308)), spec, 'h'),
+      overflows("column 'y' row 51", '1e\\+308'));
     // Differences that are finite one by one, but not their sum.
     const none = { ...spec, difference: 'none' as const, calendar: false };
-    assert.throws(() => prepareForecast(edited((y) => y.fill(1e308, 50, 53)), none, 'h'), overflows("column 'y' row 52", '1e\\+308'));
+    assert.throws(() => prepareForecast(edited((y) => y.fill(1e308, 50, 53)), none, 'h'),
+      overflows("column 'y' row 52", '1e\\+308'));
     // A test row, past what the scaler saw: its difference with the row a season before is −∞.
     const late = edited((_, x) => { x[500] = 1.7e308; x[524] = -1.7e308; });
     assert.throws(() => prepareForecast(late, spec, 'h'), overflows("column 'x' row 525", '-1\\.7e\\+308'));
     // The same through a saved scaler (bptt forecast scales a new CSV with the checkpoint's).
     const saved = prepareForecast(hourly(600), spec, 'h').series;
-    assert.throws(() => new ScaledSeries(late.values, 24, saved.scaler, late.times, saved.frequency, saved.cycles), overflows('column 2 row 525', '-1\\.7e\\+308'));
+    assert.throws(() => new ScaledSeries(late.values, 24, saved.scaler, late.times, saved.frequency, saved.cycles),
+      overflows('column 2 row 525', '-1\\.7e\\+308'));
   });
 
   test('the cell is named as in the CSV: the row and line of the table, a filled-in gap by the row before it', () => {
-    const rows = Array.from({ length: 600 }, (_, k) => [new Date(Date.UTC(2020, 0, 1) + k * HOUR).toISOString().slice(0, 19), `${k % 24}`]);
+    const rows = Array.from({ length: 600 }, (_, k) => {
+      const date = new Date(Date.UTC(2020, 0, 1) + k * HOUR).toISOString().slice(0, 19);
+      return [date, `${k % 24}`];
+    });
     rows.splice(10, 1); // table row 11 is missing: a gap after row 10, filled linearly
     rows[49]![1] = '1e308'; // table row 50, series row 51
     const table = { columns: ['date', 'y'], rows, lines: rows.map((_, i) => i + 2) };
@@ -255,7 +262,10 @@ describe('resuming a training run', () => {
     const cfg = config(p.series, { mode: 'direct', hidden: 4, lookback: 6, horizon: 4, highway: 3, seed: 5 });
     const options = { batch: 16, schedule: { kind: 'cosine' as const, lr: 1e-2, warmup: 4, floor: 0 }, clip: 0.5, weightDecay: 0.01, maxUpdates: 24, maxSeconds: null, evalEvery: 5, seed: 7 };
     const trainer = (model: Forecaster) => new ForecastTrainer(model, p.series, p.origins, options, { trainEnd: p.split.trainEnd, season: 2 });
-    const meta = { task: 'forecast', model: cfg, scaler: p.series.scaler, data: { source: 'test', features: ['x'], cycles: p.series.cycles, lag: p.series.lag }, training: options, settings: {} } as unknown as ForecastMeta;
+    const data = { source: 'test', features: ['x'], cycles: p.series.cycles, lag: p.series.lag };
+    const meta = {
+      task: 'forecast', model: cfg, scaler: p.series.scaler, data, training: options, settings: {},
+    } as unknown as ForecastMeta;
     epochsSeen.perEpoch = Math.ceil(p.origins.train.length / options.batch);
     return { p, cfg, trainer, meta };
   }
@@ -323,6 +333,7 @@ describe('resuming a training run', () => {
     manifest.meta.scaler.std[1] = null as unknown as number;
     writeFileSync(path, JSON.stringify(manifest));
     assert.throws(() => loadForecaster(path), (e) => e instanceof DataError
-      && /^checkpoint '.*': expected a scaler of finite means and positive finite spreads, got \{"mean":\[.*\],"std":\[[^,]+,null\]\}$/.test(e.message));
+      && new RegExp('^checkpoint \'.*\': expected a scaler of finite means and positive finite spreads, '
+        + 'got \\{"mean":\\[.*\\],"std":\\[[^,]+,null\\]\\}$').test(e.message));
   });
 });

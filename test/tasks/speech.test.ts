@@ -117,7 +117,8 @@ describe('speech corpus', () => {
     assert.throws(() => loadWav(join(tmp, 'missing.wav'), defaultSpeechFeatures), /audio '.*missing\.wav': expected a readable WAV file, got no such file/);
     writeFileSync(join(tmp, 'short.wav'), encodeWav([new Float32Array(100)], 16000));
     assert.throws(() => loadWav(join(tmp, 'short.wav'), defaultSpeechFeatures), /at least one 25 ms frame/);
-    writeFileSync(join(tmp, 'slow.wav'), encodeWav([new Float32Array(500_000)], 1)); // was resampled to 8·10⁹ samples
+    // Was resampled to 8·10⁹ samples.
+    writeFileSync(join(tmp, 'slow.wav'), encodeWav([new Float32Array(500_000)], 1));
     assert.throws(() => loadWav(join(tmp, 'slow.wav'), defaultSpeechFeatures), (e: Error) => e instanceof DataError
       && /^audio '.*slow\.wav': expected a sample rate of at least 1000 Hz, got 1 Hz$/.test(e.message));
   });

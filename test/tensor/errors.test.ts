@@ -24,7 +24,8 @@ test('show cuts a long string to 200 characters and gives its length', () => {
 
 test('show cuts long strings and arrays inside a value', () => {
   assert.equal(show({ task: 'x'.repeat(500) }), `{"task":"${'x'.repeat(100)}… (500 characters)"}`);
-  assert.equal(show(Array.from({ length: 1000 }, (_, i) => i)), '[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"… (1000 in all)"]');
+  assert.equal(show(Array.from({ length: 1000 }, (_, i) => i)),
+    '[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,"… (1000 in all)"]');
   assert.ok(show({ a: 'y'.repeat(10_000_000) }).length <= 200);
 });
 
@@ -59,5 +60,6 @@ test('expected: where, what, got; long arrays cut', () => {
 test('expected caps each part: a user string that reached it uncut still cannot flood stderr', () => {
   const message = expected('m', 'a cell', `task '${'t'.repeat(100_000)}'`);
   assert.equal(message, `m: expected a cell, got task '${'t'.repeat(994)}… (100007 characters)`);
-  assert.equal(expected('w'.repeat(2000), 'x', 1).length, 'm: expected x, got 1'.length - 1 + 1000 + ' (2000 characters)'.length + 1);
+  assert.equal(expected('w'.repeat(2000), 'x', 1).length,
+    'm: expected x, got 1'.length - 1 + 1000 + ' (2000 characters)'.length + 1);
 });

@@ -9,7 +9,9 @@ function around(shape: readonly number[], axis: number): { outer: number; inner:
 
 function normaliseAxis(where: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ShapeError(expected(where, `an axis in [${-rank}, ${rank - 1}]`, show(axis)));
+  if (!Number.isInteger(a) || a < 0 || a >= rank) {
+    throw new ShapeError(expected(where, `an axis in [${-rank}, ${rank - 1}]`, show(axis)));
+  }
   return a;
 }
 

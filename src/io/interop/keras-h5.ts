@@ -85,7 +85,10 @@ function readKeras2(weights: H5Group, layerNames: string[], where: string, budge
   const out = new Map<string, Tensor>();
   const groups = new Set(weights.keys);
   for (const layer of layerNames) {
-    if (!groups.has(layer)) throw new DataError(expected(`${where}: layer ${quoted(layer)}`, 'a group of that name (layer_names lists it)', 'none'));
+    if (!groups.has(layer)) {
+      throw new DataError(expected(`${where}: layer ${quoted(layer)}`, 'a group of that name (layer_names lists it)',
+        'none'));
+    }
     const layerAt = `${where}: ${textOf(layer)}`;
     const group = asGroup(weights.get(layer), layerAt);
     const names = stringsAttr(group, 'weight_names', layerAt) ?? [];
@@ -105,7 +108,11 @@ function readKeras2(weights: H5Group, layerNames: string[], where: string, budge
 function readKeras3(file: H5Group, where: string, budget: ReadBudget): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const visit = (group: H5Group, path: string[]): void => {
-    if (path.length > MAX_DEPTH) throw new DataError(expected(where, `groups nested at most ${MAX_DEPTH} deep`, `${textOf(`/${path.slice(0, 4).join('/')}`)}/… deeper (links that go round in a circle?)`));
+    if (path.length > MAX_DEPTH) {
+      const start = textOf(`/${path.slice(0, 4).join('/')}`);
+      throw new DataError(expected(where, `groups nested at most ${MAX_DEPTH} deep`,
+        `${start}/… deeper (links that go round in a circle?)`));
+    }
     for (const key of group.keys) {
       const inCell = key === 'vars' && path.at(-1) === 'cell';
       if (key === 'vars' && !inCell) continue; // another layer's, or the optimizer's, variables
@@ -123,7 +130,8 @@ function readCell(vars: H5Group, path: string[], where: string, budget: ReadBudg
   const at = `${where}: ${textOf(`/${path.join('/')}/vars`)}`;
   const keys = vars.keys;
   if (!keys.includes('0') || !keys.includes('1') || keys.some((k) => !['0', '1', '2'].includes(k))) {
-    throw new DataError(expected(at, 'the datasets 0, 1 and 2 (kernel, recurrent_kernel, bias) or 0 and 1', listOf([...keys].sort())));
+    throw new DataError(expected(at, 'the datasets 0, 1 and 2 (kernel, recurrent_kernel, bias) or 0 and 1',
+      listOf([...keys].sort())));
   }
   const cell = path.filter((p) => !CONTAINERS.has(p)).join('/');
   for (const k of keys) {
@@ -144,7 +152,8 @@ function tensorOf(d: H5Dataset, where: string, budget: ReadBudget): Tensor {
   const size = (shape as number[]).reduce((a, b) => a * b, 1);
   const itemBytes = Number(m[1]);
   if (size * itemBytes > fileSize) {
-    throw new DataError(expected(where, `data that fits in the file (${fileSize} bytes)`, `shape [${shape.join(', ')}]`));
+    throw new DataError(expected(where, `data that fits in the file (${fileSize} bytes)`,
+      `shape [${shape.join(', ')}]`));
   }
   budget.reading = { where, chunkBytes: chunkBytes(d, shape as number[], size, itemBytes, where) };
   const values = d.value;

@@ -107,13 +107,21 @@ export function kerasDenseToTorch(kernel: Tensor, bias?: Tensor | null): Map<str
 function checkActivations(where: string, o: KerasConversionOptions): void {
   const act = o.activation ?? 'tanh';
   const allowed = o.cell === 'rnn' ? ['tanh', 'relu'] : ['tanh'];
-  if (!allowed.includes(act)) throw new ConfigError(expected(where, `activation ${allowed.map((a) => `'${a}'`).join(' or ')}`, quoted(act), 'bptt computes only these'));
-  if (o.cell === 'rnn') {
-    if (o.recurrentActivation !== undefined) throw new ConfigError(expected(where, 'no recurrentActivation for a SimpleRNN', quoted(o.recurrentActivation)));
-  } else if ((o.recurrentActivation ?? 'sigmoid') !== 'sigmoid') {
-    throw new ConfigError(expected(where, "recurrentActivation 'sigmoid'", quoted(o.recurrentActivation), "Keras 1's default 'hard_sigmoid' computes other gates"));
+  if (!allowed.includes(act)) {
+    const names = allowed.map((a) => `'${a}'`).join(' or ');
+    throw new ConfigError(expected(where, `activation ${names}`, quoted(act), 'bptt computes only these'));
   }
-  if (o.resetAfter !== undefined && o.cell !== 'gru') throw new ConfigError(expected(where, 'resetAfter only for a GRU', `resetAfter with cell ${quoted(o.cell)}`));
+  if (o.cell === 'rnn') {
+    if (o.recurrentActivation !== undefined) {
+      throw new ConfigError(expected(where, 'no recurrentActivation for a SimpleRNN', quoted(o.recurrentActivation)));
+    }
+  } else if ((o.recurrentActivation ?? 'sigmoid') !== 'sigmoid') {
+    throw new ConfigError(expected(where, "recurrentActivation 'sigmoid'", quoted(o.recurrentActivation),
+      "Keras 1's default 'hard_sigmoid' computes other gates"));
+  }
+  if (o.resetAfter !== undefined && o.cell !== 'gru') {
+    throw new ConfigError(expected(where, 'resetAfter only for a GRU', `resetAfter with cell ${quoted(o.cell)}`));
+  }
 }
 
 /** Keras's bias as (input-side, hidden-side) biases in Keras block order. */
@@ -164,7 +172,10 @@ export function groupKerasWeights(named: ReadonlyMap<string, Tensor>, order?: re
   for (const [raw, t] of named) {
     const name = raw.replace(/:\d+$/, '');
     const m = /^(.*)\/(kernel|recurrent_kernel|bias)$/.exec(name);
-    if (!m) throw new DataError(expected(`${where}: ${quoted(raw)}`, 'a name ending in /kernel, /recurrent_kernel or /bias', 'another name'));
+    if (!m) {
+      throw new DataError(expected(`${where}: ${quoted(raw)}`, 'a name ending in /kernel, /recurrent_kernel or /bias',
+        'another name'));
+    }
     const key = m[1]!.replace(/\/[a-z_]*cell(_\d+)?$/, ''); // Keras 2 puts the variables under <layer>/<cell>/
     const entry = cells.get(key) ?? {};
     entry[m[2] as 'kernel'] = t;
@@ -176,7 +187,10 @@ export function groupKerasWeights(named: ReadonlyMap<string, Tensor>, order?: re
   };
   const layers = new Map<string, KerasLayerWeights>();
   for (const [key, v] of cells) {
-    if (!v.kernel || !v.recurrent_kernel) throw new DataError(expected(`${where}: ${quoted(key)}`, 'a kernel and a recurrent_kernel', Object.keys(v).join(', ')));
+    if (!v.kernel || !v.recurrent_kernel) {
+      throw new DataError(expected(`${where}: ${quoted(key)}`, 'a kernel and a recurrent_kernel',
+        Object.keys(v).join(', ')));
+    }
     const w: KerasCellWeights = { kernel: v.kernel, recurrentKernel: v.recurrent_kernel, bias: v.bias ?? null };
     const { layer, backward } = layerOf(key);
     const l = layers.get(layer) ?? ({} as KerasLayerWeights);
@@ -184,12 +198,19 @@ export function groupKerasWeights(named: ReadonlyMap<string, Tensor>, order?: re
     else l.forward = w;
     layers.set(layer, l);
   }
-  for (const [name, l] of layers) if (!l.forward) throw new DataError(expected(`${where}: layer ${quoted(name)}`, 'a forward cell', 'only a backward one'));
+  for (const [name, l] of layers) {
+    if (!l.forward) {
+      throw new DataError(expected(`${where}: layer ${quoted(name)}`, 'a forward cell', 'only a backward one'));
+    }
+  }
   let names = [...layers.keys()];
   if (order) {
     const missing = order.filter((n) => !layers.has(n));
     const extra = names.filter((n) => !order.includes(n));
-    if (missing.length || extra.length) throw new DataError(expected(`${where}: layer order`, `exactly the layers in the file ${listOf(names)}`, listOf(order)));
+    if (missing.length || extra.length) {
+      throw new DataError(expected(`${where}: layer order`, `exactly the layers in the file ${listOf(names)}`,
+        listOf(order)));
+    }
     names = [...order];
   } else {
     names.sort(naturalCompare);

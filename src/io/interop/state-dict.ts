@@ -37,7 +37,9 @@ function describeProblems(missing: readonly string[], unexpected: readonly strin
   if (missing.length) parts.push(`missing [${list(missing.map(textOf))}]`);
   if (unexpected.length) parts.push(`unexpected [${list(unexpected.map(textOf))}]`);
   if (mismatched.length) {
-    parts.push(`shape mismatch [${list(mismatched.map((m) => `${textOf(m.name)}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`))}]`);
+    const mismatch = (m: ShapeMismatch): string =>
+      `${textOf(m.name)}: expected [${m.expected.join(', ')}], got [${m.got.join(', ')}]`;
+    parts.push(`shape mismatch [${list(mismatched.map(mismatch))}]`);
   }
   return parts.join('; ');
 }
@@ -91,7 +93,9 @@ export function loadTorchStateDict(module: Module, state: ReadonlyMap<string, Te
   for (const [name, t] of entries) {
     const p = own.get(name);
     if (!p) continue;
-    if (!t.data.every(Number.isFinite)) throw new DataError(`${where}: expected finite values in ${quoted(prefix + name)}, got NaN or Infinity`);
+    if (!t.data.every(Number.isFinite)) {
+      throw new DataError(`${where}: expected finite values in ${quoted(prefix + name)}, got NaN or Infinity`);
+    }
   }
   const loaded: string[] = [];
   for (const [name, t] of entries) {

@@ -207,6 +207,8 @@ export function cellStepsFor(where: string, cell: 'rnn' | 'lstm' | 'gru', choice
     return requireBoolean(where, 'resetAfter', choice.resetAfter, true) ? gruSteps : gruResetBeforeSteps;
   }
   const nl = choice.nonlinearity ?? 'tanh';
-  if (nl !== 'tanh' && nl !== 'relu') throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", quoted(nl)));
+  if (nl !== 'tanh' && nl !== 'relu') {
+    throw new ConfigError(expected(where, "nonlinearity 'tanh' or 'relu'", quoted(nl)));
+  }
   return rnnSteps(nl);
 }

@@ -83,7 +83,8 @@ export function recurrentLayer(x: Variable, h0: Variable | null, c0: Variable | 
   K.gemm(false, true, T * B, G, F, x.data, w.weightIh.data, ctx.xp, false);
   if (w.biasIh) K.addRowVector(ctx.xp, w.biasIh.data, T * B, G);
   if (w.biasHh && cell.foldsHiddenBias) K.addRowVector(ctx.xp, w.biasHh.data, T * B, G);
-  const path = new Trajectory(T, B, H, requireBoolean('recurrentLayer', 'reverse', opts.reverse, false), cell.hasCell, alloc, h0?.data ?? null, c0?.data ?? null);
+  const reverse = requireBoolean('recurrentLayer', 'reverse', opts.reverse, false);
+  const path = new Trajectory(T, B, H, reverse, cell.hasCell, alloc, h0?.data ?? null, c0?.data ?? null);
   const padding = paddingMasks(opts.lengths ?? null, T, B);
   const y = alloc(T * B * H);
   withPacked(ctx, 'wHhT', cell.packsHiddenWeight ? () => K.packB(true, H, G, w.weightHh.data) : null, () => forwardPass(ctx, cell, path, padding, y));
@@ -133,7 +134,9 @@ function validate(x: Variable, h0: Variable | null, c0: Variable | null, w: Laye
   if (c0) checkShape('recurrentLayer: c0', c0.shape, [B, H]);
   checkSameDtype('recurrentLayer', [w.weightIh, w.weightHh, w.biasIh, w.biasHh, x, h0, c0].filter((v): v is Variable => v !== null));
   const clip = opts.hiddenGradClip ?? null;
-  if (clip !== null && !(clip > 0 && Number.isFinite(clip))) throw new ConfigError(expected('recurrentLayer', 'hiddenGradClip a finite number > 0, or null', show(clip)));
+  if (clip !== null && !(clip > 0 && Number.isFinite(clip))) {
+    throw new ConfigError(expected('recurrentLayer', 'hiddenGradClip a finite number > 0, or null', show(clip)));
+  }
   return { T, B, F, H, G };
 }
 

@@ -112,11 +112,15 @@ export interface ForecastCheckpoint {
 export function loadForecaster(path: string): ForecastCheckpoint {
   // Files no larger than the model the metadata describes are read (a bad description is reported below).
   const count = (meta: Record<string, unknown>): number | undefined =>
-    (meta.task === FORECAST_TASK ? parameterCount(validateForecasterConfig(meta.model as ForecasterConfig, 'model')) : undefined);
+    (meta.task === FORECAST_TASK
+      ? parameterCount(validateForecasterConfig(meta.model as ForecasterConfig, 'model'))
+      : undefined);
   const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as ForecastMeta;
-  if (meta.task !== FORECAST_TASK) throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task ${quoted(meta.task)}`));
+  if (meta.task !== FORECAST_TASK) {
+    throw new DataError(expected(where, `a ${FORECAST_TASK} checkpoint`, `task ${quoted(meta.task)}`));
+  }
   try {
     const config = validateForecasterConfig(meta.model, `${where}: model`);
     const d = meta.data;
@@ -131,7 +135,9 @@ export function loadForecaster(path: string): ForecastCheckpoint {
     if (!Array.isArray(d.cycles) || !d.cycles.every((c) => CYCLES.includes(c)) || 2 * d.cycles.length !== config.calendar) {
       throw new DataError(expected(where, `${config.calendar / 2} calendar cycles among ${CYCLES.join(', ')}`, textOf(d.cycles)));
     }
-    if (d.lag !== config.lag) throw new DataError(expected(where, `the data's differencing lag ${d.lag} in the model`, show(config.lag)));
+    if (d.lag !== config.lag) {
+      throw new DataError(expected(where, `the data's differencing lag ${d.lag} in the model`, show(config.lag)));
+    }
     checkParameterCount(where, parameterCount(config), loaded.weights);
     const model = new Forecaster(config);
     model.loadStateDict(loaded.weights);

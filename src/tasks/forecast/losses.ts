@@ -19,12 +19,18 @@ export interface LossSpec {
 }
 
 export function validateLoss(l: LossSpec, where = 'loss'): LossSpec {
-  if (!['mse', 'mae', 'huber', 'quantile'].includes(l?.kind)) throw new ConfigError(expected(where, "kind 'mse', 'mae', 'huber' or 'quantile'", quoted(l?.kind)));
-  if (l.kind === 'huber' && !(typeof l.delta === 'number' && l.delta > 0)) throw new ConfigError(expected(where, 'a Huber delta > 0', show(l.delta)));
+  if (!['mse', 'mae', 'huber', 'quantile'].includes(l?.kind)) {
+    throw new ConfigError(expected(where, "kind 'mse', 'mae', 'huber' or 'quantile'", quoted(l?.kind)));
+  }
+  if (l.kind === 'huber' && !(typeof l.delta === 'number' && l.delta > 0)) {
+    throw new ConfigError(expected(where, 'a Huber delta > 0', show(l.delta)));
+  }
   if (l.kind === 'quantile') {
     const q = l.quantiles;
     const ok = Array.isArray(q) && q.length > 0 && q.every((v, i) => v > 0 && v < 1 && (i === 0 || v > q[i - 1]!));
-    if (!ok) throw new ConfigError(expected(where, 'quantiles in (0, 1), increasing', q === undefined ? 'none' : listOf(q)));
+    if (!ok) {
+      throw new ConfigError(expected(where, 'quantiles in (0, 1), increasing', q === undefined ? 'none' : listOf(q)));
+    }
   }
   return l;
 }

@@ -47,15 +47,25 @@ const KEYS = ['cell', 'hidden', 'layers', 'mode', 'series', 'calendar', 'lookbac
 export function validateForecasterConfig(c: ForecasterConfig, where = 'Forecaster'): ForecasterConfig {
   if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KEYS);
-  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
-  if (c.mode !== 'direct' && c.mode !== 'recursive') throw new ConfigError(expected(where, "mode 'direct' or 'recursive'", quoted(c.mode)));
+  if (c.cell !== 'lstm' && c.cell !== 'gru') {
+    throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
+  }
+  if (c.mode !== 'direct' && c.mode !== 'recursive') {
+    throw new ConfigError(expected(where, "mode 'direct' or 'recursive'", quoted(c.mode)));
+  }
   for (const k of ['hidden', 'layers', 'series', 'lookback', 'horizon'] as const) requirePositiveInt(where, k, c[k]);
   for (const k of ['calendar', 'lag', 'highway', 'seed'] as const) {
-    if (!(Number.isInteger(c[k]) && c[k] >= 0)) throw new ConfigError(expected(where, `${k} an integer >= 0`, show(c[k])));
+    if (!(Number.isInteger(c[k]) && c[k] >= 0)) {
+      throw new ConfigError(expected(where, `${k} an integer >= 0`, show(c[k])));
+    }
   }
   if (!(Array.isArray(c.drift) && c.drift.length === c.series && c.drift.every(Number.isFinite))) throw new ConfigError(expected(where, `drift: ${c.series} finite numbers`, textOf(c.drift)));
-  if (!Number.isFinite(c.forgetBias) || (c.forgetBias !== 0 && c.cell !== 'lstm')) throw new ConfigError(expected(where, 'forgetBias finite, and 0 unless the cell is an LSTM', show(c.forgetBias)));
-  if (c.highway > c.lookback) throw new ConfigError(expected(where, `highway <= lookback (${c.lookback})`, show(c.highway)));
+  if (!Number.isFinite(c.forgetBias) || (c.forgetBias !== 0 && c.cell !== 'lstm')) {
+    throw new ConfigError(expected(where, 'forgetBias finite, and 0 unless the cell is an LSTM', show(c.forgetBias)));
+  }
+  if (c.highway > c.lookback) {
+    throw new ConfigError(expected(where, `highway <= lookback (${c.lookback})`, show(c.highway)));
+  }
   validateLoss(c.loss, `${where}: loss`);
   if (c.mode === 'recursive' && c.loss.kind === 'quantile') {
     throw new ConfigError(expected(where, 'a point loss (mse, mae, huber) in recursive mode', 'quantile', 'quantiles need the direct mode: a fed-back prediction must be one value'));

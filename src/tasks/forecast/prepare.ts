@@ -30,8 +30,13 @@ export interface Prepared {
 
 export function prepareForecast(ts: TimeSeries, spec: ForecastSpec, where: string): Prepared {
   for (const k of ['lookback', 'horizon', 'season'] as const) requirePositiveInt('forecast', k, spec[k]);
-  if (!['none', 'first', 'seasonal'].includes(spec.difference)) throw new ConfigError(expected('forecast', "difference 'none', 'first' or 'seasonal'", quoted(spec.difference)));
-  if (requireBoolean('forecast', 'calendar', spec.calendar) && !ts.times) throw new ConfigError(expected('forecast', 'a time column for calendar features', 'rows without timestamps', 'turn calendar features off'));
+  if (!['none', 'first', 'seasonal'].includes(spec.difference)) {
+    throw new ConfigError(expected('forecast', "difference 'none', 'first' or 'seasonal'", quoted(spec.difference)));
+  }
+  if (requireBoolean('forecast', 'calendar', spec.calendar) && !ts.times) {
+    throw new ConfigError(expected('forecast', 'a time column for calendar features', 'rows without timestamps',
+      'turn calendar features off'));
+  }
   const lag = lagOf(spec.difference, spec.season);
   const split = splitRows(ts.values[0]!.length, spec.split);
   const origins = windowOrigins(split, spec.lookback, spec.horizon, lag);

@@ -69,7 +69,11 @@ export function fitScaler(
     }
     const sd = Math.sqrt(s2 / n);
     const flat = !(sd > 1e-12 * Math.max(1, Math.abs(m)));
-    if (flat && c === 0) throw new DataError(expected(`target ${quoted(names[0])}`, `values that vary over the ${trainEnd} training rows${lag ? ` (after differencing with lag ${lag})` : ''}`, 'a constant', 'nothing to forecast'));
+    if (flat && c === 0) {
+      const differenced = lag ? ` (after differencing with lag ${lag})` : '';
+      throw new DataError(expected(`target ${quoted(names[0])}`,
+        `values that vary over the ${trainEnd} training rows${differenced}`, 'a constant', 'nothing to forecast'));
+    }
     mean.push(m);
     std.push(flat ? 1 : sd);
   });

@@ -140,7 +140,10 @@ export class ForecastTrainer extends Budgeted {
     if (s.order.length && order.join() !== train.join()) {
       throw new DataError(expected('ForecastTrainer.restore', `an order of this data's ${train.length} training windows`, `${s.order.length} other windows`));
     }
-    if (!(Number.isInteger(s.at) && s.at >= 0 && s.at <= s.order.length)) throw new DataError(expected('ForecastTrainer.restore', `a position in the window order (0 to ${s.order.length})`, show(s.at)));
+    if (!(Number.isInteger(s.at) && s.at >= 0 && s.at <= s.order.length)) {
+      throw new DataError(expected('ForecastTrainer.restore', `a position in the window order (0 to ${s.order.length})`,
+        show(s.at)));
+    }
     if (s.best) checkWeights(this.model, s.best.weights);
     this.optimizer.loadStateDict(s.optimizer);
     this.rng.setState(s.rng);
@@ -168,16 +171,25 @@ function cloneWeights(model: Forecaster): Map<string, Tensor> {
 function checkWeights(model: Forecaster, weights: ReadonlyMap<string, Tensor>): void {
   const own = model.stateDict();
   const fits = weights.size === own.size && [...own].every(([k, t]) => weights.get(k)?.shape.join() === t.shape.join());
-  if (!fits) throw new DataError(expected('ForecastTrainer.restore', `best weights named and shaped as the model's ${own.size} parameters`, listOf([...weights.keys()])));
+  if (!fits) {
+    throw new DataError(expected('ForecastTrainer.restore',
+      `best weights named and shaped as the model's ${own.size} parameters`, listOf([...weights.keys()])));
+  }
 }
 
 function validateOptions(o: ForecastTrainingOptions): void {
   const where = 'ForecastTrainer';
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  for (const k of ['batch', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
+  for (const k of ['batch', 'evalEvery'] as const) {
+    if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
+  }
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
-  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
-  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) {
+    throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
+  }
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) {
+    throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  }
   if (!(o.weightDecay >= 0)) throw new ConfigError(expected(where, 'weightDecay >= 0', show(o.weightDecay)));
   if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', show(o.clip)));
   validateSchedule(o.schedule, `${where}: schedule`);

@@ -113,11 +113,16 @@ function checkTrainerMeta(where: string, m: LmMeta): void {
   if (!isObject(m.progress) || !(['updates', 'batches', 'tokens'] as const).every((k) => isCount(m.progress[k])) || !Number.isFinite(m.progress.elapsedMs)) {
     fail('progress', 'counts of updates, batches and tokens and the elapsed time', m.progress);
   }
-  for (const k of ['bestValLoss', 'lastValLoss'] as const) if (m.progress[k] != null && !Number.isFinite(m.progress[k])) fail(`progress.${k}`, 'a loss or null', m.progress[k]);
+  for (const k of ['bestValLoss', 'lastValLoss'] as const) {
+    const loss = m.progress[k];
+    if (loss != null && !Number.isFinite(loss)) fail(`progress.${k}`, 'a loss or null', loss);
+  }
   checkRngState(where, 'rng', m.rng);
   if (typeof m.corpus !== 'string') fail('corpus', 'the name of the text trained on', m.corpus);
   if (!isObject(m.settings)) fail('settings', 'the settings of the run', m.settings);
   if (!isObject(m.training)) fail('training', 'the training options', m.training);
-  if (!Number.isSafeInteger(m.training.batch) || m.training.batch < 1) fail('training.batch', 'a positive integer', m.training.batch);
+  if (!Number.isSafeInteger(m.training.batch) || m.training.batch < 1) {
+    fail('training.batch', 'a positive integer', m.training.batch);
+  }
   if (m.training.workers !== undefined && !(Number.isInteger(m.training.workers) && m.training.workers >= 0 && m.training.workers <= 64)) fail('training.workers', 'an integer from 0 to 64', m.training.workers);
 }

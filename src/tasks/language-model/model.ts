@@ -34,11 +34,16 @@ const KNOWN: readonly (keyof LanguageModelConfig)[] = ['cell', 'vocab', 'embed',
 export function validateConfig(c: LanguageModelConfig, where = 'LanguageModel'): LanguageModelConfig {
   if (!c || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KNOWN);
-  if (!['lstm', 'gru', 'rnn'].includes(c.cell)) throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", quoted(c.cell)));
+  if (!['lstm', 'gru', 'rnn'].includes(c.cell)) {
+    throw new ConfigError(expected(where, "cell 'lstm', 'gru' or 'rnn'", quoted(c.cell)));
+  }
   for (const k of ['vocab', 'embed', 'hidden', 'layers'] as const) requirePositiveInt(where, k, c[k]);
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) {
+    throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
+  }
   if (c.forgetBias !== undefined && !(Number.isFinite(c.forgetBias) && (c.cell === 'lstm' || c.forgetBias === 0))) {
-    throw new ConfigError(expected(where, 'forgetBias a finite number, and only for an LSTM', `${show(c.forgetBias)} for cell ${quoted(c.cell)}`));
+    throw new ConfigError(expected(where, 'forgetBias a finite number, and only for an LSTM',
+      `${show(c.forgetBias)} for cell ${quoted(c.cell)}`));
   }
   if (!Number.isInteger(c.seed)) throw new ConfigError(expected(where, 'an integer seed', show(c.seed)));
   return c;

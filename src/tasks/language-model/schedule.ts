@@ -11,9 +11,13 @@ export interface Schedule {
 }
 
 export function validateSchedule(s: Schedule, where = 'schedule'): Schedule {
-  if (s.kind !== 'cosine' && s.kind !== 'constant') throw new ConfigError(expected(where, "kind 'cosine' or 'constant'", quoted(s.kind)));
+  if (s.kind !== 'cosine' && s.kind !== 'constant') {
+    throw new ConfigError(expected(where, "kind 'cosine' or 'constant'", quoted(s.kind)));
+  }
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new ConfigError(expected(where, 'lr > 0', show(s.lr)));
-  if (!(Number.isInteger(s.warmup) && s.warmup >= 0)) throw new ConfigError(expected(where, 'warmup an integer >= 0', show(s.warmup)));
+  if (!(Number.isInteger(s.warmup) && s.warmup >= 0)) {
+    throw new ConfigError(expected(where, 'warmup an integer >= 0', show(s.warmup)));
+  }
   if (!(s.floor >= 0 && s.floor <= 1)) throw new ConfigError(expected(where, 'floor in [0, 1]', show(s.floor)));
   return s;
 }

@@ -218,12 +218,22 @@ export class LmTrainer {
 function validateOptions(o: LmTrainingOptions): void {
   const where = 'LmTrainer';
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  for (const k of ['batch', 'seqLen', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
-  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', show(o.workers)));
+  for (const k of ['batch', 'seqLen', 'evalEvery'] as const) {
+    if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
+  }
+  if (!(Number.isInteger(o.workers) && o.workers >= 0)) {
+    throw new ConfigError(expected(where, 'workers an integer >= 0', show(o.workers)));
+  }
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
-  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
-  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
-  if (!(o.resetProbability >= 0 && o.resetProbability <= 1)) throw new ConfigError(expected(where, 'resetProbability in [0, 1]', show(o.resetProbability)));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) {
+    throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
+  }
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) {
+    throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  }
+  if (!(o.resetProbability >= 0 && o.resetProbability <= 1)) {
+    throw new ConfigError(expected(where, 'resetProbability in [0, 1]', show(o.resetProbability)));
+  }
   if (!(o.weightDecay >= 0)) throw new ConfigError(expected(where, 'weightDecay >= 0', show(o.weightDecay)));
   if (o.betas !== undefined && !(Array.isArray(o.betas) && o.betas.length === 2 && o.betas.every((b) => b >= 0 && b < 1))) {
     throw new ConfigError(expected(where, 'betas two numbers in [0, 1)', show(o.betas)));

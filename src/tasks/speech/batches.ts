@@ -51,7 +51,9 @@ export class Batches {
 
   constructor(private readonly examples: readonly Example[], private readonly size: number, private readonly rng: Rng) {
     if (examples.length === 0) throw new ConfigError(expected('Batches', 'at least one training utterance', 0));
-    if (!(Number.isInteger(size) && size >= 1)) throw new ConfigError(expected('Batches', 'a batch size >= 1', show(size)));
+    if (!(Number.isInteger(size) && size >= 1)) {
+      throw new ConfigError(expected('Batches', 'a batch size >= 1', show(size)));
+    }
   }
 
   /** Epochs so far, with the fraction of the current one. */
@@ -86,7 +88,9 @@ export class Batches {
     this.epochStart = null;
     if (s.at === 0) return;
     this.refill();
-    if (s.at > this.perEpoch) throw new DataError(expected(where, `at most ${this.perEpoch} batches handed out in an epoch`, show(s.at)));
+    if (s.at > this.perEpoch) {
+      throw new DataError(expected(where, `at most ${this.perEpoch} batches handed out in an epoch`, show(s.at)));
+    }
     this.queue.length -= s.at; // next() pops from the end
     this.at = s.at;
   }

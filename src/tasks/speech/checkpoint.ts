@@ -63,11 +63,15 @@ export function saveSpeechModel(dir: string, name: string, model: SpeechModel, m
 export function loadSpeechModel(path: string): SpeechCheckpoint {
   // Files no larger than the model the metadata describes are read (a bad description is reported below).
   const count = (meta: Record<string, unknown>): number | undefined =>
-    (meta.task === SPEECH_TASK ? parameterCount(validateSpeechConfig(meta.model as SpeechModelConfig, 'model')) : undefined);
+    (meta.task === SPEECH_TASK
+      ? parameterCount(validateSpeechConfig(meta.model as SpeechModelConfig, 'model'))
+      : undefined);
   const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as SpeechMeta;
-  if (meta.task !== SPEECH_TASK) throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task ${quoted(meta.task)}`));
+  if (meta.task !== SPEECH_TASK) {
+    throw new DataError(expected(where, `a ${SPEECH_TASK} checkpoint`, `task ${quoted(meta.task)}`));
+  }
   try {
     const config = validateSpeechConfig(meta.model, `${where}: model`);
     checkParameterCount(where, parameterCount(config), loaded.weights);
@@ -127,7 +131,9 @@ function bestWeightsOf(ckpt: SpeechCheckpoint, p: SpeechProgress): Map<string, T
   if (!isObject(bp) || bp.bestUpdate !== p.bestUpdate || jsonOf(bp.validation) !== jsonOf(p.validation)) {
     throw new DataError(expected(`checkpoint '${best.path}'`, want, `those of update ${show(isObject(bp) ? bp.bestUpdate : bp)}`));
   }
-  if (jsonOf(best.meta.model) !== jsonOf(ckpt.meta.model)) throw new DataError(expected(`checkpoint '${best.path}'`, `${want}, of the same model`, 'another model'));
+  if (jsonOf(best.meta.model) !== jsonOf(ckpt.meta.model)) {
+    throw new DataError(expected(`checkpoint '${best.path}'`, `${want}, of the same model`, 'another model'));
+  }
   return best.model.stateDict();
 }
 

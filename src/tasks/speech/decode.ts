@@ -18,7 +18,9 @@ export interface DecodeOptions {
 export function transcribe(model: SpeechModel, inputs: readonly Utterance[], options: DecodeOptions): number[][] {
   const { beam } = options;
   const size = options.batch ?? 32;
-  if (!(Number.isInteger(beam) && beam >= 0)) throw new ConfigError(expected('transcribe', 'beam an integer >= 0', show(beam)));
+  if (!(Number.isInteger(beam) && beam >= 0)) {
+    throw new ConfigError(expected('transcribe', 'beam an integer >= 0', show(beam)));
+  }
   const out: number[][] = new Array(inputs.length);
   const wasTraining = model.training;
   model.eval();

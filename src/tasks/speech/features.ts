@@ -33,12 +33,22 @@ export interface Utterance {
 export function validateFeatureConfig(c: SpeechFeatureConfig, where = 'speech features'): SpeechFeatureConfig {
   if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a feature config object', textOf(c)));
   rejectUnknownOptions(where, c, ['kind', 'size', 'deltas', 'stack', 'stride']);
-  if (c.kind !== 'mfcc' && c.kind !== 'logmel') throw new ConfigError(expected(where, "kind 'mfcc' or 'logmel'", quoted(c.kind)));
-  if (!(Number.isInteger(c.size) && c.size >= 1 && c.size <= 128)) throw new ConfigError(expected(where, 'size an integer in [1, 128]', show(c.size)));
-  if (c.kind === 'mfcc' && c.size > 40) throw new ConfigError(expected(where, 'at most 40 MFCC coefficients (of 40 mel bands)', show(c.size)));
+  if (c.kind !== 'mfcc' && c.kind !== 'logmel') {
+    throw new ConfigError(expected(where, "kind 'mfcc' or 'logmel'", quoted(c.kind)));
+  }
+  if (!(Number.isInteger(c.size) && c.size >= 1 && c.size <= 128)) {
+    throw new ConfigError(expected(where, 'size an integer in [1, 128]', show(c.size)));
+  }
+  if (c.kind === 'mfcc' && c.size > 40) {
+    throw new ConfigError(expected(where, 'at most 40 MFCC coefficients (of 40 mel bands)', show(c.size)));
+  }
   requireBoolean(where, 'deltas', c.deltas);
-  if (!(Number.isInteger(c.stack) && c.stack >= 1 && c.stack <= 16)) throw new ConfigError(expected(where, 'stack an integer in [1, 16]', show(c.stack)));
-  if (!(Number.isInteger(c.stride) && c.stride >= 1 && c.stride <= c.stack)) throw new ConfigError(expected(where, `stride an integer in [1, stack (${c.stack})]`, show(c.stride)));
+  if (!(Number.isInteger(c.stack) && c.stack >= 1 && c.stack <= 16)) {
+    throw new ConfigError(expected(where, 'stack an integer in [1, 16]', show(c.stack)));
+  }
+  if (!(Number.isInteger(c.stride) && c.stride >= 1 && c.stride <= c.stack)) {
+    throw new ConfigError(expected(where, `stride an integer in [1, stack (${c.stack})]`, show(c.stride)));
+  }
   return c;
 }
 

@@ -36,12 +36,21 @@ export function validateSpeechConfig(c: SpeechModelConfig, where = 'SpeechModel'
   if (c === null || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KEYS);
   validateFeatureConfig(c.features, `${where}: features`);
-  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
+  if (c.cell !== 'lstm' && c.cell !== 'gru') {
+    throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
+  }
   requirePositiveInt(where, 'hidden', c.hidden);
   requirePositiveInt(where, 'layers', c.layers);
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
-  if (c.dropout > 0 && c.layers === 1) throw new ConfigError(expected(where, 'dropout 0 with one layer', show(c.dropout), 'dropout acts between stacked layers'));
-  if (!(Number.isInteger(c.seed) && c.seed >= 0)) throw new ConfigError(expected(where, 'seed an integer >= 0', show(c.seed)));
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) {
+    throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
+  }
+  if (c.dropout > 0 && c.layers === 1) {
+    throw new ConfigError(expected(where, 'dropout 0 with one layer', show(c.dropout),
+      'dropout acts between stacked layers'));
+  }
+  if (!(Number.isInteger(c.seed) && c.seed >= 0)) {
+    throw new ConfigError(expected(where, 'seed an integer >= 0', show(c.seed)));
+  }
   return c;
 }
 
@@ -112,7 +121,10 @@ export class SpeechModel extends Module implements Unrollable<SpeechBatch, null>
 
   private checkBatch(b: SpeechBatch): void {
     const want = inputSize(this.config.features);
-    if (b.dim !== want) throw new ConfigError(expected('SpeechModel', `${want} inputs per step`, show(b.dim), 'features computed with other settings than the model'));
+    if (b.dim !== want) {
+      throw new ConfigError(expected('SpeechModel', `${want} inputs per step`, show(b.dim),
+        'features computed with other settings than the model'));
+    }
     if (b.inputs.length !== b.steps * b.batch * b.dim) throw new ConfigError(expected('SpeechModel', `${b.steps * b.batch * b.dim} inputs`, b.inputs.length));
   }
 }

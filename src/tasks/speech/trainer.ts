@@ -152,12 +152,20 @@ export class SpeechTrainer extends Budgeted {
 export function validateSpeechTraining(o: SpeechTrainingOptions, where = 'SpeechTrainer'): void {
   if (o === null || typeof o !== 'object') throw new ConfigError(expected(where, 'training options', show(o)));
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-  for (const k of ['batch', 'evalEvery'] as const) if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
+  for (const k of ['batch', 'evalEvery'] as const) {
+    if (!posInt(o[k])) throw new ConfigError(expected(where, `${k} a positive integer`, show(o[k])));
+  }
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
-  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
-  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) {
+    throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
+  }
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) {
+    throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  }
   if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', show(o.clip)));
-  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new ConfigError(expected(where, 'seed an integer >= 0', show(o.seed)));
+  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) {
+    throw new ConfigError(expected(where, 'seed an integer >= 0', show(o.seed)));
+  }
   if (o.schedule === null || typeof o.schedule !== 'object') throw new ConfigError(expected(where, 'a schedule { kind, lr, warmup, floor }', show(o.schedule)));
   validateSchedule(o.schedule, `${where}: schedule`);
 }

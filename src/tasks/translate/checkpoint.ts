@@ -52,7 +52,9 @@ export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): 
   if (!t || !ckpt.state) throw new DataError(expected(where, 'training state (optimiser moments, batch order) to resume from', 'weights only'));
   const fail = (field: string, want: string, got: unknown): never => badMeta(where, field, want, got);
   if (!(isCount(p?.updates) && isCount(p.tokens) && Number.isFinite(p.elapsedMs) && p.elapsedMs >= 0)) fail('progress', 'counts of updates and tokens and the elapsed time', p);
-  if (p.validation !== null && !isObject(p.validation)) fail('progress.validation', 'the dev scores of the update or null', p.validation);
+  if (p.validation !== null && !isObject(p.validation)) {
+    fail('progress.validation', 'the dev scores of the update or null', p.validation);
+  }
   if (!isObject(ckpt.meta.settings)) fail('settings', 'the settings of the run', ckpt.meta.settings);
   if (!isObject(ckpt.meta.data)) fail('data', 'what the model was trained on', ckpt.meta.data);
   const s = t.sampler;
@@ -70,11 +72,16 @@ export function translateTrainerState(ckpt: ReturnType<typeof loadTranslator>): 
 export function loadTranslator(path: string): { model: Seq2Seq; vocab: Vocabularies; meta: TranslateMeta; path: string; state: Map<string, Tensor> | null } {
   // Files no larger than the model the metadata describes are read (a bad description is reported below).
   const count = (meta: Record<string, unknown>): number | undefined =>
-    (meta.task === TRANSLATE_TASK ? parameterCount(validateSeq2SeqConfig(meta.model as Seq2SeqConfig, 'model')) : undefined);
+    (meta.task === TRANSLATE_TASK
+      ? parameterCount(validateSeq2SeqConfig(meta.model as Seq2SeqConfig, 'model'))
+      : undefined);
   const loaded = loadCheckpoint(path, { parameterCount: count });
   const where = `checkpoint '${loaded.path}'`;
   const meta = loaded.meta as unknown as TranslateMeta;
-  if (meta.task !== TRANSLATE_TASK) throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`, `task ${quoted(meta.task)}`));
+  if (meta.task !== TRANSLATE_TASK) {
+    throw new DataError(expected(where, `a ${TRANSLATE_TASK} checkpoint (from bptt train translate or g2p)`,
+      `task ${quoted(meta.task)}`));
+  }
   try {
     const config = validateSeq2SeqConfig(meta.model, `${where}: model`);
     const vocab = { source: Vocabulary.fromJSON(meta.vocab?.source), target: Vocabulary.fromJSON(meta.vocab?.target) };

@@ -14,7 +14,9 @@ export const EOS_ID = 2;
 
 /** The tokens of `texts` by falling count (ties: first seen), after <unk>, <s>, </s>; at most maxSize in all. */
 export function buildVocabulary(texts: Iterable<string>, level: TokenLevel, maxSize = Infinity): Vocabulary {
-  if (!(maxSize >= 4)) throw new ConfigError(expected('buildVocabulary', 'maxSize >= 4 (3 special tokens and one more)', show(maxSize)));
+  if (!(maxSize >= 4)) {
+    throw new ConfigError(expected('buildVocabulary', 'maxSize >= 4 (3 special tokens and one more)', show(maxSize)));
+  }
   const counts = new Map<string, number>();
   for (const text of texts) for (const t of tokenize(text, level)) counts.set(t, (counts.get(t) ?? 0) + 1);
   for (const special of ['<unk>', BOS, EOS]) counts.delete(special);
@@ -86,7 +88,8 @@ export function encodePairs(pairs: readonly TextPair[], source: Vocabulary, targ
   const encoded = pairs.map((p, i) => {
     const s = source.encode(p.source), t = target.encode(p.target);
     if (s.ids.length === 0 || t.ids.length === 0) {
-      throw new DataError(expected(`${where}: pair ${i + 1}`, 'a source and a target with at least one token each', `${quoted(p.source)} → ${quoted(p.target)}`));
+      throw new DataError(expected(`${where}: pair ${i + 1}`, 'a source and a target with at least one token each',
+        `${quoted(p.source)} → ${quoted(p.target)}`));
     }
     unknown.source += s.unknown;
     unknown.target += t.unknown;
@@ -140,7 +143,9 @@ export class PairSampler {
 
   constructor(private readonly pairs: PairCorpus, private readonly batch: number, private readonly rng: Rng) {
     if (pairs.size === 0) throw new DataError(expected('PairSampler', 'at least one training pair', 0));
-    if (!(Number.isInteger(batch) && batch >= 1)) throw new ConfigError(expected('PairSampler', 'batch a positive integer', show(batch)));
+    if (!(Number.isInteger(batch) && batch >= 1)) {
+      throw new ConfigError(expected('PairSampler', 'batch a positive integer', show(batch)));
+    }
   }
 
   next(): PairBatch {
@@ -167,7 +172,8 @@ export class PairSampler {
     this.epochs = s.epochs - 1;
     this.refill();
     if (!(Number.isSafeInteger(s.taken) && s.taken >= 0 && s.taken <= this.queue.length)) {
-      throw new DataError(expected(where, `0 to ${this.queue.length} batches taken of the epoch`, show(s.taken), 'the training data changed'));
+      throw new DataError(expected(where, `0 to ${this.queue.length} batches taken of the epoch`, show(s.taken),
+        'the training data changed'));
     }
     this.queue.length -= s.taken;
   }

@@ -53,12 +53,18 @@ function validate(sources: readonly Int32Array[], o: DecodeOptions): Required<De
   const i = sources.findIndex((s) => s.length === 0);
   if (i >= 0) throw new DataError(expected(where, 'source sequences of at least one token', `an empty one at position ${i}`));
   const beam = o.beam ?? 1;
-  if (!(Number.isInteger(beam) && beam >= 1)) throw new ConfigError(expected(where, 'beam an integer >= 1', show(beam)));
+  if (!(Number.isInteger(beam) && beam >= 1)) {
+    throw new ConfigError(expected(where, 'beam an integer >= 1', show(beam)));
+  }
   const longest = Math.max(0, ...sources.map((s) => s.length));
   const maxLength = o.maxLength ?? 2 * longest + 10;
-  if (!(Number.isInteger(maxLength) && maxLength >= 1)) throw new ConfigError(expected(where, 'maxLength an integer >= 1', show(maxLength)));
+  if (!(Number.isInteger(maxLength) && maxLength >= 1)) {
+    throw new ConfigError(expected(where, 'maxLength an integer >= 1', show(maxLength)));
+  }
   const lengthPenalty = o.lengthPenalty ?? 0;
-  if (!(Number.isFinite(lengthPenalty) && lengthPenalty >= 0)) throw new ConfigError(expected(where, 'lengthPenalty a finite number >= 0', show(lengthPenalty)));
+  if (!(Number.isFinite(lengthPenalty) && lengthPenalty >= 0)) {
+    throw new ConfigError(expected(where, 'lengthPenalty a finite number >= 0', show(lengthPenalty)));
+  }
   return { beam, maxLength, lengthPenalty };
 }
 

@@ -41,12 +41,21 @@ export function validateSeq2SeqConfig(c: Seq2SeqConfig, where = 'Seq2Seq'): Seq2
   if (!c || typeof c !== 'object') throw new ConfigError(expected(where, 'a config object', textOf(c)));
   rejectUnknownOptions(where, c, KNOWN);
   for (const k of KNOWN) if (c[k] === undefined) throw new ConfigError(expected(where, `a value for '${k}'`, 'none'));
-  if (c.cell !== 'lstm' && c.cell !== 'gru') throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
+  if (c.cell !== 'lstm' && c.cell !== 'gru') {
+    throw new ConfigError(expected(where, "cell 'lstm' or 'gru'", quoted(c.cell)));
+  }
   for (const k of ['sourceVocab', 'targetVocab', 'embed', 'hidden', 'layers'] as const) requirePositiveInt(where, k, c[k]);
   for (const k of ['bidirectional', 'inputFeeding', 'shareEmbeddings'] as const) requireBoolean(where, k, c[k]);
-  if (c.bidirectional && c.hidden % 2 !== 0) throw new ConfigError(expected(where, 'an even hidden size with a bidirectional encoder (hidden/2 per direction)', show(c.hidden)));
-  if (!['dot', 'general', 'additive'].includes(c.attention)) throw new ConfigError(expected(where, "attention 'dot', 'general' or 'additive'", quoted(c.attention)));
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
+  if (c.bidirectional && c.hidden % 2 !== 0) {
+    throw new ConfigError(expected(where, 'an even hidden size with a bidirectional encoder (hidden/2 per direction)',
+      show(c.hidden)));
+  }
+  if (!['dot', 'general', 'additive'].includes(c.attention)) {
+    throw new ConfigError(expected(where, "attention 'dot', 'general' or 'additive'", quoted(c.attention)));
+  }
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) {
+    throw new ConfigError(expected(where, 'dropout in [0, 1)', show(c.dropout)));
+  }
   if (c.shareEmbeddings && c.sourceVocab !== c.targetVocab) {
     throw new ConfigError(expected(where, 'the same source and target vocabulary to share embeddings', `${c.sourceVocab} and ${c.targetVocab}`));
   }

@@ -49,7 +49,8 @@ export interface TextDecodeOptions extends DecodeOptions {
  */
 export function translateTexts(model: Seq2Seq, vocab: Vocabularies, lines: readonly string[], options: TextDecodeOptions = {}): TextTranslation[] {
   const { batch = 64, replaceUnknown: asked, ...decode } = options;
-  const replaceUnknown = requireBoolean('translateTexts', 'replaceUnknown', asked, vocab.source.level === vocab.target.level);
+  const replaceUnknown = requireBoolean('translateTexts', 'replaceUnknown', asked,
+    vocab.source.level === vocab.target.level);
   const encoded = lines.map((line) => vocab.source.encode(line));
   const order = lines.map((_, i) => i).filter((i) => encoded[i]!.ids.length > 0).sort((a, b) => encoded[a]!.ids.length - encoded[b]!.ids.length);
   const results: Translation[] = new Array(lines.length);

@@ -138,11 +138,19 @@ function validateOptions(o: Seq2SeqTrainingOptions): void {
   const where = 'Seq2SeqTrainer';
   const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;
   if (!posInt(o.batch)) throw new ConfigError(expected(where, 'batch a positive integer', show(o.batch)));
-  if (!(Number.isInteger(o.workers) && o.workers >= 0)) throw new ConfigError(expected(where, 'workers an integer >= 0', show(o.workers)));
+  if (!(Number.isInteger(o.workers) && o.workers >= 0)) {
+    throw new ConfigError(expected(where, 'workers an integer >= 0', show(o.workers)));
+  }
   if (o.maxUpdates === null && o.maxSeconds === null) throw new ConfigError(expected(where, 'a budget (maxUpdates or maxSeconds)', 'neither'));
-  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
-  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  if (o.maxUpdates !== null && !posInt(o.maxUpdates)) {
+    throw new ConfigError(expected(where, 'maxUpdates a positive integer', show(o.maxUpdates)));
+  }
+  if (o.maxSeconds !== null && !(o.maxSeconds > 0)) {
+    throw new ConfigError(expected(where, 'maxSeconds > 0', show(o.maxSeconds)));
+  }
   if (o.clip !== null && !(o.clip > 0)) throw new ConfigError(expected(where, 'clip > 0 or null', show(o.clip)));
-  if (!(o.scheduledSampling >= 0 && o.scheduledSampling <= 1)) throw new ConfigError(expected(where, 'scheduledSampling in [0, 1]', show(o.scheduledSampling)));
+  if (!(o.scheduledSampling >= 0 && o.scheduledSampling <= 1)) {
+    throw new ConfigError(expected(where, 'scheduledSampling in [0, 1]', show(o.scheduledSampling)));
+  }
   validateSchedule(o.schedule, `${where}: schedule`);
 }

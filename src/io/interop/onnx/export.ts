@@ -67,9 +67,13 @@ export function exportOnnx(model: OnnxSequenceModel, options: OnnxExportOptions 
   const D = rnn.directions;
   const slots = rnn.numLayers * D;
   if (embedding && embedding.embeddingDim !== rnn.inputSize) {
-    throw new ConfigError(expected('exportOnnx: embedding', `embeddingDim ${rnn.inputSize} (the recurrent input size)`, show(embedding.embeddingDim)));
+    throw new ConfigError(expected('exportOnnx: embedding', `embeddingDim ${rnn.inputSize} (the recurrent input size)`,
+      show(embedding.embeddingDim)));
   }
-  if (head && head.inFeatures !== D * H) throw new ConfigError(expected('exportOnnx: head', `inFeatures ${D * H} (directions · hidden)`, show(head.inFeatures)));
+  if (head && head.inFeatures !== D * H) {
+    throw new ConfigError(expected('exportOnnx: head', `inFeatures ${D * H} (directions · hidden)`,
+      show(head.inFeatures)));
+  }
 
   const g = new OnnxGraph();
   const T = 'time', B = 'batch';
