@@ -188,7 +188,7 @@ export function errnoText(e: unknown): string {
     case 'EROFS': return 'EROFS: a read-only file system';
     case 'ELOOP': return 'a symbolic link';
     case 'EISDIR': return 'a directory';
-    case 'ENXIO': return 'a FIFO or socket with no writer';
+    case 'ENXIO': return 'a FIFO or socket';
     case 'ENOSPC': return 'ENOSPC: the disk is full';
     case 'EDQUOT': return 'EDQUOT: the disk quota is used up';
     default: return code ?? (e instanceof Error ? e.message : textOf(e));
