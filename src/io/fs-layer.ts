@@ -24,6 +24,7 @@ export interface FsLayer {
   unlinkSync(path: string): void;
   lstatSync(path: string): fs.Stats | undefined;
   linkSync(existing: string, path: string): void;
+  ftruncateSync(fd: number, length: number): void;
   statfsSync(path: string): fs.StatsFs;
 }
 
@@ -38,6 +39,7 @@ const nodeFs: FsLayer = {
   unlinkSync: (path) => fs.unlinkSync(path),
   lstatSync: (path) => fs.lstatSync(path, { throwIfNoEntry: false }),
   linkSync: (existing, path) => fs.linkSync(existing, path),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   statfsSync: (path) => fs.statfsSync(path),
 };
 

@@ -52,22 +52,28 @@ export function writeFileSafe(path: string, data: Uint8Array | string): void {
   }
 }
 
-/** Appends `text` to `path` (created if missing), never through a symbolic link. */
+/**
+ * Appends `text` to `path` (created if missing), never through a symbolic
+ * link; a line that does not fit whole is cut off again, so a full disk
+ * leaves no torn line.
+ */
 export function appendFileSafe(path: string, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
   const fs = fsLayer();
   let fd: number | null = null;
+  let size = -1;
   try {
     fd = fs.openSync(path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK, 0o644);
-    if (!fs.fstatSync(fd).isFile()) {
-      throw new DataError(expected(`'${path}'`, 'a regular file to append to', kindOf(fs.fstatSync(fd))));
-    }
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) throw new DataError(expected(`'${path}'`, 'a regular file to append to', kindOf(stats)));
+    size = stats.size;
     for (let done = 0; done < bytes.length;) {
       const n = fs.writeSync(fd, bytes, done, bytes.length - done);
       if (n <= 0) throw errnoError('ENOSPC', 'write', path);
       done += n;
     }
   } catch (e) {
+    if (fd !== null && size >= 0) ignore(() => fs.ftruncateSync(fd!, size));
     throw writeError(path, bytes.length, e);
   } finally {
     if (fd !== null) ignore(() => fs.closeSync(fd!));

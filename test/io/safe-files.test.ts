@@ -115,6 +115,14 @@ describe('writeFileSafe', () => {
     assert.equal(fs.readFileSync(victim, 'utf8'), 'precious');
   });
 
+  test('an append that does not fit whole is cut off again: no torn line', () => {
+    const dir = fresh();
+    const path = join(dir, 'log.jsonl');
+    appendFileSafe(path, '{"update":1}\n');
+    using(withFailpoints(fsLayer(), 'enospc@1'), () => rejects(() => appendFileSafe(path, '{"update":2}\n'), /ENOSPC/));
+    assert.equal(fs.readFileSync(path, 'utf8'), '{"update":1}\n');
+  });
+
   test('a directory at the target is refused', () => {
     const dir = fresh();
     fs.mkdirSync(join(dir, 'sub'));
