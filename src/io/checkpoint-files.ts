@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, expected, textOf, type Tensor } from '../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
-import { TEMP_FILE, errnoText, readFileSafe, refuseNonFile, writeFileSafe } from './safe-files.js';
+import { TEMP_FILE, errnoText, isRunning, readFileSafe, refuseNonFile, writeFileSafe } from './safe-files.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'bptt-checkpoint';
@@ -153,18 +153,8 @@ function removeUnreferenced(dir: string, name: string, keep: Record<string, stri
   for (const f of readdirSync(dir)) {
     const temp = TEMP_FILE.exec(f);
     const ofOurs = temp && (belongs(temp[1]!) || temp[1] === `${name}.json`);
-    if (temp ? !ofOurs || running(Number(temp[2])) : !belongs(f)) continue;
+    if (temp ? !ofOurs || (Number(temp[2]) !== process.pid && isRunning(Number(temp[2]))) : !belongs(f)) continue;
     unlinkQuietly(join(dir, f));
-  }
-}
-
-function running(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

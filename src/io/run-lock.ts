@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DataError, expected, textOf } from '../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
-import { readFileSafe, writeFileSafe } from './safe-files.js';
+import { isRunning, readFileSafe, writeFileSafe } from './safe-files.js';
 
 export const LOCK_FILE = '.bptt-lock';
 
@@ -118,11 +118,7 @@ function readOwner(path: string): Owner | 'gone' | 'unreadable' {
 /** Whether the owner may still be running: on another host we cannot tell, so it may. */
 function alive(o: Owner): boolean {
   if (o.host !== hostname()) return true;
-  try {
-    process.kill(o.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
+  if (!isRunning(o.pid)) return false;
   const ticks = startTicks(o.pid);
   return o.ticks === null || ticks === null || ticks === o.ticks; // a different start time: the pid was reused
 }

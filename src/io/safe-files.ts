@@ -11,7 +11,7 @@
  * A read takes only a regular file (no device, FIFO or directory; a link only
  * where the caller allows it) and at most the bytes the caller expects.
  */
-import { constants as C, type Stats } from 'node:fs';
+import { constants as C, readdirSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DataError, expected, textOf } from '../tensor/index.js';
@@ -26,6 +26,7 @@ export function writeFileSafe(path: string, data: Uint8Array | string): void {
   const fs = fsLayer();
   refuseNonFile(path, 'a file to write');
   const dir = dirname(path);
+  removeStaleTemps(dir, basename(path));
   const temp = join(dir, `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | null = null;
   try {
@@ -139,6 +140,31 @@ export function kindOf(stats: Stats): string {
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
   if (stats.isSocket()) return 'a socket';
   return stats.isFile() ? 'a regular file' : 'a special file';
+}
+
+/** Whether process `pid` is alive (on this machine). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Removes the temporary files of `name` in `dir` that a killed process left (never a live one's). */
+function removeStaleTemps(dir: string, name: string): void {
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return; // the write itself will say what is wrong with the directory
+  }
+  for (const f of files) {
+    const m = TEMP_FILE.exec(f);
+    const pid = Number(m?.[2]);
+    if (m?.[1] === name && pid !== process.pid && !isRunning(pid)) ignore(() => fsLayer().unlinkSync(join(dir, f)));
+  }
 }
 
 /** Flushes a directory, so a rename in it survives a crash (where the platform allows it). */

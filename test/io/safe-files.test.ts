@@ -123,6 +123,15 @@ describe('writeFileSafe', () => {
     assert.equal(fs.readFileSync(path, 'utf8'), '{"update":1}\n');
   });
 
+  test('temporary files a killed writer left are removed by the next write of that file, a live one\'s are not', () => {
+    const dir = fresh();
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const left = [`.model.onnx.${dead}-0123abcd.tmp`, `.model.onnx.${process.pid}-0123abcd.tmp`, `.other.${dead}-0123abcd.tmp`];
+    for (const f of left) fs.writeFileSync(join(dir, f), 'partial');
+    writeFileSafe(join(dir, 'model.onnx'), 'whole');
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['model.onnx', ...left.slice(1)].sort());
+  });
+
   test('a directory at the target is refused', () => {
     const dir = fresh();
     fs.mkdirSync(join(dir, 'sub'));
