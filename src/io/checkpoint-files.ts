@@ -17,6 +17,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, expected, textOf, type Tensor } from '../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
+import { isObject } from './trainer-state.js';
 import { TEMP_FILE, errnoText, isRunning, readFileSafe, refuseNonFile, writeFileSafe } from './safe-files.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -97,7 +98,8 @@ export function saveCheckpoint(dir: string, name: string, content: CheckpointCon
   const path = join(dir, `${name}.json`);
   refuseNonFile(path, 'a checkpoint manifest to write');
   const tag = `${name}-${randomBytes(4).toString('hex')}`;
-  const files: Array<[string, Uint8Array]> = [[`${tag}.safetensors`, encodeSafetensors(content.weights, { format: 'pt' })]];
+  const weights = encodeSafetensors(content.weights, { format: 'pt' });
+  const files: Array<[string, Uint8Array]> = [[`${tag}.safetensors`, weights]];
   if (content.state) files.push([`${tag}.state.safetensors`, encodeSafetensors(content.state)]);
   const sha256: Record<string, string> = {};
   for (const [file, bytes] of files) sha256[file] = sha256Of(bytes);
@@ -168,12 +170,13 @@ export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedC
   const where = `checkpoint '${manifestPath}'`;
   const manifestBytes = readFileSafe(manifestPath, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: true });
   const manifest = parseManifest(where, manifestBytes);
-  const isObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.weights !== 'string' || (manifest.state != null && typeof manifest.state !== 'string')
-    || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
+  const names = typeof manifest?.weights === 'string' && (manifest.state == null || typeof manifest.state === 'string');
+  if (manifest?.format !== CHECKPOINT_FORMAT || !names || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
     throw new DataError(expected(where, `a ${CHECKPOINT_FORMAT} manifest`, 'a JSON file of another kind'));
   }
-  if (manifest.version !== CHECKPOINT_VERSION) throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, textOf(manifest.version)));
+  if (manifest.version !== CHECKPOINT_VERSION) {
+    throw new DataError(expected(where, `format version ${CHECKPOINT_VERSION}`, textOf(manifest.version)));
+  }
   const count = countOf(options, manifest.meta);
   const read = (file: string, maxBytes: number): Map<string, Tensor> => {
     if (basename(file) !== file || file === '.' || file === '..') {
@@ -181,7 +184,10 @@ export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedC
     }
     const bytes = readFileSafe(join(dirname(manifestPath), file), { maxBytes, where: `${where}: ${file}` });
     const sha = sha256Of(bytes);
-    if (!Object.hasOwn(manifest.sha256, file) || sha !== manifest.sha256[file]) throw new DataError(expected(`${where}: ${file}`, 'the SHA-256 the manifest records', 'different bytes (the file is corrupt or was replaced)'));
+    if (!Object.hasOwn(manifest.sha256, file) || sha !== manifest.sha256[file]) {
+      const got = 'different bytes (the file is corrupt or was replaced)';
+      throw new DataError(expected(`${where}: ${file}`, 'the SHA-256 the manifest records', got));
+    }
     return decodeSafetensors(bytes, `${where}: ${file}`).tensors;
   };
   // Weights as float64 at most, plus a header naming each tensor; the state holds a few tensors per weight.
@@ -252,7 +258,11 @@ function sha256Of(bytes: Uint8Array): string {
 export function checkParameterCount(where: string, want: number, weights: ReadonlyMap<string, Tensor>): void {
   let got = 0;
   for (const t of weights.values()) got += t.data.length;
-  if (got !== want) throw new DataError(expected(where, `${want} weights for the model its metadata describes`, `${got} in the weights file`, 'the metadata was edited, or belongs to other weights'));
+  if (got !== want) {
+    const what = `${want} weights for the model its metadata describes`;
+    const why = 'the metadata was edited, or belongs to other weights';
+    throw new DataError(expected(where, what, `${got} in the weights file`, why));
+  }
 }
 
 function resolveManifest(path: string): string {

@@ -125,8 +125,9 @@ describe('writeFileSafe', () => {
 
   test('temporary files a killed writer left are removed by the next write of that file, a live one\'s are not', () => {
     const dir = fresh();
-    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-    const left = [`.model.onnx.${dead}-0123abcd.tmp`, `.model.onnx.${process.pid}-0123abcd.tmp`, `.other.${dead}-0123abcd.tmp`];
+    const dead = deadPid();
+    const left = [`.model.onnx.${dead}-0123abcd.tmp`, `.model.onnx.${process.pid}-0123abcd.tmp`,
+      `.other.${dead}-0123abcd.tmp`];
     for (const f of left) fs.writeFileSync(join(dir, f), 'partial');
     writeFileSafe(join(dir, 'model.onnx'), 'whole');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['model.onnx', ...left.slice(1)].sort());
@@ -271,8 +272,7 @@ describe('lockRunFolder', () => {
 
   test('a lock whose process is gone is taken over', () => {
     const dir = fresh();
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    const pid = Number(dead.stdout);
+    const pid = deadPid();
     const owner = { pid, host: hostname(), command: 'bptt train', started: 'x', ticks: null };
     fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify(owner));
     const lock = lockRunFolder(dir, 'mine');
@@ -287,6 +287,12 @@ describe('lockRunFolder', () => {
       /an unreadable \.bptt-lock \(if no bptt run is using the folder, delete the file\)/);
   });
 });
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
+}
 
 /** Writes a checkpoint without the finiteness check (as a hand-edited or foreign file would be). */
 function saveUnchecked(dir: string, c: CheckpointContent): string {
