@@ -29,6 +29,7 @@ export function writeFileSafe(path: string, data: Uint8Array | string): void {
   removeStaleTemps(dir, basename(path));
   const temp = join(dir, `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | null = null;
+  let renamed = false;
   try {
     fd = fs.openSync(temp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
     for (let done = 0; done < bytes.length;) {
@@ -45,11 +46,12 @@ export function writeFileSafe(path: string, data: Uint8Array | string): void {
     fd = null;
     refuseNonFile(path, 'a file to write'); // again: a link planted while we wrote is not followed either
     fs.renameSync(temp, path);
+    renamed = true;
     syncDirectory(dir);
   } catch (e) {
     if (fd !== null) ignore(() => fs.closeSync(fd!));
-    ignore(() => fs.unlinkSync(temp));
-    throw writeError(path, bytes.length, e);
+    if (!renamed) ignore(() => fs.unlinkSync(temp));
+    throw writeError(path, bytes.length, e, renamed);
   }
 }
 
@@ -186,16 +188,20 @@ function syncDirectory(dir: string): void {
   }
 }
 
-/** A failed write as a DataError naming the file (and the free space, when space ran out). */
-function writeError(path: string, size: number, e: unknown): unknown {
+/**
+ * A failed write as a DataError naming the file (and the free space, when space ran out); `renamed`: the file is in
+ * place, but the directory could not be flushed.
+ */
+function writeError(path: string, size: number, e: unknown, renamed = false): unknown {
   if (e instanceof DataError) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
     const what = code === 'EDQUOT' ? 'the disk quota is used up'
       : code === 'EFBIG' ? 'the file is too large' : 'the disk is full';
     const free = freeSpace(dirname(path));
-    return new DataError(expected(`writing '${path}'`, `room for ${size} bytes`, `${code}: ${what} (${free} free)`,
-      'nothing was written; free some space and run again'));
+    const hint = renamed ? 'the file is whole, but its directory could not be flushed'
+      : 'nothing was written; free some space and run again';
+    return new DataError(expected(`writing '${path}'`, `room for ${size} bytes`, `${code}: ${what} (${free} free)`, hint));
   }
   if (code === 'ELOOP') return new DataError(expected(`writing '${path}'`, 'a regular file', 'a symbolic link'));
   return new DataError(expected(`writing '${path}'`, 'a file this process can write', errnoText(e)));
