@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FILL_METHODS, defaultSeason, describeFrequency, formatTimestamp, type FillMethod } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder } from '../io/run-lock.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
 import { isObject } from '../io/trainer-state.js';
 import { forecastProgress, forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastDataMeta, type ForecastMeta } from '../tasks/forecast/checkpoint.js';
 import { Forecaster, validateForecasterConfig, type ForecasterConfig } from '../tasks/forecast/model.js';
@@ -110,6 +110,7 @@ export function trainForecastCommand(): Command {
 async function trainForecast(o: TrainForecastOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first, then the output: bad input leaves no directory or file behind.
+  if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const { source, prepared, spec, config, training, fill, settings, resume } =
     o.resume ? resumeSetup(o, cmd, given) : freshSetup(o);
   const report = o.report ? openReport(o.report, `bptt train forecast: ${source.source}`, {

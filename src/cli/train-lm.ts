@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { TokenStreams, Vocabulary } from '../data/index.js';
 import { mobyDick, readTextFile } from '../data/text-files.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder } from '../io/run-lock.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
 import { badMeta } from '../io/trainer-state.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
 import { sampleText } from '../tasks/language-model/generate.js';
@@ -114,6 +114,7 @@ export function trainLmCommand(): Command {
 async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first, then the output: a bad input leaves no directory or file behind.
+  if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const setup = o.resume ? resumeSetup(o, cmd, given) : freshSetup(o);
   const { model, vocabulary, corpus, training, resume } = setup;
   const { ids, unknown } = vocabulary.encode(setup.text);
@@ -215,8 +216,10 @@ async function trainLm(o: TrainLmOptions, cmd: Command): Promise<void> {
     const v = trainer.validate();
     log({ type: 'validation', update: r.updates, loss: v.loss, bits: v.bits, perplexity: v.perplexity, best: v.best });
     progress.note(`update ${r.updates} (epoch ${r.epoch.toFixed(2)}, ${formatDuration(r.elapsedMs / 1000)}): validation ${v.bits.toFixed(3)} ${unit}, perplexity ${v.perplexity.toFixed(2)}${v.best ? ' (best)' : ''}`);
-    await save('last');
+    // best first: killed between the two, last.json is the earlier one, and the resumed run reaches and saves this best
+    // again (the other order would leave last.json past a best.json that is never written)
     if (v.best) await save('best');
+    await save('last');
     report?.recorder.validation(r.updates, { loss: v.bits });
     report?.write();
     return v.bits;

@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { FlowRecorder } from '../bptt/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder } from '../io/run-lock.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
 import type { Example } from '../tasks/speech/batches.js';
 import { loadSpeechModel, saveSpeechModel, speechTrainerStateOf, type SpeechCheckpoint, type SpeechMeta } from '../tasks/speech/checkpoint.js';
 import { checkDataDir, loadExamples, readManifest, type ManifestEntry, type SplitName } from '../tasks/speech/corpus.js';
@@ -123,6 +123,7 @@ interface Resumed {
 async function trainSpeech(o: TrainSpeechOptions, cmd: Command): Promise<void> {
   const given = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
   // Inputs first (the checkpoint, every manifest read, every WAV decoded), then the output: bad input leaves no directory or file behind.
+  if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const resumed = o.resume ? resumeFrom(o, cmd, given) : null;
   const { config, training } = resumed ? { config: resumed.ckpt.meta.model, training: { ...resumed.ckpt.meta.training } } : setup(o);
   const dir = o.data;

@@ -11,7 +11,7 @@ import { g2pSplit, type G2PEntry } from '../data/g2p.js';
 import { readParallelFiles } from '../data/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder } from '../io/run-lock.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
 import { openReport } from '../report/write.js';
 import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
@@ -252,6 +252,7 @@ function sharedVocabulary(train: TextPair[], sourceLevel: TokenLevel, targetLeve
  * the best checkpoint beside it.
  */
 async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Command): Promise<void> {
+  lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const path = o.resume === true ? join(o.out, 'last.json') : o.resume!;
   const ckpt = loadTranslator(path);
   const where = `--resume ${ckpt.path}`;

@@ -11,13 +11,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DataError, expected, textOf } from '../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
-import { isRunning, readFileSafe, writeFileSafe } from './safe-files.js';
+import { isRunning, readFileSafe, removeStaleTemps, writeFileSafe } from './safe-files.js';
 
 export const LOCK_FILE = '.bptt-lock';
+/** The locks this process holds, by path. */
+const ours = new Map<string, RunLock>();
 
 interface Owner {
   pid: number;
@@ -40,6 +42,9 @@ export interface RunLock {
  */
 export function lockRunFolder(dir: string, command = commandLine()): RunLock {
   const path = join(dir, LOCK_FILE);
+  const mine = ours.get(resolve(path));
+  if (mine) return mine; // taken already by this process (e.g. before a --resume read the folder)
+  removeStaleTemps(dir, LOCK_FILE.slice(1));
   const me: Owner = {
     pid: process.pid, host: hostname(), command, started: new Date().toISOString(), ticks: startTicks(process.pid),
   };
@@ -64,7 +69,8 @@ export function lockRunFolder(dir: string, command = commandLine()): RunLock {
       if (alive(held)) {
         throw new DataError(expected(`run folder '${dir}'`, 'no other run using it',
           `'${textOf(held.command)}' (pid ${held.pid} on ${textOf(held.host)}, started ${textOf(held.started)})`,
-          'wait for that run to end or stop it, or choose another --out'));
+          held.host === hostname() ? 'wait for that run to end or stop it, or choose another --out'
+            : `another machine's run can't be checked from here: if it is no longer running, delete ${path}`));
       }
       takeOver(path, held);
     }
@@ -81,6 +87,7 @@ export function lockRunFolder(dir: string, command = commandLine()): RunLock {
   }
   const release = (): void => {
     process.off('exit', release);
+    ours.delete(resolve(path));
     const held = readOwner(path);
     if (typeof held === 'object' && held.pid === me.pid && held.started === me.started && held.host === me.host) {
       try {
@@ -91,7 +98,14 @@ export function lockRunFolder(dir: string, command = commandLine()): RunLock {
     }
   };
   process.on('exit', release);
-  return { path, release };
+  const lock = { path, release };
+  ours.set(resolve(path), lock);
+  return lock;
+}
+
+/** Takes the lock of `dir` if the folder exists (a --resume must hold it before it reads a checkpoint there). */
+export function lockRunFolderIfExists(dir: string): void {
+  if (fsLayer().lstatSync(dir)?.isDirectory()) lockRunFolder(dir);
 }
 
 function commandLine(): string {

@@ -155,7 +155,7 @@ export function isRunning(pid: number): boolean {
 }
 
 /** Removes the temporary files of `name` in `dir` that a killed process left (never a live one's). */
-function removeStaleTemps(dir: string, name: string): void {
+export function removeStaleTemps(dir: string, name: string): void {
   let files: string[];
   try {
     files = readdirSync(dir);

@@ -260,14 +260,24 @@ describe('checkpoints on a failing disk', () => {
 });
 
 describe('lockRunFolder', () => {
-  test('a second lock on a folder is refused, naming the holder; released, it can be taken', () => {
+  test('a live holder is refused, by name; this process gets its own lock back; released, it goes', () => {
     const dir = fresh();
-    const lock = lockRunFolder(dir, 'bptt train lm --out x');
+    const other = { pid: process.ppid, host: hostname(), command: 'bptt train lm --out x', started: 's', ticks: null };
+    fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify(other));
     rejects(() => lockRunFolder(dir, 'another'),
-      new RegExp(`expected no other run using it, got 'bptt train lm --out x' \\(pid ${process.pid} `));
+      new RegExp(`expected no other run using it, got 'bptt train lm --out x' \\(pid ${process.ppid} `));
+    fs.rmSync(join(dir, LOCK_FILE));
+    const lock = lockRunFolder(dir, 'mine');
+    assert.equal(lockRunFolder(dir, 'mine again'), lock);
     lock.release();
     assert.ok(!fs.existsSync(join(dir, LOCK_FILE)));
     lockRunFolder(dir, 'again').release();
+  });
+
+  test('a lock of another machine is refused with the way out', () => {
+    const dir = fresh();
+    fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', command: 'bptt', started: 's' }));
+    rejects(() => lockRunFolder(dir, 'mine'), /if it is no longer running, delete .*\.bptt-lock\)$/);
   });
 
   test('a lock whose process is gone is taken over', () => {
