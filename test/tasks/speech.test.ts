@@ -4,6 +4,7 @@
  * sample (test/fixtures/speech-sample, 9 training utterances of 1–3 digits).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,7 +115,12 @@ describe('speech corpus', () => {
     assert.throws(() => readManifest(tmp, 'train'), /train\.tsv' line 2: expected path<TAB>digits/);
     writeFileSync(join(tmp, 'bad.wav'), 'RIFF....WAVEjunk');
     assert.throws(() => loadWav(join(tmp, 'bad.wav'), defaultSpeechFeatures), (e: Error) => e instanceof DataError && /audio '.*bad\.wav'/.test(e.message));
-    assert.throws(() => loadWav(join(tmp, 'missing.wav'), defaultSpeechFeatures), /audio '.*missing\.wav': expected a readable WAV file, got no such file/);
+    assert.throws(() => loadWav(join(tmp, 'missing.wav'), defaultSpeechFeatures), /audio '.*missing\.wav': expected a readable regular file, got no such file/);
+    // A manifest can name a device or a FIFO: refused at once (/dev/zero grew to gigabytes, a FIFO hung).
+    assert.throws(() => loadWav('/dev/zero', defaultSpeechFeatures), /audio '\/dev\/zero': expected a regular file, got a device/);
+    if (spawnSync('mkfifo', [join(tmp, 'fifo.wav')]).status === 0) {
+      assert.throws(() => loadWav(join(tmp, 'fifo.wav'), defaultSpeechFeatures), /expected a regular file, got a FIFO/);
+    }
     writeFileSync(join(tmp, 'short.wav'), encodeWav([new Float32Array(100)], 16000));
     assert.throws(() => loadWav(join(tmp, 'short.wav'), defaultSpeechFeatures), /at least one 25 ms frame/);
     // Was resampled to 8·10⁹ samples.

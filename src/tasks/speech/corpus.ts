@@ -5,13 +5,18 @@
  * tools/make_speech_data.sh writes them. Features are computed once, here,
  * and kept in memory.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { errnoText, readFileSafe } from '../../io/safe-files.js';
 import { DataError, expected, quoted } from '../../tensor/index.js';
 import type { Example } from './batches.js';
 import { wavInput, type SpeechFeatureConfig, type Utterance } from './features.js';
 
 export type SplitName = 'train' | 'dev' | 'test';
+
+/** A manifest of utterances (a line is about 30 bytes), and one clip (16-bit stereo 48 kHz: 46 minutes). */
+const MAX_MANIFEST_BYTES = 256 * 2 ** 20;
+const MAX_WAV_BYTES = 512 * 2 ** 20;
 
 export interface ManifestEntry {
   /** the audio file's path, resolved against the data directory */
@@ -33,13 +38,13 @@ export function checkDataDir(dir: string): void {
 /** The entries of `dir`/`split`.tsv; null when `optional` and the manifest does not exist. */
 export function readManifest(dir: string, split: SplitName, optional = false): ManifestEntry[] | null {
   const file = join(dir, `${split}.tsv`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new DataError(expected(`manifest '${file}'`, 'a readable file (lines path<TAB>digits)', errnoText(e), (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'generate data with tools/make_speech_data.sh' : undefined));
+  if (optional && !existsSync(file)) return null;
+  const where = `manifest '${file}'`;
+  if (!existsSync(file)) {
+    const why = 'generate data with tools/make_speech_data.sh';
+    throw new DataError(expected(where, 'a readable file (lines path<TAB>digits)', 'no such file or directory', why));
   }
+  const text = readFileSafe(file, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: true }).toString('utf8');
   const entries: ManifestEntry[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
@@ -56,12 +61,8 @@ export function readManifest(dir: string, split: SplitName, optional = false): M
 
 /** The model input of one WAV file; unreadable or malformed files are DataErrors naming the file. */
 export function loadWav(path: string, features: SpeechFeatureConfig): Utterance {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new DataError(expected(`audio ${quoted(path)}`, 'a readable WAV file', errnoText(e)));
-  }
+  // A manifest names the file: a regular one (no FIFO or device), of a size a clip can have.
+  const bytes = readFileSafe(path, { maxBytes: MAX_WAV_BYTES, where: `audio ${quoted(path)}`, followLinks: true });
   return wavInput(bytes, features, `audio '${path}'`);
 }
 
@@ -72,13 +73,4 @@ export function loadExamples(entries: readonly ManifestEntry[], features: Speech
     if (progress && (i + 1) % 100 === 0) progress(i + 1);
     return { input, digits: e.digits };
   });
-}
-
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'a directory';
-  if (code === 'ENOTDIR') return 'a path through a file';
-  return e instanceof Error ? e.message : String(e);
 }
