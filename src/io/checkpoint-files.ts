@@ -93,7 +93,10 @@ export function ensureWritableDir(dir: string): void {
  * before the manifest moves to them; only then are the old ones removed.
  */
 export function saveCheckpoint(dir: string, name: string, content: CheckpointContent): string {
-  assertFinite(`checkpoint '${join(dir, name)}.json'`, content.weights);
+  const where = `checkpoint '${join(dir, name)}.json'`;
+  assertFinite(where, content.weights);
+  // The optimizer's moments too: --resume refuses non-finite ones, so a run must not save them.
+  if (content.state) assertFinite(where, new Map([...content.state].filter(([k]) => k.startsWith('optimizer.'))));
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.json`);
   refuseNonFile(path, 'a checkpoint manifest to write');
@@ -166,9 +169,10 @@ function removeUnreferenced(dir: string, name: string, keep: Record<string, stri
  * files it names must be regular files beside it, and the weights finite.
  */
 export function loadCheckpoint(path: string, options: LoadOptions = {}): LoadedCheckpoint {
-  const manifestPath = resolveManifest(path);
+  const { path: manifestPath, typed } = resolveManifest(path);
   const where = `checkpoint '${manifestPath}'`;
-  const manifestBytes = readFileSafe(manifestPath, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: true });
+  // A path the user typed may be a link; a best.json or last.json bptt picks in a folder may not.
+  const manifestBytes = readFileSafe(manifestPath, { maxBytes: MAX_MANIFEST_BYTES, where, followLinks: typed });
   const manifest = parseManifest(where, manifestBytes);
   const names = typeof manifest?.weights === 'string' && (manifest.state == null || typeof manifest.state === 'string');
   if (manifest?.format !== CHECKPOINT_FORMAT || !names || !isObject(manifest.sha256) || !isObject(manifest.meta)) {
@@ -226,8 +230,9 @@ function parseManifest(where: string, bytes: Buffer): Manifest {
   try {
     manifest = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    const why = (e as Error).message.slice(0, 200);
-    throw new DataError(expected(where, 'a readable JSON manifest', `invalid JSON (${why})`));
+    // Only where: the parser's message quotes the text, which may be another file's (a manifest planted as a link).
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new DataError(expected(where, 'a readable JSON manifest', `invalid JSON${at ? ` (at byte ${at})` : ''}`));
   }
   const depth = depthOf(manifest);
   if (depth > MAX_MANIFEST_DEPTH) {
@@ -265,7 +270,8 @@ export function checkParameterCount(where: string, want: number, weights: Readon
   }
 }
 
-function resolveManifest(path: string): string {
+/** The manifest `path` names: itself (typed: true), or the best.json, else last.json, of a folder. */
+function resolveManifest(path: string): { path: string; typed: boolean } {
   const p = resolve(path);
   let isDir = false;
   try {
@@ -273,14 +279,10 @@ function resolveManifest(path: string): string {
   } catch (e) {
     throw new DataError(expected(`checkpoint '${path}'`, 'an existing file or directory', errnoText(e)));
   }
-  if (!isDir) return p;
+  if (!isDir) return { path: p, typed: true };
   for (const name of ['best.json', 'last.json']) {
     const m = join(p, name);
-    try {
-      if (statSync(m).isFile()) return m;
-    } catch {
-      // try the next
-    }
+    if (fsLayer().lstatSync(m)) return { path: m, typed: false };
   }
   throw new DataError(expected(`checkpoint directory '${path}'`, 'a best.json or last.json manifest in it', 'neither'));
 }

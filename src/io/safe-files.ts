@@ -201,7 +201,8 @@ function writeError(path: string, size: number, e: unknown, renamed = false): un
     const free = freeSpace(dirname(path));
     const hint = renamed ? 'the file is whole, but its directory could not be flushed'
       : 'nothing was written; free some space and run again';
-    return new DataError(expected(`writing '${path}'`, `room for ${size} bytes`, `${code}: ${what} (${free} free)`, hint));
+    const got = `${code}: ${what} (${free} free)`;
+    return new DataError(expected(`writing '${path}'`, `room for ${size} bytes`, got, hint));
   }
   if (code === 'ELOOP') return new DataError(expected(`writing '${path}'`, 'a regular file', 'a symbolic link'));
   return new DataError(expected(`writing '${path}'`, 'a file this process can write', errnoText(e)));

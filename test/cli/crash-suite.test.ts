@@ -100,7 +100,8 @@ describe('crash-and-fault suite: a save interrupted anywhere loses nothing '
       assert.doesNotMatch(r.stderr, /done:/);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       const saved = updatesOf(join(out, 'last.json'));
-      assert.ok([EVERY, 2 * EVERY, 3 * EVERY].includes(saved), `last.json at ${saved}`); // later when full after its rename
+      // (a later one when the disk filled after its rename)
+      assert.ok([EVERY, 2 * EVERY, 3 * EVERY].includes(saved), `last.json at ${saved}`);
       assertRecovers(out, ref, `ENOSPC at point ${p.n} (${p.label})`);
       rmSync(out, { recursive: true, force: true });
     }
@@ -118,7 +119,7 @@ describe('crash-and-fault suite: a save interrupted anywhere loses nothing '
       assert.match(second.stderr,
         new RegExp(`^bptt: run folder '.*': expected no other run using it, got 'bptt train .*' \\(pid ${first.pid} `));
       const resumed = run(...TRAIN, '--out', out, '--resume');
-      assert.match(resumed.stderr, /expected no other run using it/, 'nor does --resume get in, before it reads anything');
+      assert.match(resumed.stderr, /expected no other run using it/, 'nor --resume, before it reads anything');
     } finally {
       first.kill('SIGCONT');
     }

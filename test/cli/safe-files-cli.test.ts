@@ -107,6 +107,12 @@ describe('files a checkpoint names: regular files only', () => {
     const huge = withWeights('huge', (p) => truncateSync((writeFileSync(p, ''), p), 3 * 2 ** 30));
     assertOneLineError(run('sample', '--checkpoint', huge, '--length', '5'),
       /expected a file of at most \d+ bytes, got 3221225472 bytes/);
+    const linked = join(tmp, 'linked-manifest'); // a folder whose best.json is a link: bptt picked the name, so no link
+    mkdirSync(linked);
+    symlinkSync('/etc/passwd', join(linked, 'best.json'));
+    const l = run('sample', '--checkpoint', linked, '--length', '5');
+    assertOneLineError(l, /best\.json': expected a readable regular file, got a symbolic link/);
+    assert.doesNotMatch(l.stderr, /root/);
     const fifo = withWeights('fifo', (p) => assert.equal(spawnSync('mkfifo', [p]).status, 0));
     const main = join(import.meta.dirname, '../../src/cli/main.js');
     const f = spawnSync(process.execPath, [main, 'sample', '--checkpoint', fifo],

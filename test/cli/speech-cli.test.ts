@@ -88,7 +88,8 @@ describe('bptt train speech / bptt transcribe', () => {
       [['--data', join(tmp, 'missing')], /^bptt: --data '.*missing': expected an existing directory, got no such file or directory$/],
       [['--data', join(tmp, 'empty-dir')], /^bptt: manifest '.*train\.tsv': expected a readable file \(lines path<TAB>digits\), got no such file or directory/],
       [['--data', dataDir('malformed-line', 'wav/train/train-00001.wav\tfour\n')], /^bptt: manifest '.*train\.tsv' line 1: expected path<TAB>digits/],
-      [['--data', dataDir('no-file', 'wav/train/nope.wav\t4\n')], /^bptt: audio '.*nope\.wav': expected a readable regular file, got no such file or directory$/],
+      [['--data', dataDir('no-file', 'wav/train/nope.wav\t4\n')],
+        /^bptt: audio '.*nope\.wav': expected a readable regular file, got no such file or directory$/],
       [['--data', dataDir('not-wav', 'wav/train/train-00001.wav\t4\nbad.wav\t5\n', { 'bad.wav': 'just some text, not audio' })], /^bptt: audio '.*bad\.wav': expected 'RIFF' \.\.\. 'WAVE' magic/],
       [['--data', dataDir('cut-wav', 'cut.wav\t4\n', { 'cut.wav': readFileSync(join(SAMPLE, 'wav/train/train-00001.wav')).subarray(0, 2000) })], /^bptt: audio '.*cut\.wav': expected a 'data' chunk of \d+ bytes as its header says, got \d+ bytes \(file truncated\)$/],
       [['--data', SAMPLE, '--stack', '2', '--stride', '3'], /^bptt: bptt train speech: expected --stride at most --stack \(2\), got 3/],
@@ -105,7 +106,8 @@ describe('bptt train speech / bptt transcribe', () => {
     const good = join(SAMPLE, 'wav/test/test-00001.wav');
     writeFileSync(join(tmp, 'text.wav'), 'not audio');
     assertOneLineError(run('transcribe', '--checkpoint', OUT, good, join(tmp, 'text.wav')), /^bptt: audio '.*text\.wav': expected a RIFF\/WAVE header of 12 bytes, got 9 bytes \(file truncated\)$/);
-    assertOneLineError(run('transcribe', '--checkpoint', OUT, good, join(tmp, 'absent.wav')), /^bptt: audio '.*absent\.wav': expected a readable regular file, got no such file or directory$/);
+    assertOneLineError(run('transcribe', '--checkpoint', OUT, good, join(tmp, 'absent.wav')),
+      /^bptt: audio '.*absent\.wav': expected a readable regular file, got no such file or directory$/);
     assertOneLineError(run('transcribe', '--checkpoint', join(tmp, 'no-run'), good), /^bptt: checkpoint '.*no-run': expected an existing file or directory/);
     assertOneLineError(run('transcribe', '--checkpoint', OUT, '--beam', '0', good), /^error: option '--beam <n>' argument '0' is invalid/);
   });

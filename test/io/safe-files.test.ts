@@ -276,7 +276,8 @@ describe('lockRunFolder', () => {
 
   test('a lock of another machine is refused with the way out', () => {
     const dir = fresh();
-    fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', command: 'bptt', started: 's' }));
+    const owner = { pid: 1, host: 'elsewhere', command: 'bptt', started: 's' };
+    fs.writeFileSync(join(dir, LOCK_FILE), JSON.stringify(owner));
     rejects(() => lockRunFolder(dir, 'mine'), /if it is no longer running, delete .*\.bptt-lock\)$/);
   });
 

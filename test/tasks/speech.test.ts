@@ -115,9 +115,11 @@ describe('speech corpus', () => {
     assert.throws(() => readManifest(tmp, 'train'), /train\.tsv' line 2: expected path<TAB>digits/);
     writeFileSync(join(tmp, 'bad.wav'), 'RIFF....WAVEjunk');
     assert.throws(() => loadWav(join(tmp, 'bad.wav'), defaultSpeechFeatures), (e: Error) => e instanceof DataError && /audio '.*bad\.wav'/.test(e.message));
-    assert.throws(() => loadWav(join(tmp, 'missing.wav'), defaultSpeechFeatures), /audio '.*missing\.wav': expected a readable regular file, got no such file/);
+    assert.throws(() => loadWav(join(tmp, 'missing.wav'), defaultSpeechFeatures),
+      /audio '.*missing\.wav': expected a readable regular file, got no such file/);
     // A manifest can name a device or a FIFO: refused at once (/dev/zero grew to gigabytes, a FIFO hung).
-    assert.throws(() => loadWav('/dev/zero', defaultSpeechFeatures), /audio '\/dev\/zero': expected a regular file, got a device/);
+    assert.throws(() => loadWav('/dev/zero', defaultSpeechFeatures),
+      /audio '\/dev\/zero': expected a regular file, got a device/);
     if (spawnSync('mkfifo', [join(tmp, 'fifo.wav')]).status === 0) {
       assert.throws(() => loadWav(join(tmp, 'fifo.wav'), defaultSpeechFeatures), /expected a regular file, got a FIFO/);
     }
