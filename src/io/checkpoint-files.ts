@@ -77,10 +77,10 @@ export function ensureWritableDir(dir: string): void {
       refuseNonFile(join(dir, f), 'a regular file (or none) under a checkpoint file name');
     }
   }
-  const probe = join(dir, `.bptt-write-test-${process.pid}`);
+  const probe = join(dir, '.bptt-write-test'); // one name: a probe a killed run left is replaced, not kept
   try {
     writeFileSafe(probe, 'ok');
-    fsLayer().unlinkSync(probe);
+    unlinkQuietly(probe); // another run's probe may have taken its place and gone
   } catch (e) {
     const why = e instanceof DataError ? e.message : errnoText(e);
     throw new DataError(expected(where, 'a directory this process can write to', why));
