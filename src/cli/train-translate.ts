@@ -17,9 +17,9 @@ import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions }
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
 import { loadTranslator, saveTranslator, translateTrainerState, type TranslateMeta } from '../tasks/translate/checkpoint.js';
 import { ConfigError, DataError, Rng, expected, show, type Tensor } from '../tensor/index.js';
-import { badMeta } from '../io/trainer-state.js';
-import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
-import { checkSameFile, fileName, fileNotGiven, fileNotSaved, hashOf } from './resume-files.js';
+import { duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
+import { fileName } from './resume-files.js';
+import { OUTPUT, checkSameRun, filesGivenAgain, isFile, savedFiles, savedSettings } from './translate-resume.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
 import { appendLog, ensureWritableLog } from './log-file.js';
 import { StopSignals } from './stop-signals.js';
@@ -61,18 +61,6 @@ interface CommonOptions {
 
 /** Options a resumed run may give anew (budget, scoring, output, display); every other one must repeat the saved value. */
 const ANEW = ['steps', 'time', 'evalEvery', 'devLimit', 'testLimit', 'beam', 'lengthPenalty', 'out', 'log', 'report', 'quiet', 'resume'];
-/** Where a run writes and what it shows: always of the command line, never a path from a manifest. */
-const OUTPUT = ['out', 'log', 'report', 'quiet', 'resume'];
-/**
- * The data files, which a resumed run reads only when named again (checked
- * against the hashes its manifest records).
- */
-const FILES = ['source', 'target', 'devSource', 'devTarget', 'testSource', 'testTarget'] as const;
-type FileOption = (typeof FILES)[number];
-const isFile = (k: string): k is FileOption => (FILES as readonly string[]).includes(k);
-/** The data files of a run, by option. */
-type Files = Partial<Record<FileOption, string>>;
-
 /** A run continued from a checkpoint: its model (the saved weights), the trainer's state and the best validation so far. */
 interface Resumed {
   model: Seq2Seq;
@@ -288,71 +276,6 @@ async function resumeRun(kind: TranslateMeta['kind'], o: CommonOptions, cmd: Com
     best = { weights: b.model.stateDict(), validation: progress.validation };
   }
   await run(task, settings, { model: ckpt.model, state, best });
-}
-
-/**
- * The data read again is the data trained on (each file named again with the
- * recorded hash; the same vocabularies and sizes), and the settings describe
- * the checkpoint's model.
- */
-function checkSameRun(
-  where: string, ckpt: { path: string; meta: TranslateMeta }, task: Task, files: Files | null, config: Seq2SeqConfig,
-): void {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const { meta } = ckpt;
-  let data = task.data;
-  if (files) {
-    const now = savedFiles(ckpt.path, task.data);
-    for (const k of FILES) if (files[k] && hashOf(files[k])) checkSameFile(where, `--${kebab(k)}`, files[k], now[k]!);
-    const { source, target, dev, test } = meta.data; // the files, compared just now
-    data = { ...data, source, target, dev, test };
-  }
-  const { source, target } = task.vocab;
-  if (!same(source.toJSON(), meta.vocab.source) || !same(target.toJSON(), meta.vocab.target)
-    || !same(data, meta.data)) {
-    throw new DataError(expected(where, 'the training data it was trained on',
-      'data with other vocabularies or sizes (the files changed)'));
-  }
-  const differs = (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => !same(config[k], meta.model[k]));
-  if (differs) {
-    badMeta(`checkpoint '${ckpt.path}'`, `settings.${differs}`, `${show(meta.model[differs])}, as meta.model`,
-      config[differs]);
-  }
-}
-
-/**
- * The saved settings but the data files and output, each checked as its
- * option would be (a hand-edited one is a DataError naming it).
- */
-function savedSettings(cmd: Command, path: string, settings: Record<string, unknown>): Record<string, unknown> {
-  const keys = cmd.options.map((x) => x.attributeName()).filter((k) => !OUTPUT.includes(k) && !isFile(k));
-  for (const k of keys) checkSaved(cmd, k, settings[k], `checkpoint '${path}'`, `settings.${k}`);
-  return Object.fromEntries(keys.map((k) => [k, settings[k]]));
-}
-
-/** The files a data record names, by option (undefined: none). */
-function savedFiles(path: string, data: Record<string, unknown>): Files {
-  const bad = (field: string, want: string, x: unknown): never =>
-    badMeta(`checkpoint '${path}'`, `data.${field}`, want, x);
-  const text = (field: string, x: unknown): string => (typeof x === 'string' ? x : bad(field, 'a file name', x));
-  const pair = (field: string, x: unknown): [string, string] | [] => {
-    if (x === null || x === 'held out 5 %') return [];
-    if (!Array.isArray(x) || x.length !== 2) return bad(field, 'the names of a source and a target file', x);
-    return [text(field, x[0]), text(field, x[1])];
-  };
-  const [devSource, devTarget] = pair('dev', data.dev), [testSource, testTarget] = pair('test', data.test);
-  const source = text('source', data.source), target = text('target', data.target);
-  return { source, target, devSource, devTarget, testSource, testTarget };
-}
-
-/** The data files named again, as the checkpoint has them: each file it names, and no other. */
-function filesGivenAgain(where: string, files: Files, mine: Record<string, unknown>): Files {
-  for (const k of FILES) {
-    const flag = `--${kebab(k)}`;
-    if (files[k] !== undefined && mine[k] === undefined) throw fileNotGiven(where, flag, files[k]);
-    if (files[k] === undefined && mine[k] !== undefined) throw fileNotSaved(where, flag, String(mine[k]));
-  }
-  return Object.fromEntries(FILES.map((k) => [k, mine[k]]));
 }
 
 /** The model the options describe. */
