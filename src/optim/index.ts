@@ -4,3 +4,4 @@ export { Adam, AdamW, AdamBase, type AdamOptions, type AdamConfig } from './adam
 export { RMSprop, type RMSpropOptions, type RMSpropConfig } from './rmsprop.js';
 export { Adagrad, type AdagradOptions, type AdagradConfig } from './adagrad.js';
 export { clipGradNorm, clipGradValue, gradNorm, scaleToNorm } from './clip.js';
+export { learningRate, validateSchedule, type Schedule } from './schedule.js';

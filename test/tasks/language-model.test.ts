@@ -4,9 +4,9 @@ import { describe, test } from 'node:test';
 import { noGrad } from '../../src/autograd/index.js';
 import { Vocabulary } from '../../src/data/index.js';
 import {
-  LanguageModel, beamText, learningRate, sampleText, scoreTokens, validateConfig, validateSchedule,
-  type LanguageModelConfig, type LmBatch, type Schedule,
+  LanguageModel, beamText, sampleText, scoreTokens, validateConfig, type LanguageModelConfig, type LmBatch,
 } from '../../src/tasks/language-model/index.js';
+import { learningRate, validateSchedule, type Schedule } from '../../src/optim/index.js';
 import { LmTrainer, type LmTrainingOptions, type TrainerState } from '../../src/tasks/language-model/trainer.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
 import { assertDivergedRunStops } from '../helpers.js';

@@ -8,7 +8,7 @@ import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam, AdamW, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, DataError, Rng, expected, listOf, show, type Tensor } from '../../tensor/index.js';
-import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
+import { learningRate, validateSchedule, type Schedule } from '../../optim/index.js';
 import { actuals, modelForecasts } from './evaluate.js';
 import { accuracy, seasonalScale, type Accuracy } from './metrics.js';
 import type { ForecastState, Forecaster } from './model.js';

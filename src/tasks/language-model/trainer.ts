@@ -13,7 +13,7 @@ import { Adam, AdamW, type OptimizerStateDict } from '../../optim/index.js';
 import { ConfigError, Rng, expected, show } from '../../tensor/index.js';
 import { scoreTokens, type LmScore } from './evaluate.js';
 import type { LanguageModel, LmBatch } from './model.js';
-import { learningRate, validateSchedule, type Schedule } from './schedule.js';
+import { learningRate, validateSchedule, type Schedule } from '../../optim/index.js';
 
 export interface LmTrainingOptions {
   batch: number;

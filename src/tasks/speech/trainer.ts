@@ -10,7 +10,7 @@ import { Bptt, type FlowRecorder } from '../../bptt/index.js';
 import { Adam, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, show, type Tensor } from '../../tensor/index.js';
-import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
+import { learningRate, validateSchedule, type Schedule } from '../../optim/index.js';
 import { Batches, type BatchesState, type Example } from './batches.js';
 import { digitErrors, transcribe, type DigitErrors } from './decode.js';
 import type { SpeechBatch, SpeechModel } from './model.js';

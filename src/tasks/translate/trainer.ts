@@ -10,7 +10,7 @@ import { DataParallel } from '../../bptt/parallel.js';
 import { Adam, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, show, type Tensor } from '../../tensor/index.js';
-import { learningRate, validateSchedule, type Schedule } from '../language-model/schedule.js';
+import { learningRate, validateSchedule, type Schedule } from '../../optim/index.js';
 import { PairSampler, type PairCorpus, type PairSamplerState } from './data.js';
 import type { PairBatch, Seq2Seq } from './model.js';
 import { unrollable } from './replica.js';

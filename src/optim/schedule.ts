@@ -1,4 +1,4 @@
-import { ConfigError, expected, quoted, show } from '../../tensor/index.js';
+import { ConfigError, expected, quoted, show } from '../tensor/index.js';
 
 export interface Schedule {
   kind: 'cosine' | 'constant';
