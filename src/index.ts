@@ -16,3 +16,4 @@ export * from './tasks/speech/index.js';
 export * from './audio/index.js';
 export * from './metrics/index.js';
 export * from './report/index.js';
+export * from './training/index.js';

@@ -127,6 +127,7 @@ export function checkSaved(command: Command, key: string, value: unknown, where:
   if (value === null) text = 'none';
   else if (Array.isArray(value)) text = value.map(String).join(',');
   else if (typeof value === 'object' && 'kind' in value) text = describeStrategy(value as Strategy);
+  else if (typeof value === 'object' && 'epochs' in value) text = `${String(value.epochs)}e`;
   let parsed: unknown;
   try {
     parsed = parse(text, undefined);

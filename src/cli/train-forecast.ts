@@ -18,7 +18,7 @@ import { openReport } from '../report/write.js';
 import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone } from './options.js';
 import { checkSameFile, fileNotGiven } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { appendLog, ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from '../training/node/json-log.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 

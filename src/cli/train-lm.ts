@@ -20,7 +20,7 @@ import {
 import { windowProblem } from './lm-bounds.js';
 import { checkSameFile, fileName, fileNotGiven, fileNotSaved } from './resume-files.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { appendLog, ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from '../training/node/json-log.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 

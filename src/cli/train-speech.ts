@@ -14,7 +14,7 @@ import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from '../t
 import { SpeechModel, validateSpeechConfig, type SpeechModelConfig } from '../tasks/speech/model.js';
 import { SpeechTrainer, type SpeechStep, type SpeechTrainerState, type SpeechTrainingOptions } from '../tasks/speech/trainer.js';
 import { BpttError, ConfigError, DataError, expected, textOf } from '../tensor/index.js';
-import { appendLog, ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from '../training/node/json-log.js';
 import { openReport } from '../report/write.js';
 import { checkSaved, duration, formatDuration, integer, kebab, real, realOrNone, savedAt } from './options.js';
 import { fileNotGiven } from './resume-files.js';

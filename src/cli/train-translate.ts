@@ -21,7 +21,7 @@ import { duration, formatDuration, integer, kebab, real, realOrNone } from './op
 import { fileName } from './resume-files.js';
 import { OUTPUT, checkSameRun, filesGivenAgain, isFile, savedFiles, savedSettings } from './translate-resume.js';
 import { Progress, RateMeter, formatCount } from './progress.js';
-import { appendLog, ensureWritableLog } from './log-file.js';
+import { appendLog, ensureWritableLog } from '../training/node/json-log.js';
 import { StopSignals } from './stop-signals.js';
 import { VERSION } from './version.js';
 

@@ -1,0 +1,232 @@
+/**
+ * What every `bptt train` command does around its task: the resume check, the
+ * run folder and its lock, the trainer with its callbacks (progress, --log,
+ * --report, checkpoints, signals), and the summary. A command file keeps only
+ * its own: flags, data, model, metrics (a `TrainingTask`).
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { BpttOptions } from '../bptt/index.js';
+import type { Module } from '../nn/index.js';
+import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
+import { Adam, AdamW } from '../optim/index.js';
+import { openReport, type ReportFile } from '../report/write.js';
+import { ConfigError, DataError, expected } from '../tensor/index.js';
+import { Trainer, type Batches, type Callback, type UpdateEngine, type Validation } from '../training/index.js';
+import { jsonLog } from '../training/node/json-log.js';
+import type { DataSource, NamedModel, TaskCodec } from '../training/index.js';
+import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
+import { stopOnSignals } from '../training/node/stop-signals.js';
+import { checkSaved, formatDuration, kebab } from './options.js';
+import { Progress, formatCount } from './progress.js';
+import { ANEW, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags } from
+  './training-options.js';
+import { VERSION } from './version.js';
+
+/** A task's part of a training run, made by its command from the flags (and the checkpoint it resumes). */
+export interface TaskRun<B, C, M extends NamedModel> {
+  model: M;
+  config: C;
+  extra: Record<string, unknown>;
+  /** the data trained on, each with its hash (a resumed run must be given the same) */
+  data: DataSource[];
+  batches: Batches<B>;
+  validate: () => Validation;
+  /** how the validation score and the loss read, e.g. { score: 'bpc', loss: 'bpc', lossScale: 1 / ln 2 } */
+  units: { score: string; loss: string; lossScale?: number; rate: string };
+  /** the first lines a run prints */
+  header: string;
+  /** the recurrent layers the report's gradient-flow diagnostics attach to */
+  recurrent: Module[];
+  stateful?: boolean;
+  engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
+  /** what a validation is expected to cost before one is measured */
+  validationGuessMs?: number;
+  /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
+  finish?: () => string | null;
+}
+
+export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedModel> {
+  codec: TaskCodec<C, M>;
+  defaults: TrainingDefaults;
+  /** flags that name data (named again on --resume, where their files' hashes are checked) */
+  dataFlags: readonly string[];
+  /** flags that change only what is shown at the end */
+  displayFlags?: readonly string[];
+  prepare(o: O, resumed: LoadedRun<C, M> | null): TaskRun<B, C, M>;
+}
+
+export async function runTraining<O extends TrainingFlags, B, C, M extends NamedModel>(
+  task: TrainingTask<O, B, C, M>, o: O, cmd: Command,
+): Promise<void> {
+  const notSettings = new Set<string>([...ANEW, ...task.dataFlags, ...(task.displayFlags ?? [])]);
+  // Inputs first, then the output: a bad input leaves no folder or file behind.
+  if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
+  const resumed = o.resume ? loadRun(o.resume === true ? join(o.out, 'last.json') : o.resume, task.codec) : null;
+  if (resumed) takeSaved(cmd, resumed, notSettings);
+  const run = task.prepare(o, resumed);
+  if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
+  ensureWritableDir(o.out);
+  lockRunFolder(o.out);
+  const settings = settingsOf(cmd, notSettings, o, task.defaults);
+  const report = o.report ? openReport(o.report, `bptt train ${task.codec.task}: ${run.header.split('\n')[0]}`,
+    { ...settings, version: VERSION }) : null;
+  const say = (line: string): void => {
+    if (!o.quiet) console.log(line);
+  };
+  say(`bptt ${VERSION}: ${run.header}`);
+  const budget = budgetOf(o, task.defaults);
+  const optimizer = new (o.weightDecay > 0 ? AdamW : Adam)(run.model.parameters(),
+    { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
+  const signals = stopOnSignals();
+  const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', run.units.score, 30,
+    run.units.rate);
+  const save = async (name: 'best' | 'last', t: Trainer<B>): Promise<string> => {
+    const state = await t.snapshot();
+    return saveRun(o.out, name, task.codec, {
+      model: run.model, config: run.config, extra: run.extra, data: run.data, settings, writtenBy: `bptt ${VERSION}`,
+      state: state as never, bestWeights: t.best?.weights ?? null,
+    });
+  };
+  const callbacks: Array<Callback<Trainer<B>>> = [
+    signals,
+    progressLine(progress, run.units),
+    ...(o.log ? [jsonLog(o.log)] : []),
+    ...(report ? [reportWriter(report, run.units)] : []),
+    {
+      // best first: killed between the two, last.json is the earlier run, which reaches and saves this best again
+      onValidation: async (v, t) => {
+        if (v.best) await save('best', t);
+        await save('last', t);
+        report?.write();
+      },
+      onInterrupt: async (reason, t) => {
+        const path = await save('last', t);
+        report?.write();
+        progress.stop();
+        console.error(`bptt: ${reason}: saved ${path} at update ${t.progress.updates}; continue with --resume`);
+        process.exitCode = 130;
+      },
+    },
+  ];
+  report?.flow.attach(run.recurrent as never);
+  const trainer = new Trainer<B>({
+    model: run.model as never, data: run.batches, optimizer, schedule: scheduleOf(o), budget, validate: run.validate,
+    evalEvery: o.evalEvery === 'auto' ? undefined : o.evalEvery, patience: o.patience, minDelta: o.minDelta,
+    clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
+    engine: run.engine as never, callbacks, startedAt: 0, validationGuessMs: run.validationGuessMs,
+  });
+  if (resumed) {
+    const { state, bestWeights } = runStateOf(resumed);
+    await trainer.restore(state as never, bestWeights);
+  }
+  say(`${describeTraining(o)}; budget ${describeBudget(budget)}`
+    + (resumed ? `; resuming at update ${resumed.meta.trainer?.progress.updates}` : ''));
+  const result = await trainer.fit();
+  progress.stop();
+  if (result.stoppedBy === 'stopped') return;
+  const best = result.best ? `${result.best.score.toFixed(3)} ${run.units.score} at update ${result.best.update}` : '-';
+  const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
+  console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
+    + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
+  const shown = o.quiet ? null : run.finish?.();
+  if (shown) console.log(shown);
+  if (report) report.write();
+}
+
+/** A resumed run's settings: given flags must repeat the saved value; flags not given take it. */
+function takeSaved<C, M extends NamedModel>(cmd: Command, run: LoadedRun<C, M>, notSettings: Set<string>): void {
+  const where = `--resume ${run.path}`;
+  const saved = run.meta.settings;
+  const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+  const budgetGiven = ['steps', 'epochs', 'time'].some(given);
+  for (const [key, value] of Object.entries(saved)) {
+    if (notSettings.has(key) && !['steps', 'epochs', 'time', 'evalEvery', 'patience', 'minDelta'].includes(key)) continue;
+    if (!cmd.options.some((opt) => opt.attributeName() === key)) continue;
+    if (value === null && ['steps', 'epochs', 'time'].includes(key)) continue; // not part of the saved budget
+    checkSaved(cmd, key, value, `checkpoint '${run.path}'`, `settings.${key}`);
+    if (given(key)) {
+      if (!notSettings.has(key) && JSON.stringify(cmd.getOptionValue(key)) !== JSON.stringify(value)) {
+        throw new ConfigError(expected(where, `--${kebab(key)} ${text(value)} as saved, or no --${kebab(key)}`,
+          `--${kebab(key)} ${text(cmd.getOptionValue(key))}`));
+      }
+    } else if (!(budgetGiven && ['steps', 'epochs', 'time'].includes(key))) {
+      cmd.setOptionValueWithSource(key, value ?? undefined, 'env');
+    }
+  }
+}
+
+/** Every flag's value but those that only say where output goes or what is shown, as the checkpoint keeps them. */
+function settingsOf(cmd: Command, notSettings: Set<string>, o: TrainingFlags, d: TrainingDefaults):
+  Record<string, unknown> {
+  const keep = (k: string): boolean => !notSettings.has(k) || ['evalEvery', 'patience', 'minDelta'].includes(k);
+  const settings = Object.fromEntries(cmd.options.map((opt) => opt.attributeName()).filter(keep)
+    .map((k) => [k, cmd.getOptionValue(k) ?? null]));
+  const b = budgetOf(o, d);
+  return { ...settings, steps: b.steps ?? null, epochs: b.epochs ?? null, time: b.time ?? null };
+}
+
+/** The data given again must be what the run trained on: the same sources, with the same hashes. */
+function checkSameData(where: string, saved: DataSource[], now: DataSource[], flags: readonly string[]): void {
+  for (const s of saved) {
+    const n = now.find((x) => x.role === s.role);
+    if (!n) {
+      const why = s.role.startsWith('--') ? 'bptt does not read files named inside a checkpoint' : undefined;
+      throw new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
+        `no ${s.role}`, why));
+    }
+    if (n.sha256 !== s.sha256) {
+      throw new DataError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}), the data it was `
+        + 'trained on', `${n.name} (sha256 ${n.sha256.slice(0, 16)})`));
+    }
+  }
+  const extra = now.find((n) => !saved.some((s) => s.role === n.role) && flags.includes(n.role.replace(/^--/, '')));
+  if (extra) throw new ConfigError(expected(where, `no ${extra.role}, as saved`, `${extra.role} ${extra.name}`));
+}
+
+function text(v: unknown): string {
+  if (v === null || v === undefined) return '(unset)';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function describeBudget(b: { steps?: number | null; epochs?: number | null; time?: number | null }): string {
+  return [b.steps && `${b.steps} updates`, b.epochs && `${b.epochs} epochs`, b.time && formatDuration(b.time)]
+    .filter(Boolean).join(' or ');
+}
+
+/** The progress line and the validation notes above it. */
+function progressLine(progress: Progress, units: TaskRun<unknown, unknown, NamedModel>['units']): Callback {
+  let val: number | null = null;
+  const scale = units.lossScale ?? 1;
+  return {
+    onUpdate: (e) => {
+      if (e.skipped) progress.note(`skipped: ${e.skipped}`);
+      progress.update({
+        step: e.update, epoch: e.epoch, loss: e.loss * scale, val, tokensPerSecond: (e.items * 1000) / e.trainMs,
+        gradNorm: e.gradNorm, lr: e.lr, done: e.progress, elapsedSeconds: e.elapsedMs / 1000,
+      });
+    },
+    onValidation: (v) => {
+      val = v.score;
+      const more = Object.entries(v.metrics).map(([k, x]) => `, ${k} ${x.toFixed(3)}`).join('');
+      progress.note(`update ${v.update} (epoch ${v.epoch.toFixed(2)}): validation ${v.score.toFixed(3)} `
+        + `${units.score}${more}${v.best ? ' (best)' : ''}`);
+    },
+  };
+}
+
+/** The --report's charts: loss, learning rate, gradient norm and clipping per update; validations. */
+function reportWriter(report: ReportFile, units: TaskRun<unknown, unknown, NamedModel>['units']): Callback {
+  const scale = units.lossScale ?? 1;
+  report.recorder.chart('loss', { unit: units.loss });
+  return {
+    onUpdate: (e) => {
+      report.recorder.step(e.update, { loss: e.loss * scale, lr: e.lr, gradNorm: e.gradNorm, clipped: e.clipped });
+    },
+    onValidation: (v) => {
+      report.recorder.validation(v.update, { [units.score]: v.score, ...v.metrics });
+    },
+  };
+}
