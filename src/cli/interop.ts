@@ -14,7 +14,8 @@ import { exportOnnx } from '../io/interop/onnx/export.js';
 import { StateDictError, loadTorchStateDict } from '../io/interop/state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { TASK, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
-import { SPEECH_TASK, loadSpeechModel } from '../tasks/speech/checkpoint.js';
+import { SPEECH_TASK, speechCodec } from '../tasks/speech/codec.js';
+import { loadRun } from '../training/node/run-files.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
 import { ConfigError, DataError, expected, jsonOf, quoted, type Tensor } from '../tensor/index.js';
 import { VERSION } from './version.js';
@@ -92,7 +93,7 @@ function taskOf(path: string): string {
 
 /** A speech model as ONNX: stacked features in, per-frame logits out (log-softmax and CTC decoding stay with the caller). */
 function speechOnnx(o: ExportOptions): { bytes: Uint8Array; what: string } {
-  const { model, meta, path } = loadSpeechModel(o.checkpoint);
+  const { model, meta, path } = loadRun(o.checkpoint, speechCodec);
   model.eval();
   const c = meta.model;
   const bytes = exportOnnx({ rnn: model.rnn, head: model.head }, {

@@ -14,7 +14,7 @@ import { Adam, AdamW } from '../optim/index.js';
 import { openReport, type ReportFile } from '../report/write.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { Trainer, type Batches, type Callback, type UpdateEngine, type Validation } from '../training/index.js';
-import { jsonLog } from '../training/node/json-log.js';
+import { appendLog, jsonLog } from '../training/node/json-log.js';
 import type { DataSource, NamedModel, TaskCodec } from '../training/index.js';
 import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
 import { stopOnSignals } from '../training/node/stop-signals.js';
@@ -45,6 +45,8 @@ export interface TaskRun<B, C, M extends NamedModel> {
   validationGuessMs?: number;
   /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
   finish?: () => string | null;
+  /** after the run, with the best weights in the model: its score on held-out data (shown even with --quiet) */
+  test?: () => { line: string; figures: Record<string, number> };
 }
 
 export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedModel> {
@@ -130,6 +132,12 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
+  const test = run.test?.();
+  if (test) {
+    console.log(test.line);
+    appendLog(o.log, { type: 'test', ...test.figures });
+    report?.recorder.meta(test.figures);
+  }
   const shown = o.quiet ? null : run.finish?.();
   if (shown) console.log(shown);
   if (report) report.write();

@@ -1,8 +1,9 @@
 /** `bptt transcribe`: the digits spoken in WAV files, one line per file (path<TAB>digits), from a trained speech checkpoint. */
 import { Command } from 'commander';
-import { loadSpeechModel } from '../tasks/speech/checkpoint.js';
+import { speechCodec } from '../tasks/speech/codec.js';
 import { loadWav } from '../tasks/speech/corpus.js';
 import { transcribe } from '../tasks/speech/decode.js';
+import { loadRun } from '../training/node/run-files.js';
 import { integer } from './options.js';
 
 interface TranscribeOptions {
@@ -21,7 +22,7 @@ export function transcribeCommand(): Command {
 }
 
 function run(files: string[], o: TranscribeOptions): void {
-  const { model } = loadSpeechModel(o.checkpoint);
+  const { model } = loadRun(o.checkpoint, speechCodec);
   // Every file is read and checked before anything is printed: a bad one fails the command with no partial output.
   const inputs = files.map((f) => loadWav(f, model.config.features));
   const digits = transcribe(model, inputs, { beam: o.beam });

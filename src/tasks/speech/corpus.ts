@@ -5,8 +5,9 @@
  * tools/make_speech_data.sh writes them. Features are computed once, here,
  * and kept in memory.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { errnoText, readFileSafe } from '../../io/safe-files.js';
 import { DataError, expected, quoted } from '../../tensor/index.js';
 import type { Example } from './batches.js';
@@ -67,10 +68,38 @@ export function loadWav(path: string, features: SpeechFeatureConfig): Utterance 
 }
 
 /** Features of every entry, computed once. `progress` is called every 100 files. */
-export function loadExamples(entries: readonly ManifestEntry[], features: SpeechFeatureConfig, progress?: (done: number) => void): Example[] {
+export function loadExamples(entries: readonly ManifestEntry[], features: SpeechFeatureConfig,
+  progress?: (done: number) => void): Example[] {
   return entries.map((e, i) => {
     const input = loadWav(e.path, features);
     if (progress && (i + 1) % 100 === 0) progress(i + 1);
     return { input, digits: e.digits };
   });
+}
+
+export interface Corpus {
+  train: Example[];
+  dev: Example[] | null;
+  test: Example[] | null;
+  /** a hash of train.tsv and dev.tsv, paths relative to the directory (a moved copy is the same data) */
+  sha256: string;
+}
+
+/** The splits of a data directory (dev.tsv and test.tsv optional) with their features; `progress` (done, total). */
+export function loadCorpus(dir: string, features: SpeechFeatureConfig,
+  progress?: (done: number, total: number) => void): Corpus {
+  checkDataDir(dir);
+  const manifests = (['train', 'dev', 'test'] as const).map((s) => readManifest(dir, s, s !== 'train'));
+  const total = manifests.reduce((s, m) => s + (m?.length ?? 0), 0);
+  let before = 0;
+  const [train, dev, test] = manifests.map((m) => {
+    if (!m) return null;
+    const examples = loadExamples(m, features, progress && ((done) => progress(before + done, total)));
+    before += m.length;
+    return examples;
+  });
+  progress?.(total, total);
+  const text = manifests.slice(0, 2)
+    .map((m) => (m ?? []).map((e) => `${relative(dir, e.path)}\t${e.digits.join('')}\n`).join('')).join('--\n');
+  return { train: train!, dev: dev!, test: test!, sha256: createHash('sha256').update(text).digest('hex') };
 }

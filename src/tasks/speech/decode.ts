@@ -1,9 +1,9 @@
-/** Transcribing utterances with a trained model: greedy or prefix-beam CTC decoding, and digit error rates. Browser-safe. */
+/** Transcribing utterances with a trained model: greedy or prefix-beam CTC decoding, digit error rates. Browser-safe. */
 import { noGrad } from '../../autograd/index.js';
 import { ctcGreedy, ctcPrefixBeam } from '../../decode/index.js';
 import { editDistance } from '../../metrics/index.js';
 import { ConfigError, expected, show } from '../../tensor/index.js';
-import { lengthGroups, makeBatch } from './batches.js';
+import { lengthGroups, makeBatch, type Example } from './batches.js';
 import type { Utterance } from './features.js';
 import { BLANK, CLASSES, type SpeechModel } from './model.js';
 
@@ -62,4 +62,22 @@ export function digitErrors(hyps: readonly (readonly number[])[], refs: readonly
     if (e > 0) wrong++;
   });
   return { der: digits ? edits / digits : 0, edits, digits, utterances: refs.length, ser: refs.length ? wrong / refs.length : 0 };
+}
+
+/** The digit errors of decoding `examples` (greedy: beam 1). */
+export function scoreDigits(model: SpeechModel, examples: readonly Example[], beam = 1): DigitErrors {
+  return digitErrors(transcribe(model, examples.map((e) => e.input), { beam }), examples.map((e) => e.digits));
+}
+
+/** The best model's digit error rates on the test split, greedy and with a beam. */
+export function testScore(model: SpeechModel, test: readonly Example[], beam: number):
+  { line: string; figures: Record<string, number> } {
+  const greedy = scoreDigits(model, test, 1), wide = scoreDigits(model, test, beam);
+  const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
+  const errors = (e: DigitErrors): string => `${pct(e.der)} (${e.edits} edits, ${pct(e.ser)} of utterances wrong)`;
+  return {
+    line: `test: ${greedy.utterances} utterances, ${greedy.digits} digits; digit error rate greedy ${errors(greedy)}, `
+      + `beam ${beam} ${errors(wide)}`,
+    figures: { 'test DER greedy %': 100 * greedy.der, [`test DER beam ${beam} %`]: 100 * wide.der },
+  };
 }

@@ -63,6 +63,8 @@ export interface SpeechBatch {
   lengths: number[];
   /** per utterance, the digits (0..9), or null to decode only */
   targets: number[][] | null;
+  /** seeds the dropout masks of a training batch (see Batches) */
+  noiseSeed?: number;
 }
 
 /** log-softmax over the last axis; backward: g − softmax·Σg per row. */
@@ -111,7 +113,12 @@ export class SpeechModel extends Module implements Unrollable<SpeechBatch, null>
 
   /** The whole utterance at once (a bidirectional layer reads it from both ends): the summed CTC loss, counted per target digit. */
   unroll(b: SpeechBatch, from: number, to: number, _state: null, wantLoss: boolean): Unrolled<null> {
-    if (from !== 0 || to !== b.steps) throw new ConfigError(expected('SpeechModel.unroll', `the whole batch, steps [0, ${b.steps})`, `[${from}, ${to})`, 'train with the full BPTT strategy'));
+    if (from !== 0 || to !== b.steps) {
+      throw new ConfigError(expected('SpeechModel.unroll', `the whole batch, steps [0, ${b.steps})`, `[${from}, ${to})`,
+        'train with the full BPTT strategy'));
+    }
+    if (b.batch === 0) return { state: null, loss: null, terms: 0 }; // a data-parallel shard of a small batch
+    if (this.training && b.noiseSeed !== undefined) this.rnn.dropoutRng.setState(new Rng(b.noiseSeed).getState());
     const lp = this.logProbs(b);
     if (!wantLoss || !b.targets) return { state: null, loss: null, terms: 0 };
     const labels = b.targets.map((t) => t.map((d) => d + 1));
