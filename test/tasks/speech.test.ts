@@ -12,15 +12,16 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Variable, gradcheck, mul, sum } from '../../src/autograd/index.js';
 import { encodeWav } from '../../src/audio/index.js';
-import { loadSpeechModel, saveSpeechModel, type SpeechMeta } from '../../src/tasks/speech/checkpoint.js';
+import { Adam } from '../../src/optim/index.js';
 import { checkDataDir, loadExamples, loadWav, readManifest } from '../../src/tasks/speech/corpus.js';
 import { logSoftmax } from '../../src/tasks/speech/model.js';
 import {
-  SpeechBatches, SpeechModel, SpeechTrainer, defaultSpeechFeatures, digitErrors, makeSpeechBatch, speechInputSize, stackFrames, transcribe,
-  type SpeechModelConfig,
+  SpeechBatches, SpeechModel, defaultSpeechFeatures, digitErrors, makeSpeechBatch, scoreDigits, speechCodec,
+  speechInputSize, stackFrames, transcribe, type SpeechBatch, type SpeechExample, type SpeechModelConfig,
 } from '../../src/tasks/speech/index.js';
 import { ConfigError, DataError, Rng, Tensor } from '../../src/tensor/index.js';
-import { assertDivergedRunStops } from '../helpers.js';
+import { Trainer, type Callback, type FitOptions } from '../../src/training/index.js';
+import { loadRun, runStateOf, saveRun } from '../../src/training/node/run-files.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../test/fixtures/speech-sample/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'bptt-speech-'));
@@ -75,8 +76,10 @@ describe('speech batches', () => {
     const examples = Array.from({ length: 50 }, (_, i) => ({ input: utt(1 + ((i * 7) % 40), i), digits: [i % 10] }));
     const batches = new SpeechBatches(examples, 8, new Rng(1));
     const seen: number[] = [];
+    assert.equal(batches.batchesPerEpoch, 7);
     for (let k = 0; k < 7; k++) {
-      const b = batches.next();
+      const { batch: b, items } = batches.next();
+      assert.equal(items, b.batch);
       assert.ok(Math.max(...b.lengths) - Math.min(...b.lengths) <= 40);
       for (let j = 0; j < b.batch; j++) seen.push(b.inputs[j * b.dim]!);
     }
@@ -90,13 +93,15 @@ describe('speech batches', () => {
       const ref = new SpeechBatches(examples, 8, new Rng(1));
       for (let k = 0; k < done; k++) ref.next();
       const copy = new SpeechBatches(examples, 8, new Rng(99));
-      copy.restore(structuredClone(ref.state()));
+      copy.setState(structuredClone(ref.getState()));
       assert.equal(copy.epoch, ref.epoch, `epoch after ${done} batches`);
       for (let k = 0; k < 10; k++) assert.deepEqual(copy.next(), ref.next(), `batch ${done + k + 1}`);
     }
     const batches = new SpeechBatches(examples, 8, new Rng(1));
-    assert.throws(() => batches.restore({ rng: [1, 2, 3, 4], epochs: 0, at: 8 }), (e) => e instanceof DataError && /at most 7 batches handed out in an epoch, got 8/.test(e.message));
-    assert.throws(() => batches.restore({ rng: [1, 2, 3, 4], epochs: 2, at: 0 }), DataError);
+    assert.throws(() => batches.setState({ rng: [1, 2, 3, 4], epochs: 0, at: 8 }),
+      (e) => e instanceof DataError && /at most 7 batches handed out in an epoch, got 8/.test(e.message));
+    assert.throws(() => batches.setState({ rng: [1, 2, 3, 4], epochs: 2, at: 0 }), DataError);
+    assert.throws(() => batches.setState({ rng: [1, 2], epochs: 0, at: 1 }), /rng: expected a generator state/);
   });
 });
 
@@ -139,7 +144,18 @@ describe('speech model', () => {
     assert.throws(() => new SpeechModel({ ...CONFIG, layers: 1, dropout: 0.2 }), /dropout 0 with one layer/);
   });
 
-  test('seeded end to end on the sample: 200 updates bring the CTC loss below 0.2 per digit and transcribe the training utterances', () => {
+  /** A runner over the sample's training utterances; the model's weights are `model`'s own. */
+  function trainerOf(model: SpeechModel, train: SpeechExample[], o: Partial<FitOptions<SpeechBatch>> = {}):
+    Trainer<SpeechBatch> {
+    return new Trainer<SpeechBatch>({
+      model, data: new SpeechBatches(train, 2, new Rng(7).split()), optimizer: new Adam(model.parameters(), { lr: 1e-2 }),
+      schedule: { kind: 'cosine', lr: 1e-2, warmup: 2, floor: 0 }, budget: { steps: 12 }, clip: 5, evalEvery: 3,
+      validate: () => 100 * scoreDigits(model, train).der, restoreBest: false, ...o,
+    });
+  }
+  const weights = (m: SpeechModel) => [...m.stateDict()].map(([k, t]) => [k, [...t.data]]);
+
+  test('seeded end to end on the sample: 200 updates bring the CTC loss below 0.2 per digit and transcribe the training utterances', async () => {
     // Thresholds: from about 20 nats per digit at the start, this run's loss
     // is 0.52 after 100 updates (5 of the 18 digits wrong), 0.15 after 150 (2
     // wrong), 0.031 after 200 (none wrong). Below 0.2 and at most 1 digit
@@ -147,76 +163,105 @@ describe('speech model', () => {
     // utterance to be learnt.
     const train = loadExamples(readManifest(SAMPLE, 'train')!, CONFIG.features);
     const model = new SpeechModel(CONFIG);
-    const trainer = new SpeechTrainer(model, train, train, {
-      batch: 9, schedule: { kind: 'constant', lr: 3e-3, warmup: 20, floor: 0 }, clip: 5, maxUpdates: 200, maxSeconds: null, evalEvery: 100, seed: 1,
-    });
     const losses: number[] = [];
-    while (!trainer.finished) losses.push(trainer.step().loss);
+    const trainer = trainerOf(model, train, {
+      data: new SpeechBatches(train, 9, new Rng(1).split()), optimizer: new Adam(model.parameters(), { lr: 3e-3 }),
+      schedule: { kind: 'constant', lr: 3e-3, warmup: 20, floor: 0 }, budget: { steps: 200 }, evalEvery: 100,
+      callbacks: [{ onUpdate: (e) => losses.push(e.loss) }],
+    });
+    const result = await trainer.fit();
+    assert.equal(result.updates, 200);
     assert.ok(losses[0]! > 5, `first loss ${losses[0]}`);
     assert.ok(losses.at(-1)! < 0.2, `last loss ${losses.at(-1)}`);
     const refs = train.map((e) => e.digits);
     const greedy = digitErrors(transcribe(model, train.map((e) => e.input), { beam: 1 }), refs);
     const beam = digitErrors(transcribe(model, train.map((e) => e.input), { beam: 4 }), refs);
     assert.ok(greedy.der <= 0.1 && beam.der <= 0.1, `greedy ${greedy.der}, beam ${beam.der}`);
-    const v = trainer.validate();
-    assert.equal(v.der, greedy.der);
+    assert.equal(result.last!.score, 100 * greedy.der);
 
-    const meta = { task: 'speech', model: model.config } as unknown as SpeechMeta;
-    const path = saveSpeechModel(tmp, 'm', model, meta);
-    const back = loadSpeechModel(path);
+    const path = saveRun(tmp, 'm', speechCodec, {
+      model, config: model.config, extra: {}, data: [], settings: {}, writtenBy: 'test', state: null,
+    });
+    const back = loadRun(path, speechCodec);
     assert.deepEqual(transcribe(back.model, train.map((e) => e.input), { beam: 1 }), transcribe(model, train.map((e) => e.input), { beam: 1 }));
     const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: { task: string; model: SpeechModelConfig } };
     const good = structuredClone(manifest);
     for (const [key, value] of [['hidden', 2 ** 30], ['layers', 2 ** 53]] as const) {
       manifest.meta.model = { ...good.meta.model, [key]: value };
       writeFileSync(path, JSON.stringify(manifest));
-      assert.throws(() => loadSpeechModel(path), (e) => e instanceof DataError && /weights for the model its metadata describes/.test(e.message), key);
+      assert.throws(() => loadRun(path, speechCodec), (e) => e instanceof DataError && /weights for the model its metadata describes/.test(e.message), key);
     }
+    manifest.meta.model = { ...good.meta.model, cell: 'rnn' as 'gru' };
+    writeFileSync(path, JSON.stringify(manifest));
+    assert.throws(() => loadRun(path, speechCodec), (e) => e instanceof DataError && /meta\.model: expected cell 'lstm' or 'gru'/.test(e.message));
     manifest.meta = good.meta;
     manifest.meta.task = 'forecast';
     writeFileSync(path, JSON.stringify(manifest));
-    assert.throws(() => loadSpeechModel(path), /expected a speech checkpoint, got task 'forecast'/);
+    assert.throws(() => loadRun(path, speechCodec), /expected a speech checkpoint, got task 'forecast'/);
   });
 
-  test('a restored trainer numbers its updates on, and ten skipped in a row end it', () => {
-    const train = loadExamples(readManifest(SAMPLE, 'train')!, CONFIG.features);
-    const config: SpeechModelConfig = { ...CONFIG, hidden: 8 };
-    const schedule = { kind: 'constant' as const, lr: 1e-2, warmup: 0, floor: 0 };
-    const options = { batch: 2, schedule, clip: 5, maxUpdates: 30, maxSeconds: null, evalEvery: 100, seed: 7 };
-    const first = new SpeechTrainer(new SpeechModel(config), train, train, options);
-    for (let k = 0; k < 3; k++) first.step();
-    const resumed = new SpeechTrainer(new SpeechModel(config), train, train, options);
-    resumed.restore(first.snapshot());
-    assertDivergedRunStops(3, resumed.model.head.parameters(), () => resumed.step());
-  });
-
-  test('a trainer restored from a snapshot continues bit for bit (Adam, batch order, dropout masks, best so far)', () => {
+  test('a run saved mid-way and restored continues bit for bit (Adam, batch order, dropout masks, best so far)', async () => {
     const train = loadExamples(readManifest(SAMPLE, 'train')!, CONFIG.features);
     const config: SpeechModelConfig = { ...CONFIG, hidden: 8, dropout: 0.3 };
-    const options = { batch: 2, schedule: { kind: 'cosine' as const, lr: 1e-2, warmup: 2, floor: 0 }, clip: 5, maxUpdates: 12, maxSeconds: null, evalEvery: 3, seed: 7 };
-    const weights = (m: SpeechModel) => [...m.stateDict()].map(([k, t]) => [k, [...t.data]]);
-    const ref = new SpeechTrainer(new SpeechModel(config), train, train, options);
-    const first = new SpeechTrainer(new SpeechModel(config), train, train, options);
-    for (let k = 0; k < 7; k++) {
-      ref.step();
-      first.step();
-      if (k === 2) [ref, first].forEach((t) => t.validate());
+    const ref = trainerOf(new SpeechModel(config), train);
+    const refModel = ref.options.model as SpeechModel;
+    await ref.fit();
+    const model = new SpeechModel(config);
+    const stop: Callback<Trainer<SpeechBatch>> = { onUpdate: (e, t) => e.update === 7 && t.stop('test') };
+    const first = trainerOf(model, train, { callbacks: [stop] });
+    assert.equal((await first.fit()).stoppedBy, 'stopped');
+    const state = await first.snapshot();
+    const saved = saveRun(tmp, 'mid', speechCodec, {
+      model, config, extra: {}, data: [], settings: {}, writtenBy: 'test', state: state as never,
+      bestWeights: first.best!.weights,
+    });
+    const loaded = loadRun(saved, speechCodec);
+    const { state: back, bestWeights } = runStateOf(loaded);
+    const resumed = trainerOf(loaded.model, train);
+    await resumed.restore(back as never, bestWeights);
+    assert.deepEqual([resumed.progress.updates, resumed.best?.event.update], [7, 6]);
+    const result = await resumed.fit();
+    assert.equal(result.updates, 12);
+    assert.deepEqual(weights(loaded.model), weights(refModel), 'the same last weights');
+    assert.deepEqual({ ...result.best, epoch: 0 }, { ...ref.best!.event, epoch: 0 });
+    assert.deepEqual([...resumed.best!.weights.values()].map((t) => [...t.data]),
+      [...ref.best!.weights.values()].map((t) => [...t.data]), 'the same best weights');
+    assert.deepEqual(resumed.options.optimizer.stateDict(), ref.options.optimizer.stateDict());
+
+    // The NaN guard numbers the updates of a resumed run on, and ends it after ten skipped in a row.
+    const again = loadRun(saved, speechCodec);
+    const nan = trainerOf(again.model, train, { budget: { steps: 30 } });
+    await nan.restore(runStateOf(again).state as never, runStateOf(again).bestWeights);
+    for (const p of again.model.head.parameters()) p.data.fill(NaN);
+    await assert.rejects(nan.fit(), (e) => e instanceof DataError && /got 10, updates 8 to 17; the first, update 8: /.test(e.message));
+  });
+
+  test('--bptt: the recogniser unrolls whole utterances only', () => {
+    const model = new SpeechModel({ ...CONFIG, hidden: 4 });
+    const b = makeSpeechBatch([{ steps: 4, dim: speechInputSize(CONFIG.features), data: new Float32Array(4 * 117) }], [[1]]);
+    assert.throws(() => model.unroll(b, 0, 2, null, true), (e) => e instanceof ConfigError && /train with the full BPTT strategy/.test(e.message));
+  });
+});
+
+describe('speech checkpoints of the format before the run format (test/fixtures/old-checkpoints/speech)', () => {
+  const OLD = fileURLToPath(new URL('../../../test/fixtures/old-checkpoints/speech/', import.meta.url));
+  const wavs = ['test-00000', 'test-00001', 'test-00002'].map((n) => join(SAMPLE, 'wav/test', `${n}.wav`));
+
+  test('load for use and transcribe as the version that wrote them did; resuming them is refused', () => {
+    // what that version's `bptt transcribe` printed (NOTE.md there)
+    const expected = [
+      [OLD, 1, ['7167371671647', '7167371', '71716171467']],
+      [join(OLD, 'last.json'), 4, ['71414161637171414141716173714674707070717', '47371416161673737171717',
+        '714161417141617171414147373707171']],
+    ] as const;
+    for (const [path, beam, digits] of expected) {
+      const run = loadRun(path, speechCodec);
+      assert.deepEqual(run.meta.data.map((d) => d.role), ['--data']);
+      assert.equal(run.meta.trainer, null);
+      const heard = transcribe(run.model, wavs.map((w) => loadWav(w, run.model.config.features)), { beam });
+      assert.deepEqual(heard.map((d) => d.join('')), digits, path);
     }
-    const saved = first.snapshot();
-    const model = new SpeechModel({ ...config });
-    model.loadStateDict(first.model.stateDict());
-    const resumed = new SpeechTrainer(model, train, train, options);
-    resumed.restore({ ...structuredClone({ ...saved, bestWeights: null }), bestWeights: saved.bestWeights });
-    assert.deepEqual([resumed.updates, resumed.utterances, resumed.steps, resumed.best?.updates], [7, first.utterances, first.steps, 3]);
-    while (!ref.finished) {
-      const a = ref.step(), b = resumed.step();
-      assert.deepEqual([b.updates, b.loss, b.gradNorm, b.lr, b.epoch], [a.updates, a.loss, a.gradNorm, a.lr, a.epoch]);
-    }
-    assert.ok(resumed.finished);
-    assert.deepEqual(weights(resumed.model), weights(ref.model));
-    assert.deepEqual(resumed.snapshot().optimizer, ref.snapshot().optimizer);
-    ref.restoreBest();
-    resumed.restoreBest();
-    assert.deepEqual(weights(resumed.model), weights(ref.model), 'the same best weights');
+    assert.throws(() => runStateOf(loadRun(join(OLD, 'last.json'), speechCodec)),
+      (e) => e instanceof DataError && /a training state to resume from/.test(e.message));
   });
 });
