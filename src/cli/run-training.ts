@@ -4,6 +4,7 @@
  * --report, checkpoints, signals), and the summary. A command file keeps only
  * its own: flags, data, model, metrics (a `TrainingTask`).
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { BpttOptions } from '../bptt/index.js';
@@ -65,7 +66,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const notSettings = new Set<string>([...ANEW, ...task.dataFlags, ...(task.displayFlags ?? [])]);
   // Inputs first, then the output: a bad input leaves no folder or file behind.
   if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
-  const resumed = o.resume ? loadRun(o.resume === true ? join(o.out, 'last.json') : o.resume, task.codec) : null;
+  const resumed = o.resume ? loadRun(resumePath(o.resume === true ? o.out : o.resume), task.codec) : null;
   if (resumed) takeSaved(cmd, resumed, notSettings);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
@@ -141,6 +142,16 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const shown = o.quiet ? null : run.finish?.();
   if (shown) console.log(shown);
   if (report) report.write();
+}
+
+/** --resume's checkpoint: the one named, or last.json in a folder named (not best.json, which holds weights only). */
+function resumePath(path: string): string {
+  try {
+    if (statSync(path).isDirectory()) return join(path, 'last.json');
+  } catch {
+    // loadRun names what is wrong with it
+  }
+  return path;
 }
 
 /** A resumed run's settings: given flags must repeat the saved value; flags not given take it. */

@@ -13,7 +13,8 @@ import { Variable, noGrad } from '../../src/autograd/index.js';
 import { decodeSafetensors, encodeSafetensors, kerasToTorch } from '../../src/io/index.js';
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
-import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
+import { speechCodec } from '../../src/tasks/speech/codec.js';
+import { loadRun } from '../../src/training/node/run-files.js';
 import { loadExamples, readManifest } from '../../src/tasks/speech/corpus.js';
 import { makeSpeechBatch } from '../../src/tasks/speech/index.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
@@ -87,7 +88,7 @@ describe('bptt export / import', () => {
     const r = run('export', '--checkpoint', dir, '--format', 'onnx', '--out', out);
     assertOk(r);
     assert.match(r.stdout, /input \[T, B, \d+\] \(stacked features\), h0 \[4, B, 8\] → logits \[T, B, 11\] \(blank, digits 0-9\), hn/);
-    const { model, meta } = loadSpeechModel(dir);
+    const { model, meta } = loadRun(dir, speechCodec);
     const [utterance] = loadExamples(readManifest(sample, 'train')!.slice(0, 1), meta.model.features).map((e) => e.input);
     const b = makeSpeechBatch([utterance!], null);
     const x = new Variable(Tensor.from(b.inputs, [b.steps, 1, b.dim]), false);

@@ -3,7 +3,7 @@
  * safetensors bytes damaged (with or without the SHA-256 updated to match), a
  * checkpoint of the other task: loadCheckpoint, loadLanguageModel (and the
  * trainer state --resume reads), loadForecaster, loadTranslator and
- * loadSpeechModel return or throw a BpttError, and never hang.
+ * loadRun(path, speechCodec) return or throw a BpttError, and never hang.
  * The checkpoints come from the CLI itself (tiny runs), so they are real ones.
  */
 import assert from 'node:assert/strict';
@@ -18,7 +18,8 @@ import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
 import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
-import { loadSpeechModel, speechTrainerStateOf } from '../../src/tasks/speech/checkpoint.js';
+import { speechCodec } from '../../src/tasks/speech/codec.js';
+import { loadRun, runStateOf } from '../../src/training/node/run-files.js';
 import { loadTranslator, translateTrainerState } from '../../src/tasks/translate/checkpoint.js';
 import { DataError } from '../../src/tensor/index.js';
 import { applyDamage, damage, valueOrBpttError } from './arbitraries.js';
@@ -55,9 +56,9 @@ const loaders = {
     return ck;
   },
   speech: (p: string) => {
-    const ck = loadSpeechModel(p);
-    speechTrainerStateOf(ck);
-    return ck;
+    const run = loadRun(p, speechCodec);
+    runStateOf(run);
+    return run;
   },
   files: (p: string) => loadCheckpoint(p),
 };
@@ -149,7 +150,7 @@ describe('checkpoint loading properties', () => {
     assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
     assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
     assert.throws(() => loadTranslator(SP), (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
-    assert.throws(() => loadSpeechModel(TR), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));
+    assert.throws(() => loadRun(TR, speechCodec), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));
     for (const bad of [join(LM, 'text.txt'), join(LM, 'nothing.json'), tmp]) {
       assert.throws(() => loadLanguageModel(bad), DataError, bad);
     }

@@ -20,7 +20,8 @@ import { SGD } from '../../src/optim/index.js';
 import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/index.js';
-import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
+import { speechCodec } from '../../src/tasks/speech/codec.js';
+import { loadRun } from '../../src/training/node/run-files.js';
 import { loadTranslator } from '../../src/tasks/translate/checkpoint.js';
 import { validateSeq2SeqConfig } from '../../src/tasks/translate/index.js';
 import { BpttError, Tensor } from '../../src/tensor/index.js';
@@ -93,7 +94,7 @@ describe("a checkpoint's task field is echoed cut", () => {
   const LOADERS: Array<[string, (path: string) => unknown]> = [
     ['language model', loadLanguageModel],
     ['translator', loadTranslator],
-    ['speech', loadSpeechModel],
+    ['speech', (p) => loadRun(p, speechCodec)],
     ['forecaster', loadForecaster],
   ];
   const dir = mkdtempSync(join(tmpdir(), 'bptt-long-'));
