@@ -23,7 +23,8 @@ export function makeBatch(inputs: readonly Utterance[], digits: readonly (readon
   const data = new Float32Array(T * B * dim);
   inputs.forEach((u, b) => {
     if (u.dim !== dim) {
-      throw new ConfigError(expected('makeBatch', `${dim} inputs per step in every utterance`, `${u.dim} in utterance ${b}`));
+      const want = `${dim} inputs per step in every utterance`;
+      throw new ConfigError(expected('makeBatch', want, `${u.dim} in utterance ${b}`));
     }
     for (let t = 0; t < u.steps; t++) data.set(u.data.subarray(t * dim, (t + 1) * dim), (t * B + b) * dim);
   });

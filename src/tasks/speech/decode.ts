@@ -1,4 +1,7 @@
-/** Transcribing utterances with a trained model: greedy or prefix-beam CTC decoding, digit error rates. Browser-safe. */
+/**
+ * Transcribing utterances with a trained model: greedy or prefix-beam CTC
+ * decoding, and digit error rates. Browser-safe.
+ */
 import { noGrad } from '../../autograd/index.js';
 import { ctcGreedy, ctcPrefixBeam } from '../../decode/index.js';
 import { editDistance } from '../../metrics/index.js';
