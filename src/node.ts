@@ -18,8 +18,11 @@ export {
 export { writeFileSafe, appendFileSafe, readFileSafe, type ReadOptions } from './io/safe-files.js';
 export { lockRunFolder, type RunLock } from './io/run-lock.js';
 export { useFsLayer, type FsLayer } from './io/fs-layer.js';
-export { LmTrainer, type LmTrainingOptions, type TrainerState, type TrainerProgress, type StepReport } from './tasks/language-model/trainer.js';
-export { saveLmCheckpoint, loadLanguageModel, trainerStateOf, type LmMeta, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
+export { loadLanguageModel, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
+export { saveRun, loadRun, runStateOf, type LoadedRun, type RunContent } from './training/node/run-files.js';
+export { dataParallel } from './training/node/data-parallel.js';
+export { stopOnSignals } from './training/node/stop-signals.js';
+export { jsonLog } from './training/node/json-log.js';
 export { Seq2SeqTrainer, type Seq2SeqTrainingOptions, type Seq2SeqStep } from './tasks/translate/trainer.js';
 export { saveTranslator, loadTranslator, translateTrainerState, type TranslateMeta } from './tasks/translate/checkpoint.js';
 export { readKerasH5, isHdf5 } from './io/interop/keras-h5.js';

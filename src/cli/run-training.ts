@@ -42,7 +42,7 @@ export interface TaskRun<B, C, M extends NamedModel> {
   stateful?: boolean;
   engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
   /** what a validation is expected to cost before one is measured */
-  validationGuessMs?: number;
+  validationItems?: number;
   /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
   finish?: () => string | null;
 }
@@ -115,7 +115,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     model: run.model as never, data: run.batches, optimizer, schedule: scheduleOf(o), budget, validate: run.validate,
     evalEvery: o.evalEvery === 'auto' ? undefined : o.evalEvery, patience: o.patience, minDelta: o.minDelta,
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
-    engine: run.engine as never, callbacks, startedAt: 0, validationGuessMs: run.validationGuessMs,
+    engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
   });
   if (resumed) {
     const { state, bestWeights } = runStateOf(resumed);

@@ -55,12 +55,12 @@ export class TimeBudget {
   /** A validation (and what callbacks did with it) took `ms`, after `trainedMs` of training since the last. */
   validated(ms: number, trainedMs: number): void {
     this.finalMs = ms;
-    if (trainedMs > 0) this.overhead = ms / trainedMs;
+    this.overhead = trainedMs > 0 ? ms / trainedMs : this.overhead || Number.MIN_VALUE;
   }
 
   /** Until the first validation is measured: a guess of its cost (e.g. from the items it scores). */
   guessValidation(ms: number): void {
-    if (this.overhead === 0) this.finalMs = Math.max(this.finalMs, ms);
+    if (this.overhead === 0 && Number.isFinite(ms)) this.finalMs = ms;
   }
 
   /** Training time still to come: the time left, less the end, shared with the validations between. */
