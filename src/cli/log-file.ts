@@ -1,4 +1,4 @@
-import { appendFileSafe } from '../io/safe-files.js';
+import { appendFileSafe } from '../io/node/safe-files.js';
 import { DataError, expected } from '../tensor/index.js';
 
 /** Fails early, before any training, when --log cannot be appended to (the file is created empty if missing). */

@@ -4,16 +4,16 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { TokenStreams, Vocabulary } from '../data/index.js';
-import { mobyDick, readTextFile } from '../data/text-files.js';
-import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
+import { mobyDick, readTextFile } from '../data/node/text-files.js';
+import { ensureWritableDir } from '../io/node/checkpoint-files.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/node/run-lock.js';
 import { badMeta } from '../io/trainer-state.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../tasks/language-model/checkpoint.js';
 import { sampleText } from '../tasks/language-model/generate.js';
 import { LanguageModel, type LanguageModelConfig } from '../tasks/language-model/model.js';
 import { DEFAULT_BETAS, LmTrainer, type LmTrainingOptions, type StepReport } from '../tasks/language-model/trainer.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
-import { openReport } from '../report/write.js';
+import { openReport } from '../report/node/write.js';
 import {
   betas, checkSaved, describeStrategy, duration, formatDuration, integer, kebab, real, realOrNone, savedAt, strategy,
 } from './options.js';

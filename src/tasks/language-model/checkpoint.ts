@@ -7,7 +7,7 @@ import { Variable } from '../../autograd/index.js';
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
 import {
   checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
-} from '../../io/checkpoint-files.js';
+} from '../../io/node/checkpoint-files.js';
 import {
   badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
 } from '../../io/trainer-state.js';

@@ -5,7 +5,7 @@
  * periodic validation. Everything that decides the next update lives in
  * `TrainerState`, so a run resumed from it continues exactly.
  */
-import { DataParallel } from '../../bptt/parallel.js';
+import { DataParallel } from '../../bptt/node/parallel.js';
 import type { FlowRecorder, Strategy, UpdateReport } from '../../bptt/index.js';
 import { TokenStreams } from '../../data/index.js';
 import type { HiddenState } from '../../nn/index.js';

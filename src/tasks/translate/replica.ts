@@ -3,7 +3,7 @@
  * builds the same model from its config and trains its rows of each batch.
  */
 import type { Unrollable } from '../../bptt/unrolled.js';
-import { rowRange, type Replica } from '../../bptt/parallel.js';
+import { rowRange, type Replica } from '../../bptt/node/parallel.js';
 import { Rng } from '../../tensor/index.js';
 import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from './model.js';
 
