@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { errnoText, readFileSafe, writeFileSafe } from '../io/safe-files.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-files.js';
+import { errnoText, readFileSafe, writeFileSafe } from '../io/node/safe-files.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/node/checkpoint-files.js';
 import { groupKerasWeights, kerasToTorch, type KerasCell } from '../io/interop/keras.js';
 import { isHdf5, readKerasH5 } from '../io/interop/keras-h5.js';
 import { exportOnnx } from '../io/interop/onnx/export.js';

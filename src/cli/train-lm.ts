@@ -1,7 +1,7 @@
 /** `bptt train lm` (the default of `bptt train`): a character- or word-level language model. */
 import { Command, Option } from 'commander';
 import { Vocabulary } from '../data/index.js';
-import { mobyDick, readTextFile } from '../data/text-files.js';
+import { mobyDick, readTextFile } from '../data/node/text-files.js';
 import { lmCodec } from '../tasks/language-model/codec.js';
 import { LmBatches } from '../tasks/language-model/batches.js';
 import { scoreTokens } from '../tasks/language-model/evaluate.js';

@@ -1,7 +1,7 @@
 /** `bptt transcribe`: the digits spoken in WAV files, one line per file (path<TAB>digits), from a trained speech checkpoint. */
 import { Command } from 'commander';
 import { loadSpeechModel } from '../tasks/speech/checkpoint.js';
-import { loadWav } from '../tasks/speech/corpus.js';
+import { loadWav } from '../tasks/speech/node/corpus.js';
 import { transcribe } from '../tasks/speech/decode.js';
 import { integer } from './options.js';
 

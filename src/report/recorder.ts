@@ -8,7 +8,7 @@
  *   report.step(r.update, { loss: r.loss, lr, gradNorm: r.gradNorm, clipped: r.clipped });  // every update
  *   report.validation(r.update, { loss: v.loss, bleu: v.bleu });                            // every validation
  *   report.attention({ title: 'example 1', rows: targetTokens, cols: sourceTokens, weights }); // any time
- *   writeReport('out.html', report.data);             // 'bptt/node' (report/write.ts); or renderReport(report.data)
+ *   writeReport('out.html', report.data);             // 'bptt/node' (report/node/write.ts); or renderReport(report.data)
  *
  * Any other curve: report.point('bleu', 'validation', x, y) draws the point on
  * chart 'bleu' in the line 'validation'.

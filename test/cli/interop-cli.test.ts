@@ -14,7 +14,7 @@ import { decodeSafetensors, encodeSafetensors, kerasToTorch } from '../../src/io
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
 import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
-import { loadExamples, readManifest } from '../../src/tasks/speech/corpus.js';
+import { loadExamples, readManifest } from '../../src/tasks/speech/node/corpus.js';
 import { makeSpeechBatch } from '../../src/tasks/speech/index.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
 import { worstDiff } from '../helpers.js';

@@ -8,9 +8,9 @@ import { Bptt } from '../../src/bptt/index.js';
 import { addingBatch } from '../../src/data/index.js';
 import { Adam } from '../../src/optim/index.js';
 import { ReportRecorder, renderReport } from '../../src/report/index.js';
-import { ensureWritableReport, writeReport } from '../../src/report/write.js';
+import { ensureWritableReport, writeReport } from '../../src/report/node/write.js';
+import { AddingModel } from '../../src/tasks/adding/index.js';
 import { DataError, Rng } from '../../src/tensor/index.js';
-import { AddingModel } from '../../examples/adding.js';
 
 function synthetic(): ReportRecorder {
   const r = new ReportRecorder('run <script>alert(1)</script>', { cell: 'lstm', note: 'a "quoted" & <b>bold</b> value' });

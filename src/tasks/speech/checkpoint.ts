@@ -10,7 +10,7 @@
 import { dirname, join } from 'node:path';
 import {
   checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
-} from '../../io/checkpoint-files.js';
+} from '../../io/node/checkpoint-files.js';
 import {
   badMeta as fail, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
 } from '../../io/trainer-state.js';

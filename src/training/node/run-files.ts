@@ -19,7 +19,7 @@ import { resolve } from 'node:path';
 import { Variable } from '../../autograd/index.js';
 import {
   checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
-} from '../../io/checkpoint-files.js';
+} from '../../io/node/checkpoint-files.js';
 import { badMeta, isObject, packOptimizer, unpackOptimizer } from '../../io/trainer-state.js';
 import { BpttError, DataError, Tensor, expected, quoted } from '../../tensor/index.js';
 import { RUN_FORMAT, type DataSource, type NamedModel, type RunMeta, type TaskCodec } from '../run-format.js';

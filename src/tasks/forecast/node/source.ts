@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { bundledCsvPath, parseCsv, type BundledCsv, type CsvTable } from '../../data/csv.js';
-import { readTextFile } from '../../data/text-files.js';
-import { parseTimestamp, seriesFromTable, type FillMethod, type Gap, type Problem, type TimeSeries } from '../../data/index.js';
-import { DataError, expected } from '../../tensor/index.js';
+import { bundledCsvPath, parseCsv, type BundledCsv, type CsvTable } from '../../../data/node/csv.js';
+import { readTextFile } from '../../../data/node/text-files.js';
+import { parseTimestamp, seriesFromTable, type FillMethod, type Gap, type Problem, type TimeSeries } from '../../../data/index.js';
+import { DataError, expected } from '../../../tensor/index.js';
 
 export interface DatasetPreset {
   csv: BundledCsv;

@@ -10,10 +10,11 @@
  * reads the weights.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Variable } from '../autograd/index.js';
-import { setBackend } from '../kernels/index.js';
-import { ConfigError, Tensor, expected, listOf, quoted, sameShape, show, textOf, type Arr } from '../tensor/index.js';
-import { Bptt, type GradientSync, type LossTerms, type Unrollable } from './engine.js';
+import type { Variable } from '../../autograd/index.js';
+import { setBackend } from '../../kernels/index.js';
+import { ConfigError, Tensor, expected, listOf, quoted, sameShape, show, textOf, type Arr } from '../../tensor/index.js';
+import { Bptt, type GradientSync, type LossTerms } from '../engine.js';
+import type { Unrollable } from '../unrolled.js';
 import {
   CTRL, decodeBatch, decodeState, describeError, encodeState, publishFailure, viewOf,
   type StateMessage, type ToWorker, type WorkerInit,

@@ -18,18 +18,18 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { Variable } from '../autograd/index.js';
-import { kernels, residentZeros, wasmBackend } from '../kernels/index.js';
+import type { Variable } from '../../autograd/index.js';
+import { kernels, residentZeros, wasmBackend } from '../../kernels/index.js';
 import {
   ConfigError, Tensor, expected, listOf, quoted, rejectUnknownOptions, sameShape, show, type Arr,
-} from '../tensor/index.js';
-import { Bptt, bpttFlags, type BpttOptions, type UpdateReport } from './engine.js';
+} from '../../tensor/index.js';
+import { Bptt, bpttFlags, type BpttOptions, type UpdateReport } from '../engine.js';
 import {
   CTRL, ERROR_BYTES, WorkerError, decodeState, encodeBatch, encodeState, layoutParams, shardFlags, viewOf,
   type ParamSpec, type StateMessage, type ToWorker, type WorkerInit,
 } from './parallel-protocol.js';
 import { ReducingSync, WorkerSlot, ready } from './parallel-slots.js';
-import { validateStrategy } from './strategy.js';
+import { validateStrategy } from '../strategy.js';
 
 export { WorkerError, rowRange, shardTensor, shardFlags, sliceRows } from './parallel-protocol.js';
 export type { Replica } from './parallel-worker.js';

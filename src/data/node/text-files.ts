@@ -3,7 +3,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DataError, expected } from '../tensor/index.js';
+import { DataError, expected } from '../../tensor/index.js';
 
 /**
  * Reads a UTF-8 text file. Missing, empty, binary (a NUL byte, or bytes that

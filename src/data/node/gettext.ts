@@ -4,9 +4,9 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, expected, quoted } from '../tensor/index.js';
-import { readMo, type MoEntry } from './mo.js';
-import { cleanPairs, type CleanedPairs } from './parallel-text.js';
+import { DataError, expected, quoted } from '../../tensor/index.js';
+import { readMo, type MoEntry } from '../mo.js';
+import { cleanPairs, type CleanedPairs } from '../parallel-text.js';
 
 export interface GettextPairs extends CleanedPairs {
   /** .mo files read. */

@@ -14,7 +14,7 @@
 import { constants as C, readdirSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DataError, expected, textOf } from '../tensor/index.js';
+import { DataError, expected, textOf } from '../../tensor/index.js';
 import { errnoError, fsLayer } from './fs-layer.js';
 
 /** Temporary files of the writer: `.<target name>.<pid>-<random>.tmp`, beside the target. */

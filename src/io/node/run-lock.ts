@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DataError, expected, textOf } from '../tensor/index.js';
+import { DataError, expected, textOf } from '../../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
 import { isRunning, readFileSafe, removeStaleTemps, writeFileSafe } from './safe-files.js';
 

@@ -7,10 +7,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { errnoText, readFileSafe } from '../../io/safe-files.js';
-import { DataError, expected, quoted } from '../../tensor/index.js';
-import type { Example } from './batches.js';
-import { wavInput, type SpeechFeatureConfig, type Utterance } from './features.js';
+import { errnoText, readFileSafe } from '../../../io/node/safe-files.js';
+import { DataError, expected, quoted } from '../../../tensor/index.js';
+import type { Example } from '../batches.js';
+import { wavInput, type SpeechFeatureConfig, type Utterance } from '../features.js';
 
 export type SplitName = 'train' | 'dev' | 'test';
 

@@ -1,23 +1,23 @@
 /**
- * The adding problem's model (browser-safe: the playground imports it too):
- * a recurrent layer read out by a linear head at the last step only, so the
- * error must travel back through every step to reach the two marked inputs.
+ * The adding problem's model (Hochreiter & Schmidhuber 1997; data: `addingBatch`): a recurrent layer read out
+ * by a linear head at the last step only, so the error must travel back through every step to reach the two
+ * marked inputs. Used by the playground (web/), examples/adding.ts and the long-range tests.
  */
-import { Variable, noGrad, reshape, slice } from '../src/autograd/index.js';
-import type { Unrollable, Unrolled } from '../src/bptt/index.js';
-import type { RegressionSequences } from '../src/data/index.js';
-import { mse } from '../src/losses/index.js';
-import { GRU, LSTM, Linear, RNN, type HiddenState, type Recurrent } from '../src/nn/index.js';
-import { Tensor, type Rng } from '../src/tensor/index.js';
+import { Variable, noGrad, reshape, slice } from '../../autograd/index.js';
+import type { Unrollable, Unrolled } from '../../bptt/index.js';
+import type { RegressionSequences } from '../../data/index.js';
+import { mse } from '../../losses/index.js';
+import { GRU, LSTM, Linear, RNN, type HiddenState, type Recurrent } from '../../nn/index.js';
+import { Tensor, type Rng } from '../../tensor/index.js';
 
-export type CellName = 'lstm' | 'gru' | 'rnn';
+export type AddingCell = 'lstm' | 'gru' | 'rnn';
 
 /** A recurrent layer read out by a linear head at the last step only. */
 export class AddingModel implements Unrollable<RegressionSequences, HiddenState> {
   readonly rnn: Recurrent;
   readonly head: Linear;
 
-  constructor(cell: CellName, hidden: number, rng: Rng, forgetBias = 0) {
+  constructor(cell: AddingCell, hidden: number, rng: Rng, forgetBias = 0) {
     const options = { inputSize: 2, hiddenSize: hidden, rng: rng.split() };
     this.rnn = cell === 'lstm' ? new LSTM(options) : cell === 'gru' ? new GRU(options) : new RNN(options);
     this.head = new Linear(hidden, 1, { rng: rng.split() });
@@ -36,7 +36,9 @@ export class AddingModel implements Unrollable<RegressionSequences, HiddenState>
     return b.steps;
   }
 
-  unroll(b: RegressionSequences, from: number, to: number, state: HiddenState | null, wantLoss: boolean): Unrolled<HiddenState> {
+  unroll(
+    b: RegressionSequences, from: number, to: number, state: HiddenState | null, wantLoss: boolean,
+  ): Unrolled<HiddenState> {
     const row = b.batch * b.features;
     const x = new Variable(new Tensor([to - from, b.batch, b.features], b.inputs.slice(from * row, to * row)));
     const { output, state: next } = this.rnn.forward(x, state ?? undefined);

@@ -15,11 +15,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DataError, expected, textOf, type Tensor } from '../tensor/index.js';
+import { DataError, expected, textOf, type Tensor } from '../../tensor/index.js';
 import { fsLayer } from './fs-layer.js';
-import { isObject } from './trainer-state.js';
+import { isObject } from '../trainer-state.js';
 import { TEMP_FILE, errnoText, isRunning, readFileSafe, refuseNonFile, writeFileSafe } from './safe-files.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'bptt-checkpoint';
 export const CHECKPOINT_VERSION = 1;

@@ -4,9 +4,9 @@
  * update, and the wait for a worker to start.
  */
 import type { Worker } from 'node:worker_threads';
-import type { Variable } from '../autograd/index.js';
-import type { Arr } from '../tensor/index.js';
-import type { GradientSync, LossTerms } from './engine.js';
+import type { Variable } from '../../autograd/index.js';
+import type { Arr } from '../../tensor/index.js';
+import type { GradientSync, LossTerms } from '../engine.js';
 import { CTRL, WorkerError, readFailure, viewOf, type WorkerInit } from './parallel-protocol.js';
 
 /** One worker thread and its shared buffers. */

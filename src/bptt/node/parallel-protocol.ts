@@ -4,9 +4,9 @@
  * update handshake, the batch codec and the row-split helpers. No node:
  * imports here: only parallel.ts and parallel-worker.ts are Node-only.
  */
-import { Variable } from '../autograd/index.js';
-import { BpttError, DataError, Tensor, expected, type Arr, type DType } from '../tensor/index.js';
-import type { Strategy } from './strategy.js';
+import { Variable } from '../../autograd/index.js';
+import { BpttError, DataError, Tensor, expected, type Arr, type DType } from '../../tensor/index.js';
+import type { Strategy } from '../strategy.js';
 
 /** A worker failed (threw, exited or timed out): the data-parallel trainer cannot continue. */
 export class WorkerError extends BpttError {}

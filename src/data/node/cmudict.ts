@@ -3,7 +3,7 @@
  * from disk). Cleaning and the split are browser-safe, in `g2p.ts`.
  */
 import { createRequire } from 'node:module';
-import { cleanCmudict, type G2PCleaned } from './g2p.js';
+import { cleanCmudict, type G2PCleaned } from '../g2p.js';
 
 type LoadCmudict = (options: { data: 'dict' }) => Record<string, string>;
 

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { CsvError, parse } from 'csv-parse/sync';
-import { DataError, expected, quoted, textOf } from '../tensor/index.js';
+import { DataError, expected, quoted, textOf } from '../../tensor/index.js';
 import { readTextFile } from './text-files.js';
 
 export interface CsvTable {
@@ -58,5 +58,5 @@ export type BundledCsv = keyof typeof BUNDLED_CSV;
 
 /** The path of a bundled CSV (from dist/src/data/ up to the package root). */
 export function bundledCsvPath(name: BundledCsv): string {
-  return fileURLToPath(new URL(`../../../data/${BUNDLED_CSV[name]}`, import.meta.url));
+  return fileURLToPath(new URL(`../../../../data/${BUNDLED_CSV[name]}`, import.meta.url));
 }

@@ -3,7 +3,7 @@
  * and line i of the target file are one pair.
  */
 import { readFileSync } from 'node:fs';
-import { DataError, expected } from '../tensor/index.js';
+import { DataError, expected } from '../../tensor/index.js';
 
 export interface LinePair {
   source: string;

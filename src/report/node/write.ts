@@ -5,11 +5,11 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { refuseNonFile, writeFileSafe } from '../io/safe-files.js';
-import { DataError, expected } from '../tensor/index.js';
-import type { FlowSampler, FlowSamplerOptions } from './flow.js';
-import { ReportRecorder, type ReportData } from './recorder.js';
-import { renderReport } from './render.js';
+import { refuseNonFile, writeFileSafe } from '../../io/node/safe-files.js';
+import { DataError, expected } from '../../tensor/index.js';
+import type { FlowSampler, FlowSamplerOptions } from '../flow.js';
+import { ReportRecorder, type ReportData } from '../recorder.js';
+import { renderReport } from '../render.js';
 
 /** Renders the report and writes it to `path` atomically. */
 export function writeReport(path: string, data: ReportData): void {
