@@ -26,7 +26,6 @@ const NOT_YET_MOVED = new Set<string>([
   'src/tasks/forecast/checkpoint.ts',
   'src/tasks/language-model/checkpoint.ts',
   'src/tasks/language-model/replica.ts',
-  'src/tasks/language-model/trainer.ts',
   'src/tasks/speech/checkpoint.ts',
   'src/tasks/translate/checkpoint.ts',
   'src/tasks/translate/replica.ts',
