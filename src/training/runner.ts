@@ -307,7 +307,7 @@ export class Trainer<B, S = unknown> {
     let p = 0;
     if (steps) p = Math.max(p, this.p.updates / steps);
     if (epochs) p = Math.max(p, this.data.epoch / epochs);
-    if (this.time) p = Math.max(p, this.time.progress(this.p.trainMs));
+    if (this.time) p = Math.max(p, this.time.progress(this.p.trainMs, this.trainedSinceValidation));
     return Math.min(1, p);
   }
 
