@@ -17,7 +17,7 @@ table.meta td:first-child{color:#666}
 svg{display:block;max-width:100%;height:auto;font-size:11px;fill:#333}svg .axis{fill:#666}svg .title{font-weight:600}
 p.note,p.empty{color:#666;font-size:13px;margin:4px 0}
 nav a{margin-right:12px;color:#1f5f9f}
-p.score{font-size:18px;margin:10px 0 4px}p.score strong{font-size:28px;margin-left:8px}
+div.final{margin:10px 0 14px}p.score{font-size:18px;margin:0 0 4px}p.score strong{font-size:28px;margin-left:8px}
 pre{background:#fff;border:1px solid #ddd;padding:8px 10px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
 `;
 
@@ -76,7 +76,7 @@ function headline(final: FinalResult | null): string {
   if (!final) return '';
   const { label, value } = final.score;
   const score = `<p class="score">${escapeHtml(label)}<strong>${escapeHtml(formatNumber(value))}</strong></p>`;
-  return score + metaTable(final.details ?? {});
+  return `<div class="final">${score}${metaTable(final.details ?? {})}</div>`;
 }
 
 function samplesBody(data: ReportData): string | null {
