@@ -19,7 +19,8 @@ import type { DataSource, NamedModel, TaskCodec } from '../training/index.js';
 import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
 import { stopOnSignals } from '../training/node/stop-signals.js';
 import { checkSaved, formatDuration, kebab } from './options.js';
-import { Progress, formatCount } from './progress.js';
+import { Progress, formatCount } from '../report/progress.js';
+import { RateMeter } from '../report/rate-meter.js';
 import { ANEW, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags } from
   './training-options.js';
 import { VERSION } from './version.js';
@@ -80,8 +81,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const optimizer = new (o.weightDecay > 0 ? AdamW : Adam)(run.model.parameters(),
     { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
   const signals = stopOnSignals();
-  const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', run.units.score, 30,
-    run.units.rate);
+  const progress = new Progress({ quiet: !!o.quiet, unit: run.units.score, rateUnit: run.units.rate });
   const save = async (name: 'best' | 'last', t: Trainer<B>): Promise<string> => {
     const state = await t.snapshot();
     return saveRun(o.out, name, task.codec, {
@@ -130,9 +130,14 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
-  const shown = o.quiet ? null : run.finish?.();
-  if (shown) console.log(shown);
-  if (report) report.write();
+  const shown = run.finish?.() ?? null;
+  if (shown && !o.quiet) console.log(shown);
+  if (report) {
+    report.recorder.final({ score: { label: `best validation ${run.units.score}`, value: result.best?.score ?? NaN },
+      details: { updates: result.updates, 'stopped by': result.stoppedBy } });
+    if (shown) report.recorder.sample({ title: 'the best model', text: shown.trim() });
+    report.write();
+  }
 }
 
 /** A resumed run's settings: given flags must repeat the saved value; flags not given take it. */
@@ -199,16 +204,22 @@ function describeBudget(b: { steps?: number | null; epochs?: number | null; time
 /** The progress line and the validation notes above it. */
 function progressLine(progress: Progress, units: TaskRun<unknown, unknown, NamedModel>['units']): Callback {
   let val: number | null = null;
+  let rate = new RateMeter();
   const scale = units.lossScale ?? 1;
   return {
+    onStart: (t) => {
+      rate = new RateMeter({ count: (t as Trainer<unknown>).progress.items });
+    },
     onUpdate: (e) => {
       if (e.skipped) progress.note(`skipped: ${e.skipped}`);
+      rate.update(e.items);
       progress.update({
-        step: e.update, epoch: e.epoch, loss: e.loss * scale, val, tokensPerSecond: (e.items * 1000) / e.trainMs,
-        gradNorm: e.gradNorm, lr: e.lr, done: e.progress, elapsedSeconds: e.elapsedMs / 1000,
+        step: e.update, epoch: e.epoch, loss: e.loss * scale, val, rate: rate.value, gradNorm: e.gradNorm, lr: e.lr,
+        done: e.progress, etaSeconds: Number.isFinite(e.etaSeconds) ? e.etaSeconds : null,
       });
     },
     onValidation: (v) => {
+      rate.restart(); // the rate is of training, not validation
       val = v.score;
       const more = Object.entries(v.metrics).map(([k, x]) => `, ${k} ${x.toFixed(3)}`).join('');
       progress.note(`update ${v.update} (epoch ${v.epoch.toFixed(2)}): validation ${v.score.toFixed(3)} `

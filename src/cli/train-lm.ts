@@ -12,7 +12,7 @@ import { dataParallel } from '../training/node/data-parallel.js';
 import { dataSource } from '../training/node/run-files.js';
 import { windowProblem } from './lm-bounds.js';
 import { integer, kebab, real } from './options.js';
-import { formatCount } from './progress.js';
+import { formatCount } from '../report/progress.js';
 import { runTraining, type TrainingTask } from './run-training.js';
 import { addTrainingOptions, type TrainingFlags } from './training-options.js';
 
