@@ -105,6 +105,8 @@ export class Trainer<B, S = unknown> {
   private stopReason: string | null = null;
   private bestWeights: BestValidated | null = null;
   private trainedSinceValidation = 0;
+  private sessionBatches = 0;
+  private msPerItem: number | null = null;
   private p: RunProgress = {
     updates: 0, batches: 0, items: 0, trainMs: 0, elapsedMs: 0, validations: 0, validatedAt: null, sinceBest: 0,
     best: null, last: null,
@@ -248,10 +250,7 @@ export class Trainer<B, S = unknown> {
     this.p.updates += reports.length;
     this.p.batches++;
     this.p.items += drawn.items ?? 1;
-    const { validationItems } = this.options;
-    if (this.time && validationItems) {
-      this.time.guessValidation((VALIDATION_COST * validationItems * this.p.trainMs) / this.p.items);
-    }
+    this.guessValidation(ms / (drawn.items ?? 1));
     this.progressNow = this.measure();
     const counted = reports.filter((r) => r.terms > 0 && !r.skipped);
     const terms = counted.reduce((a, r) => a + r.terms, 0);
@@ -294,6 +293,19 @@ export class Trainer<B, S = unknown> {
     this.time?.validated(this.clock() - t0, this.trainedSinceValidation);
     this.trainedSinceValidation = 0;
     return event;
+  }
+
+  /**
+   * Until a validation is measured, the time budget expects one to cost half of training on as many items,
+   * at the recent training speed (the first batches, slowed by compiling and starting threads, are left out).
+   */
+  private guessValidation(msPerItem: number): void {
+    const items = this.options.validationItems;
+    if (!this.time || !items) return;
+    this.sessionBatches++;
+    if (this.sessionBatches <= 2) return;
+    this.msPerItem = this.msPerItem === null ? msPerItem : 0.9 * this.msPerItem + 0.1 * msPerItem;
+    this.time.guessValidation(VALIDATION_COST * items * this.msPerItem);
   }
 
   private patienceRanOut(v: ValidationEvent): boolean {
