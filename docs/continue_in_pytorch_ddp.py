@@ -6,7 +6,7 @@
     npx bptt eval --checkpoint runs/lm-torch --text my.txt     # the figure this script printed last
 
 Loads the checkpoint's weights (safetensors, torch.nn names) into the
-LanguageModel module of the README with load_state_dict(strict=True), trains
+LanguageModel module of docs/lm.md with load_state_dict(strict=True), trains
 it with torch.distributed DistributedDataParallel on the gloo backend in
 --procs processes on the CPU (torch.multiprocessing; each process reads its
 own share of the text streams, gradients are averaged by all-reduce), and
@@ -75,7 +75,7 @@ def save_safetensors(path, tensors, metadata):
 
 
 class LanguageModel(nn.Module):
-    """The module of the README (names embedding, rnn, head: as bptt saves them)."""
+    """The module of docs/lm.md (names embedding, rnn, head: as bptt saves them)."""
 
     def __init__(self, cell, vocab, embed, hidden, layers, dropout):
         super().__init__()

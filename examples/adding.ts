@@ -10,12 +10,10 @@ import { Bptt, type FlowRecorder } from '../src/bptt/index.js';
 import { addingBatch } from '../src/data/index.js';
 import { Adam } from '../src/optim/index.js';
 import { Rng } from '../src/tensor/index.js';
-import { AddingModel, type CellName } from './adding-model.js';
-
-export { AddingModel, type CellName } from './adding-model.js';
+import { AddingModel, type AddingCell } from '../src/tasks/adding/index.js';
 
 export interface AddingOptions {
-  cell?: CellName;
+  cell?: AddingCell;
   steps?: number;
   T?: number;
   hidden?: number;
@@ -46,7 +44,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [cell = 'lstm', T = '100', steps = '1500', lr = '0.01', forgetBias = '0', hidden = '32', batch = '32'] = process.argv.slice(2);
   const started = Date.now();
   const { testMse } = trainAdding({
-    cell: cell as CellName, T: Number(T), steps: Number(steps), lr: Number(lr), forgetBias: Number(forgetBias), hidden: Number(hidden), batch: Number(batch),
+    cell: cell as AddingCell, T: Number(T), steps: Number(steps), lr: Number(lr), forgetBias: Number(forgetBias), hidden: Number(hidden), batch: Number(batch),
     onUpdate: (u, loss) => u % 100 === 0 && console.log(`update ${u}  train MSE ${loss.toFixed(4)}`),
   });
   console.log(`${cell} T=${T}: test MSE ${testMse.toFixed(4)} (predicting 1: 0.167) in ${((Date.now() - started) / 1000).toFixed(0)} s`);

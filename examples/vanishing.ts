@@ -9,10 +9,11 @@ import { pathToFileURL } from 'node:url';
 import { Bptt, FlowRecorder } from '../src/bptt/index.js';
 import { addingBatch } from '../src/data/index.js';
 import { Rng } from '../src/tensor/index.js';
-import { AddingModel, trainAdding, type CellName } from './adding.js';
+import { AddingModel, type AddingCell } from '../src/tasks/adding/index.js';
+import { trainAdding } from './adding.js';
 
 /** ||dL/dh_t|| for t = 0..T-1 of one untrained model, from the engine's diagnostics (loss at the last step only). */
-export function gradientFlow(cell: CellName, options: { T?: number; hidden?: number; seed?: number; model?: AddingModel } = {}): Float64Array {
+export function gradientFlow(cell: AddingCell, options: { T?: number; hidden?: number; seed?: number; model?: AddingModel } = {}): Float64Array {
   const { T = 100, hidden = 32, seed = 1 } = options;
   const rng = new Rng(seed);
   const model = options.model ?? new AddingModel(cell, hidden, rng.split());

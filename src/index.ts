@@ -13,6 +13,7 @@ export * from './tasks/language-model/index.js';
 export * from './tasks/forecast/index.js';
 export * from './tasks/translate/index.js';
 export * from './tasks/speech/index.js';
+export * from './tasks/adding/index.js';
 export * from './audio/index.js';
 export * from './metrics/index.js';
 export * from './report/index.js';

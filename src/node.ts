@@ -9,21 +9,24 @@ export * from './index.js';
 export {
   DataParallel, WorkerError, rowRange, shardTensor, shardFlags, sliceRows,
   type DataParallelOptions, type ReplicaModule, type Replica,
-} from './bptt/parallel.js';
-export { readTextFile, mobyDick } from './data/text-files.js';
+} from './bptt/node/parallel.js';
+export { readTextFile, mobyDick } from './data/node/text-files.js';
 export {
   saveCheckpoint, loadCheckpoint, ensureWritableDir, assertFinite,
   type CheckpointContent, type LoadedCheckpoint, type LoadOptions, type Manifest,
-} from './io/checkpoint-files.js';
-export { writeFileSafe, appendFileSafe, readFileSafe, type ReadOptions } from './io/safe-files.js';
-export { lockRunFolder, type RunLock } from './io/run-lock.js';
-export { useFsLayer, type FsLayer } from './io/fs-layer.js';
-export { LmTrainer, type LmTrainingOptions, type TrainerState, type TrainerProgress, type StepReport } from './tasks/language-model/trainer.js';
-export { saveLmCheckpoint, loadLanguageModel, trainerStateOf, type LmMeta, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
+} from './io/node/checkpoint-files.js';
+export { writeFileSafe, appendFileSafe, readFileSafe, type ReadOptions } from './io/node/safe-files.js';
+export { lockRunFolder, type RunLock } from './io/node/run-lock.js';
+export { useFsLayer, type FsLayer } from './io/node/fs-layer.js';
+export { loadLanguageModel, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
+export { saveRun, loadRun, runStateOf, type LoadedRun, type RunContent } from './training/node/run-files.js';
+export { dataParallel } from './training/node/data-parallel.js';
+export { stopOnSignals } from './training/node/stop-signals.js';
+export { jsonLog } from './training/node/json-log.js';
 export { Seq2SeqTrainer, type Seq2SeqTrainingOptions, type Seq2SeqStep } from './tasks/translate/trainer.js';
 export { saveTranslator, loadTranslator, translateTrainerState, type TranslateMeta } from './tasks/translate/checkpoint.js';
 export { readKerasH5, isHdf5 } from './io/interop/keras-h5.js';
-export { readLines, readParallelFiles, type LinePair } from './data/parallel-files.js';
-export { cmudict } from './data/cmudict.js';
-export { gettextPairs, type GettextPairs } from './data/gettext.js';
-export { writeReport, openReport, ensureWritableReport, type ReportFile } from './report/write.js';
+export { readLines, readParallelFiles, type LinePair } from './data/node/parallel-files.js';
+export { cmudict } from './data/node/cmudict.js';
+export { gettextPairs, type GettextPairs } from './data/node/gettext.js';
+export { writeReport, openReport, ensureWritableReport, type ReportFile } from './report/node/write.js';

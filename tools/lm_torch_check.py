@@ -24,7 +24,7 @@ def load_safetensors(path):
 
 
 class LanguageModel(nn.Module):
-    """The module documented in the README and in src/tasks/language-model/model.ts."""
+    """The module documented in docs/lm.md and in src/tasks/language-model/model.ts."""
 
     def __init__(self, cell, vocab, embed, hidden, layers, dropout):
         super().__init__()

@@ -5,11 +5,10 @@
  * each slice, so the page stays responsive and a stop message gets in.
  */
 import {
-  Adam, Bptt, FlowRecorder, LanguageModel, Rng, TokenStreams, Vocabulary, addingBatch, kernels, sampleText,
+  AddingModel, Adam, Bptt, FlowRecorder, LanguageModel, Rng, TokenStreams, Vocabulary, addingBatch, kernels, sampleText,
   type HiddenState, type LmBatch, type RegressionSequences, type UpdateReport,
 } from '../src/index.js';
 import { initWasmBackend } from '../src/kernels/index.js';
-import { AddingModel } from '../examples/adding-model.js';
 import type { AddingSettings, FromWorker, LmSettings, ModelProgress, ToWorker } from './protocol.js';
 
 interface WorkerScope {

@@ -1,6 +1,6 @@
 import { add, constant, mul, noGrad, scale, sum, type Variable } from '../autograd/index.js';
 import type { FlowRecorder } from './diagnostics.js';
-import type { Unrollable } from './engine.js';
+import type { Unrollable } from './unrolled.js';
 import { detachState, leafState, stateVariables } from './state.js';
 import { segmentLength, type Strategy } from './strategy.js';
 

@@ -6,27 +6,10 @@ import type { FlowRecord, FlowRecorder } from './diagnostics.js';
 import { SkipStreak, checkWeightsFinite, firstNonFinite, locateFirstBadStep } from './guard.js';
 import { detachState, resetRows } from './state.js';
 import { validateStrategy, windows, type Strategy, type Window } from './strategy.js';
+import type { Unrollable } from './unrolled.js';
 
-/** What a model returns for steps [from, to) of a batch. */
-export interface Unrolled<S> {
-  /** the state after step to - 1 */
-  state: S;
-  /** the summed loss over these steps' targets (null when not asked for, or no targets) */
-  loss: Variable | null;
-  /** how many targets the summed loss counts */
-  terms: number;
-}
-
-/**
- * A model the engine can unroll: it runs any stretch of a batch from a given
- * state. The engine decides where stretches start and end and where the tape
- * is cut; the model never loops over windows itself.
- */
-export interface Unrollable<B, S> {
-  steps(batch: B): number;
-  /** Runs steps [from, to) from `state` (null: the model's zero state). Must be deterministic for the checkpointed strategy. */
-  unroll(batch: B, from: number, to: number, state: S | null, wantLoss: boolean): Unrolled<S>;
-}
+// Defined on their own so that guard.ts and checkpointed.ts need not import the engine; also exported here.
+export type { Unrollable, Unrolled } from './unrolled.js';
 
 /** Anything that updates parameters from their gradients (every Optimizer). */
 export interface Stepper {

@@ -1,6 +1,6 @@
 import { noGrad, type Variable } from '../autograd/index.js';
 import { ConfigError, DataError, expected, show, type Arr } from '../tensor/index.js';
-import type { Unrollable, Unrolled } from './engine.js';
+import type { Unrollable, Unrolled } from './unrolled.js';
 import { stateVariables } from './state.js';
 import type { Window } from './strategy.js';
 

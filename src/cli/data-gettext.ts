@@ -1,10 +1,10 @@
 /** `bptt data gettext`: English→<lang> sentence pairs from the installed gettext catalogs, cleaned and split. */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { writeFileSafe } from '../io/safe-files.js';
-import { gettextPairs } from '../data/gettext.js';
+import { writeFileSafe } from '../io/node/safe-files.js';
+import { gettextPairs } from '../data/node/gettext.js';
 import { DROP_REASONS, MAX_WORDS, MIN_WORDS, splitPairs, type SentencePair } from '../data/index.js';
-import { ensureWritableDir } from '../io/checkpoint-files.js';
+import { ensureWritableDir } from '../io/node/checkpoint-files.js';
 import { DataError, expected } from '../tensor/index.js';
 import { integer } from './options.js';
 

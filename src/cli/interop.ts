@@ -6,14 +6,14 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { errnoText, readFileSafe, writeFileSafe } from '../io/safe-files.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-files.js';
+import { errnoText, readFileSafe, writeFileSafe } from '../io/node/safe-files.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/node/checkpoint-files.js';
 import { groupKerasWeights, kerasToTorch, type KerasCell } from '../io/interop/keras.js';
 import { isHdf5, readKerasH5 } from '../io/interop/keras-h5.js';
 import { exportOnnx } from '../io/interop/onnx/export.js';
 import { StateDictError, loadTorchStateDict } from '../io/interop/state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { TASK, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
+import { LM_TASKS, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
 import { SPEECH_TASK, speechCodec } from '../tasks/speech/codec.js';
 import { loadRun } from '../training/node/run-files.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';
@@ -46,8 +46,10 @@ function exportCheckpoint(o: ExportOptions): void {
   let what: string;
   if (o.format === 'torch') {
     const ckpt = loadCheckpoint(o.checkpoint);
-    const meta = ckpt.meta as { task?: unknown; model?: unknown; vocabulary?: unknown };
-    if (meta.task === TASK) loadLanguageModel(o.checkpoint); // checks the weights fit the model the manifest describes
+    const raw = ckpt.meta as { task?: unknown; model?: unknown; vocabulary?: unknown; extra?: { vocabulary?: unknown } };
+    const meta = { ...raw, vocabulary: raw.extra?.vocabulary ?? raw.vocabulary };
+    // checks the weights fit the model the manifest describes
+    if (LM_TASKS.includes(String(meta.task))) loadLanguageModel(o.checkpoint);
     const metadata: Record<string, string> = { format: 'pt', 'bptt.version': VERSION };
     for (const key of ['task', 'model', 'vocabulary'] as const) {
       const v = meta[key];
@@ -70,7 +72,7 @@ function exportCheckpoint(o: ExportOptions): void {
       state: o.state,
       producerVersion: VERSION,
       graphName: 'bptt_language_model',
-      metadata: { 'bptt.model': JSON.stringify(meta.model), 'bptt.vocabulary': JSON.stringify(meta.vocabulary), 'bptt.checkpoint': path },
+      metadata: { 'bptt.model': JSON.stringify(meta.model), 'bptt.vocabulary': JSON.stringify(meta.extra.vocabulary), 'bptt.checkpoint': path },
     });
     const c = meta.model;
     what = `ONNX opset 14: tokens [T, B] int64${o.state ? `, h0${c.cell === 'lstm' ? ', c0' : ''} [${c.layers}, B, ${c.hidden}]` : ''} → logits [T, B, ${c.vocab}]${o.state ? `, hn${c.cell === 'lstm' ? ', cn' : ''}` : ''}`;
@@ -83,12 +85,12 @@ function exportCheckpoint(o: ExportOptions): void {
 function taskOf(path: string): string {
   const { path: manifest, meta } = loadCheckpoint(path);
   const task = (meta as { task?: unknown }).task;
-  if (task !== TASK && task !== SPEECH_TASK) {
+  if (!LM_TASKS.includes(String(task)) && task !== SPEECH_TASK) {
     throw new ConfigError(expected(`checkpoint '${manifest}'`,
-      `a ${TASK} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`,
+      `a ${LM_TASKS[0]} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`,
       '--format torch takes every checkpoint'));
   }
-  return task;
+  return String(task);
 }
 
 /** A speech model as ONNX: stacked features in, per-frame logits out (log-softmax and CTC decoding stay with the caller). */
@@ -155,7 +157,7 @@ function importTorch(o: ImportOptions, cmd: Command): void {
     if (ddp) throw new DataError(`${e.message} (the names start with 'module.', as a DistributedDataParallel state dict: add --strip-prefix module. or save model.module.state_dict())`);
     throw e;
   }
-  const meta = { ...ckpt.meta, importedFrom: { framework: 'torch', weights: resolve(o.weights), like: ckpt.path } };
+  const meta = { ...ckpt.meta, trainer: null, importedFrom: { framework: 'torch', weights: resolve(o.weights), like: ckpt.path } };
   const path = saveCheckpoint(out, 'last', { meta: meta as unknown as Record<string, unknown>, weights: ckpt.model.stateDict(), state: null });
   console.log(`wrote ${path}: the weights of ${o.weights} in the model and vocabulary of ${ckpt.path} (use it with sample, eval and export)`);
 }

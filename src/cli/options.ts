@@ -4,6 +4,8 @@ import type { Strategy } from '../bptt/index.js';
 import { badMeta, isObject } from '../io/trainer-state.js';
 import { show } from '../tensor/index.js';
 
+export { formatDuration } from '../report/progress.js';
+
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -82,14 +84,6 @@ export function describeStrategy(s: Strategy): string {
   if (s.kind === 'truncated') return `truncated:${s.k1}:${s.k2 ?? s.k1}`;
   if (s.kind === 'checkpointed') return s.segment ? `checkpointed:${s.segment}` : 'checkpointed';
   return 'full';
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** An option's command-line spelling from its key (evalEvery → eval-every), for messages. */

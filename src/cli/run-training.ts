@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { BpttOptions } from '../bptt/index.js';
 import type { Module } from '../nn/index.js';
-import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
+import { ensureWritableDir } from '../io/node/checkpoint-files.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/node/run-lock.js';
 import { Adam, AdamW } from '../optim/index.js';
-import { openReport, type ReportFile } from '../report/write.js';
+import { openReport, type ReportFile } from '../report/node/write.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { Trainer, type Batches, type Callback, type UpdateEngine, type Validation } from '../training/index.js';
 import { appendLog, jsonLog } from '../training/node/json-log.js';
@@ -20,7 +20,8 @@ import type { DataSource, NamedModel, TaskCodec } from '../training/index.js';
 import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
 import { stopOnSignals } from '../training/node/stop-signals.js';
 import { checkSaved, formatDuration, kebab } from './options.js';
-import { Progress, formatCount } from './progress.js';
+import { Progress, formatCount } from '../report/progress.js';
+import { RateMeter } from '../report/rate-meter.js';
 import { ANEW, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags } from
   './training-options.js';
 import { VERSION } from './version.js';
@@ -43,7 +44,7 @@ export interface TaskRun<B, C, M extends NamedModel> {
   stateful?: boolean;
   engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
   /** what a validation is expected to cost before one is measured */
-  validationGuessMs?: number;
+  validationItems?: number;
   /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
   finish?: () => string | null;
   /** after the run, with the best weights in the model: its score on held-out data (shown even with --quiet) */
@@ -83,8 +84,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const optimizer = new (o.weightDecay > 0 ? AdamW : Adam)(run.model.parameters(),
     { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
   const signals = stopOnSignals();
-  const progress = new Progress(o.quiet ? 'quiet' : process.stderr.isTTY ? 'tty' : 'plain', run.units.score, 30,
-    run.units.rate);
+  const progress = new Progress({ quiet: !!o.quiet, unit: run.units.score, rateUnit: run.units.rate });
   const save = async (name: 'best' | 'last', t: Trainer<B>): Promise<string> => {
     const state = await t.snapshot();
     return saveRun(o.out, name, task.codec, {
@@ -118,7 +118,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     model: run.model as never, data: run.batches, optimizer, schedule: scheduleOf(o), budget, validate: run.validate,
     evalEvery: o.evalEvery === 'auto' ? undefined : o.evalEvery, patience: o.patience, minDelta: o.minDelta,
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
-    engine: run.engine as never, callbacks, startedAt: 0, validationGuessMs: run.validationGuessMs,
+    engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
   });
   if (resumed) {
     const { state, bestWeights } = runStateOf(resumed);
@@ -133,15 +133,19 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
+  const shown = run.finish?.() ?? null;
+  if (shown && !o.quiet) console.log(shown);
   const test = run.test?.();
   if (test) {
     console.log(test.line);
     appendLog(o.log, { type: 'test', ...test.figures });
-    report?.recorder.meta(test.figures);
   }
-  const shown = o.quiet ? null : run.finish?.();
-  if (shown) console.log(shown);
-  if (report) report.write();
+  if (report) {
+    report.recorder.final({ score: { label: `best validation ${run.units.score}`, value: result.best?.score ?? NaN },
+      details: { updates: result.updates, 'stopped by': result.stoppedBy, ...test?.figures } });
+    if (shown) report.recorder.sample({ title: 'the best model', text: shown.trim() });
+    report.write();
+  }
 }
 
 /** --resume's checkpoint: the one named, or last.json in a folder named (not best.json, which holds weights only). */
@@ -218,16 +222,22 @@ function describeBudget(b: { steps?: number | null; epochs?: number | null; time
 /** The progress line and the validation notes above it. */
 function progressLine(progress: Progress, units: TaskRun<unknown, unknown, NamedModel>['units']): Callback {
   let val: number | null = null;
+  let rate = new RateMeter();
   const scale = units.lossScale ?? 1;
   return {
+    onStart: (t) => {
+      rate = new RateMeter({ count: (t as Trainer<unknown>).progress.items });
+    },
     onUpdate: (e) => {
       if (e.skipped) progress.note(`skipped: ${e.skipped}`);
+      rate.update(e.items);
       progress.update({
-        step: e.update, epoch: e.epoch, loss: e.loss * scale, val, tokensPerSecond: (e.items * 1000) / e.trainMs,
-        gradNorm: e.gradNorm, lr: e.lr, done: e.progress, elapsedSeconds: e.elapsedMs / 1000,
+        step: e.update, epoch: e.epoch, loss: e.loss * scale, val, rate: rate.value, gradNorm: e.gradNorm, lr: e.lr,
+        done: e.progress, etaSeconds: Number.isFinite(e.etaSeconds) ? e.etaSeconds : null,
       });
     },
     onValidation: (v) => {
+      rate.restart(); // the rate is of training, not validation
       val = v.score;
       const more = Object.entries(v.metrics).map(([k, x]) => `, ${k} ${x.toFixed(3)}`).join('');
       progress.note(`update ${v.update} (epoch ${v.epoch.toFixed(2)}): validation ${v.score.toFixed(3)} `

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { speechCodec } from '../tasks/speech/codec.js';
-import { loadCorpus } from '../tasks/speech/corpus.js';
+import { loadCorpus } from '../tasks/speech/node/corpus.js';
 import { Batches } from '../tasks/speech/batches.js';
 import { scoreDigits, testScore } from '../tasks/speech/decode.js';
 import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from '../tasks/speech/features.js';
@@ -16,6 +16,7 @@ import { addTrainingOptions, type TrainingDefaults, type TrainingFlags } from '.
 
 const DEFAULTS: TrainingDefaults = { lr: 3e-3, warmup: 100, clip: 5, out: 'runs/speech', budget: { epochs: 30 } };
 const WHERE = 'bptt train speech';
+const REPLICA = '../tasks/speech/node/replica.js';
 
 interface TrainSpeechOptions extends TrainingFlags {
   data?: string;
@@ -101,8 +102,7 @@ const task: TrainingTask<TrainSpeechOptions, SpeechBatch, SpeechModelConfig, Spe
         + `${config.layers}×${config.hidden} + CTC (blank + 10 digits); batch ${o.batch}`
         + (dev ? '' : '; no dev.tsv: validated on the training utterances'),
       recurrent: [model.rnn],
-      engine: o.workers > 0
-        ? dataParallel({ module: new URL('../tasks/speech/replica.js', import.meta.url), config, workers: o.workers })
+      engine: o.workers > 0 ? dataParallel({ module: new URL(REPLICA, import.meta.url), config, workers: o.workers })
         : undefined,
       test: test ? () => testScore(model, test, o.beam) : undefined,
     };

@@ -6,13 +6,13 @@
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
-import { cmudict } from '../data/cmudict.js';
+import { cmudict } from '../data/node/cmudict.js';
 import { g2pSplit, type G2PEntry } from '../data/g2p.js';
-import { readParallelFiles } from '../data/parallel-files.js';
+import { readParallelFiles } from '../data/node/parallel-files.js';
 import type { TokenLevel } from '../data/index.js';
-import { ensureWritableDir } from '../io/checkpoint-files.js';
-import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
-import { openReport } from '../report/write.js';
+import { ensureWritableDir } from '../io/node/checkpoint-files.js';
+import { lockRunFolder, lockRunFolderIfExists } from '../io/node/run-lock.js';
+import { openReport } from '../report/node/write.js';
 import { Seq2SeqTrainer, type Seq2SeqTrainerState, type Seq2SeqTrainingOptions } from '../tasks/translate/trainer.js';
 import { Seq2Seq, buildVocabulary, encodePairs, scoreG2P, scoreTranslation, translateTexts, type Seq2SeqConfig, type TextPair, type Vocabularies } from '../tasks/translate/index.js';
 import { loadTranslator, saveTranslator, translateTrainerState, type TranslateMeta } from '../tasks/translate/checkpoint.js';

@@ -1,7 +1,7 @@
 /** `bptt transcribe`: the digits spoken in WAV files, one line per file (path<TAB>digits), from a trained speech checkpoint. */
 import { Command } from 'commander';
 import { speechCodec } from '../tasks/speech/codec.js';
-import { loadWav } from '../tasks/speech/corpus.js';
+import { loadWav } from '../tasks/speech/node/corpus.js';
 import { transcribe } from '../tasks/speech/decode.js';
 import { loadRun } from '../training/node/run-files.js';
 import { integer } from './options.js';

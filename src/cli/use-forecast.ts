@@ -1,10 +1,10 @@
 /** `bptt forecast`: the next H values after the end of a CSV, from a trained forecaster, written as CSV. */
 import { Command, Option } from 'commander';
-import { writeFileSafe } from '../io/safe-files.js';
+import { writeFileSafe } from '../io/node/safe-files.js';
 import { FILL_METHODS, formatTimestamp, type FillMethod } from '../data/index.js';
 import { loadForecaster } from '../tasks/forecast/checkpoint.js';
 import { forecastAfterEnd } from '../tasks/forecast/predict.js';
-import { DATASETS, loadSource } from '../tasks/forecast/source.js';
+import { DATASETS, loadSource } from '../tasks/forecast/node/source.js';
 import { ConfigError, expected } from '../tensor/index.js';
 
 interface ForecastOptions {

@@ -1,8 +1,8 @@
 /** `bptt translate`: a trained encoder-decoder (translate or g2p) on lines from a file or stdin. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { writeFileSafe } from '../io/safe-files.js';
-import { readLines } from '../data/parallel-files.js';
+import { writeFileSafe } from '../io/node/safe-files.js';
+import { readLines } from '../data/node/parallel-files.js';
 import { loadTranslator } from '../tasks/translate/checkpoint.js';
 import { translateTexts } from '../tasks/translate/index.js';
 import { DataError, expected } from '../tensor/index.js';

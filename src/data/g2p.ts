@@ -1,7 +1,7 @@
 /**
  * Grapheme-to-phoneme data (CMUdict): cleaning raw dictionary entries and a
  * seeded train/dev/test split by word. Browser-safe; the Node loader of the
- * npm package lives in `cmudict.ts`.
+ * npm package lives in `node/cmudict.ts`.
  *
  * Cleaning follows the usual CMUdict g2p setup (Yao & Zweig 2015; Bisani & Ney
  * 2008; CMUSphinx g2p-seq2seq):

@@ -6,7 +6,8 @@ import {
 } from '../tensor/index.js';
 import { Module, type Parameter } from './module.js';
 import { cellStepsFor, type CellSteps } from './recurrence/cell-steps.js';
-import { recurrentLayer, validateLengths, type LayerProbe, type LayerWeights } from './recurrence/layer-op.js';
+import { recurrentLayer, validateLengths, type LayerWeights } from './recurrence/layer-op.js';
+import type { LayerProbe } from './recurrence/probe.js';
 
 export interface RecurrentOptions {
   inputSize: number;

@@ -9,7 +9,16 @@
 import { FlowRecorder, type FlowRecord } from '../bptt/index.js';
 import type { Recurrent } from '../nn/index.js';
 import { ConfigError, expected, show } from '../tensor/index.js';
-import type { ReportRecorder } from './recorder.js';
+
+/**
+ * What the sampler writes to: a ReportRecorder. Only the members it uses, so that this file need not import
+ * the recorder (which imports this file for `flowSampler()`).
+ */
+export interface FlowReport {
+  readonly data: { readonly flow: Readonly<Record<string, { readonly columns: readonly unknown[] }>> };
+  flowColumn(layer: string, update: number, column: Array<number | null>, maxColumns?: number): unknown;
+  point(chart: string, line: string, x: number, y: number): unknown;
+}
 
 export interface FlowSamplerOptions {
   /** record one update in this many (default 10; doubled whenever the heatmap is thinned) */
@@ -32,7 +41,7 @@ export class FlowSampler extends FlowRecorder {
   private recording = false;
   private saturation = new Map<string, { saturated: number; total: number }>();
 
-  constructor(private readonly report: ReportRecorder, options: FlowSamplerOptions = {}) {
+  constructor(private readonly report: FlowReport, options: FlowSamplerOptions = {}) {
     super(1); // the report keeps what matters; the recorder's own list stays short
     this.every = options.every ?? 10;
     this.maxColumns = options.maxColumns ?? 160;

@@ -8,11 +8,14 @@
  *   report.step(r.update, { loss: r.loss, lr, gradNorm: r.gradNorm, clipped: r.clipped });  // every update
  *   report.validation(r.update, { loss: v.loss, bleu: v.bleu });                            // every validation
  *   report.attention({ title: 'example 1', rows: targetTokens, cols: sourceTokens, weights }); // any time
- *   writeReport('out.html', report.data);             // 'bptt/node' (report/write.ts); or renderReport(report.data)
+ *   report.sample({ title: 'dev translations of the best model', text });  // or { title, svg: lineChartSvg(...) }
+ *   report.final({ score: { label: 'test BLEU', value: 23.4 }, details: { 'copy baseline BLEU': 3.1 } });
+ *   writeReport('out.html', report.data);             // 'bptt/node' (report/node/write.ts); or renderReport(report.data)
  *
  * Any other curve: report.point('bleu', 'validation', x, y) draws the point on
  * chart 'bleu' in the line 'validation'.
  */
+import { ConfigError, expected, show } from '../tensor/index.js';
 import { FlowSampler, type FlowSamplerOptions } from './flow.js';
 
 /** One line of a chart: points (x, y) in the order recorded. */
@@ -36,7 +39,7 @@ export interface Chart {
   threshold?: { label: string; y: number };
 }
 
-/** One layer's gradient flow: a column per sampled update, log10 ||dL/dh_t|| per step t (null: the step was not reached). */
+/** One layer's gradient flow: a column per sampled update, log10 ||dL/dh_t|| per step t (null: step not reached). */
 export interface FlowHeatmap {
   /** the update of each column */
   updates: number[];
@@ -52,6 +55,21 @@ export interface AttentionExample {
   weights: number[][];
 }
 
+/** The result of the run, the headline of the report. */
+export interface FinalResult {
+  /** the figure the run is judged by, e.g. { label: 'test BLEU', value: 23.4 } */
+  score: { label: string; value: number };
+  /** other results, shown under it (baselines, the best update, ...) */
+  details?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * What the model makes, shown as it is: a text (generated text, translations)
+ * or an SVG element (a forecast drawn with lineChartSvg, say), which may hold
+ * no script and no event handler.
+ */
+export type ModelSample = { title: string; text: string } | { title: string; svg: string };
+
 export interface ReportData {
   format: 'bptt-report';
   version: 1;
@@ -63,6 +81,10 @@ export interface ReportData {
   /** gradient flow by layer name (`lstm.l0`, ...) */
   flow: Record<string, FlowHeatmap>;
   attention: AttentionExample[];
+  /** set by final(): the headline; null until then */
+  final: FinalResult | null;
+  /** outputs of the model, in the order first recorded */
+  samples: ModelSample[];
   /** ISO time of the last metadata, heatmap or attention change (the writer sets it when it writes) */
   updated: string;
 }
@@ -91,7 +113,10 @@ export class ReportRecorder {
   private readonly maxAttention: number;
 
   constructor(title: string, meta: ReportData['meta'] = {}, options: ReportOptions = {}) {
-    this.data = { format: 'bptt-report', version: 1, title, meta: {}, charts: {}, flow: {}, attention: [], updated: new Date().toISOString() };
+    this.data = {
+      format: 'bptt-report', version: 1, title, meta: {}, charts: {}, flow: {}, attention: [], final: null, samples: [],
+      updated: new Date().toISOString(),
+    };
     this.meta(meta);
     this.maxAttention = options.maxAttention ?? 8;
   }
@@ -104,7 +129,8 @@ export class ReportRecorder {
 
   /** Sets a chart's title, unit, scale or threshold line (created if needed). */
   chart(id: string, settings: Partial<Omit<Chart, 'lines' | 'marks'>>): Chart {
-    const c = (this.data.charts[id] ??= { ...(KNOWN_CHARTS[id] ?? { title: id, unit: id, scale: 'linear' }), lines: {}, marks: {} });
+    const known = KNOWN_CHARTS[id] ?? { title: id, unit: id, scale: 'linear' };
+    const c = (this.data.charts[id] ??= { ...known, lines: {}, marks: {} });
     Object.assign(c, settings);
     return c;
   }
@@ -124,7 +150,7 @@ export class ReportRecorder {
     return this;
   }
 
-  /** What one update did: training loss, learning rate, global gradient norm (before clipping) and whether it was clipped. */
+  /** What one update did: training loss, learning rate, gradient norm (before clipping), whether it was clipped. */
   step(update: number, r: { loss?: number; lr?: number; gradNorm?: number; clipped?: boolean }): this {
     if (r.loss !== undefined) this.point('loss', 'training', update, r.loss);
     if (r.lr !== undefined) this.point('lr', 'learning rate', update, r.lr);
@@ -140,13 +166,37 @@ export class ReportRecorder {
   }
 
   /** A matrix of weights with labels (attention); the oldest examples beyond maxAttention are dropped. */
-  attention(example: { title: string; rows: readonly string[]; cols: readonly string[]; weights: ArrayLike<number> | ArrayLike<number>[] }): this {
+  attention(example: {
+    title: string; rows: readonly string[]; cols: readonly string[]; weights: ArrayLike<number> | ArrayLike<number>[];
+  }): this {
     const { rows, cols } = example;
     const w = example.weights;
     const flat = w.length > 0 && typeof w[0] !== 'number';
-    const weights = rows.map((_, i) => cols.map((_, j) => Number(flat ? (w as ArrayLike<number>[])[i]![j] : (w as ArrayLike<number>)[i * cols.length + j])));
+    const at = (i: number, j: number): number =>
+      Number(flat ? (w as ArrayLike<number>[])[i]![j] : (w as ArrayLike<number>)[i * cols.length + j]);
+    const weights = rows.map((_, i) => cols.map((_, j) => at(i, j)));
     this.data.attention.push({ title: example.title, rows: [...rows], cols: [...cols], weights });
-    if (this.data.attention.length > this.maxAttention) this.data.attention.splice(0, this.data.attention.length - this.maxAttention);
+    const extra = this.data.attention.length - this.maxAttention;
+    if (extra > 0) this.data.attention.splice(0, extra);
+    return this.touch();
+  }
+
+  /** The run's result, shown as the headline at the top (a later call replaces it). */
+  final(result: FinalResult): this {
+    this.data.final = { score: { ...result.score }, ...(result.details ? { details: { ...result.details } } : {}) };
+    return this.touch();
+  }
+
+  /** An output of the model; one with the title of an earlier one replaces it (e.g. the best model's so far). */
+  sample(s: ModelSample): this {
+    if ('svg' in s && (!/^\s*<svg[\s>]/i.test(s.svg) || /<script|\son\w+\s*=/i.test(s.svg))) {
+      const what = 'an <svg> element without script or event handlers';
+      throw new ConfigError(expected('ReportRecorder.sample', what, show(s.svg)));
+    }
+    const copy = 'svg' in s ? { title: s.title, svg: s.svg } : { title: s.title, text: s.text };
+    const i = this.data.samples.findIndex((x) => x.title === s.title);
+    if (i >= 0) this.data.samples[i] = copy;
+    else this.data.samples.push(copy);
     return this.touch();
   }
 

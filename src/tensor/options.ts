@@ -1,5 +1,4 @@
 import { ConfigError, expected, quoted, show } from './errors.js';
-import type { DType } from './tensor.js';
 
 /*
  * Eager checks of the options a JavaScript caller passes: the compiler does not
@@ -24,11 +23,4 @@ export function requireBoolean(where: string, name: string, v: unknown, fallback
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v === 'boolean') return v;
   throw new ConfigError(expected(where, `${name} true or false`, show(v)));
-}
-
-/** A dtype option, `fallback` when absent (undefined); without a fallback it is required. */
-export function requireDType(where: string, v: unknown, fallback?: DType): DType {
-  if (v === undefined && fallback !== undefined) return fallback;
-  if (v === 'float32' || v === 'float64') return v;
-  throw new ConfigError(expected(where, "dtype 'float32' or 'float64'", quoted(v)));
 }

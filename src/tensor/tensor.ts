@@ -1,7 +1,6 @@
 import { DataError, ShapeError, expected } from './errors.js';
-import { requireDType } from './options.js';
+import { requireDType, type DType } from './dtype.js';
 
-export type DType = 'float32' | 'float64';
 export type Arr = Float32Array | Float64Array;
 
 export function allocate(dtype: DType, size: number): Arr {

@@ -55,23 +55,27 @@ export class TimeBudget {
   /** A validation (and what callbacks did with it) took `ms`, after `trainedMs` of training since the last. */
   validated(ms: number, trainedMs: number): void {
     this.finalMs = ms;
-    if (trainedMs > 0) this.overhead = ms / trainedMs;
+    this.overhead = trainedMs > 0 ? ms / trainedMs : this.overhead || Number.MIN_VALUE;
   }
 
   /** Until the first validation is measured: a guess of its cost (e.g. from the items it scores). */
   guessValidation(ms: number): void {
-    if (this.overhead === 0) this.finalMs = Math.max(this.finalMs, ms);
+    if (this.overhead === 0 && Number.isFinite(ms)) this.finalMs = ms;
   }
 
-  /** Training time still to come: the time left, less the end, shared with the validations between. */
-  remainingTrainMs(): number {
+  /**
+   * Training time still to come: the time left, less the end, shared with the validations between. Each
+   * validation is paid for by the training before it: `sinceMs` of training since the last one owes a share
+   * of the next, so progress grows evenly through a validation rather than jumping at it.
+   */
+  remainingTrainMs(sinceMs = 0): number {
     const left = this.deadline - this.now() - this.reserveMs - this.finalMs;
-    return Math.max(0, left / (1 + this.overhead));
+    return Math.max(0, (left - this.overhead * sinceMs) / (1 + this.overhead));
   }
 
   /** The share of the training time spent, never going back. */
-  progress(trainMs: number): number {
-    const rest = this.remainingTrainMs();
+  progress(trainMs: number, sinceMs = 0): number {
+    const rest = this.remainingTrainMs(sinceMs);
     const p = rest <= 0 ? 1 : trainMs / (trainMs + rest);
     this.lastProgress = Math.max(this.lastProgress, p);
     return this.lastProgress;

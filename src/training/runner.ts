@@ -74,15 +74,18 @@ export interface FitOptions<B, S = unknown> {
   /** the clock in ms (default performance.now) and when the run began on it (default: now); `time` counts from it */
   clock?: () => number;
   startedAt?: number;
-  /** what a validation is expected to cost before one is measured (default: 5% of a time budget) */
-  validationGuessMs?: number;
+  /**
+   * What a validation scores (tokens, windows): until one is measured, the time budget expects it to cost
+   * half of training on as many items; without it, 5% of the budget.
+   */
+  validationItems?: number;
   /** kept at the end of a time budget for the summary, a sample and exiting (default: 2% of it) */
   reserveMs?: number;
 }
 
 const KNOWN = new Set(['model', 'loss', 'data', 'optimizer', 'schedule', 'budget', 'validate', 'evalEvery', 'patience',
   'minDelta', 'restoreBest', 'clip', 'bptt', 'stateful', 'nanGuard', 'maxConsecutiveSkips', 'recorder', 'engine',
-  'callbacks', 'seed', 'clock', 'startedAt', 'validationGuessMs', 'reserveMs']);
+  'callbacks', 'seed', 'clock', 'startedAt', 'validationItems', 'reserveMs']);
 
 /** Trains `options.model` to the end of its budget (or early stopping); see `Trainer`. */
 export async function fit<B, S = unknown>(options: FitOptions<B, S>): Promise<FitResult> {
@@ -102,6 +105,8 @@ export class Trainer<B, S = unknown> {
   private stopReason: string | null = null;
   private bestWeights: BestValidated | null = null;
   private trainedSinceValidation = 0;
+  private sessionBatches = 0;
+  private msPerItem: number | null = null;
   private p: RunProgress = {
     updates: 0, batches: 0, items: 0, trainMs: 0, elapsedMs: 0, validations: 0, validatedAt: null, sinceBest: 0,
     best: null, last: null,
@@ -245,6 +250,7 @@ export class Trainer<B, S = unknown> {
     this.p.updates += reports.length;
     this.p.batches++;
     this.p.items += drawn.items ?? 1;
+    this.guessValidation(ms / (drawn.items ?? 1));
     this.progressNow = this.measure();
     const counted = reports.filter((r) => r.terms > 0 && !r.skipped);
     const terms = counted.reduce((a, r) => a + r.terms, 0);
@@ -289,6 +295,19 @@ export class Trainer<B, S = unknown> {
     return event;
   }
 
+  /**
+   * Until a validation is measured, the time budget expects one to cost half of training on as many items,
+   * at the recent training speed (the first batches, slowed by compiling and starting threads, are left out).
+   */
+  private guessValidation(msPerItem: number): void {
+    const items = this.options.validationItems;
+    if (!this.time || !items) return;
+    this.sessionBatches++;
+    if (this.sessionBatches <= 2) return;
+    this.msPerItem = this.msPerItem === null ? msPerItem : 0.9 * this.msPerItem + 0.1 * msPerItem;
+    this.time.guessValidation(VALIDATION_COST * items * this.msPerItem);
+  }
+
   private patienceRanOut(v: ValidationEvent): boolean {
     const { patience } = this.options;
     return patience != null && v.sinceBest >= patience;
@@ -300,7 +319,7 @@ export class Trainer<B, S = unknown> {
     let p = 0;
     if (steps) p = Math.max(p, this.p.updates / steps);
     if (epochs) p = Math.max(p, this.data.epoch / epochs);
-    if (this.time) p = Math.max(p, this.time.progress(this.p.trainMs));
+    if (this.time) p = Math.max(p, this.time.progress(this.p.trainMs, this.trainedSinceValidation));
     return Math.min(1, p);
   }
 
@@ -317,7 +336,8 @@ export class Trainer<B, S = unknown> {
     if (!time) return null;
     const ms = time * 1000;
     const deadline = this.start + ms - this.earlier.elapsedMs;
-    const guess = this.options.validate ? (this.options.validationGuessMs ?? 0.05 * ms) : 0;
+    const { validate, validationItems } = this.options;
+    const guess = validate && !validationItems ? 0.05 * ms : 0;
     return new TimeBudget(deadline, this.clock, this.options.reserveMs ?? 0.02 * ms, guess);
   }
 
@@ -351,6 +371,9 @@ export class Trainer<B, S = unknown> {
     else engine.setState?.(carried[0] ?? null);
   }
 }
+
+/** A validation's cost per item against training's (a forward pass without the backward), before it is measured. */
+const VALIDATION_COST = 0.5;
 
 /** A model that is not recurrent, as the engine sees it: one step per batch, whose loss is the batch's mean. */
 function lossModel<B, S>(loss: (batch: B) => Variable): Unrollable<B, S> {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { copyMemoryBaseline, copyMemoryBatch, addingBatch } from '../../src/data/index.js';
 import { Rng } from '../../src/tensor/index.js';
-import { trainAdding, type AddingModel } from '../../examples/adding.js';
+import type { AddingModel } from '../../src/tasks/adding/index.js';
+import { trainAdding } from '../../examples/adding.js';
 import { fall, gradientFlow } from '../../examples/vanishing.js';
 
 /** The stated budget: 1,600 updates of batch 32 (seed 1, Adam 1e-2, clip 1, forget-gate bias 1). */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Bptt, type Strategy, type UpdateReport } from '../../src/bptt/index.js';
-import { DataParallel, WorkerError, rowRange, shardTensor } from '../../src/bptt/parallel.js';
-import { decodeBatch, encodeBatch } from '../../src/bptt/parallel-protocol.js';
+import { DataParallel, WorkerError, rowRange, shardTensor } from '../../src/bptt/node/parallel.js';
+import { decodeBatch, encodeBatch } from '../../src/bptt/node/parallel-protocol.js';
 import { kernels, wasmBackend } from '../../src/kernels/index.js';
 import type { HiddenState } from '../../src/nn/index.js';
 import { Adam, SGD } from '../../src/optim/index.js';

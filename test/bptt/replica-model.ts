@@ -6,7 +6,7 @@
  */
 import { Variable, add, constant, linear, mul, reshape, slice, square, sub, sum } from '../../src/autograd/index.js';
 import type { Unrollable, Unrolled } from '../../src/bptt/index.js';
-import { shardFlags, shardTensor, type Replica } from '../../src/bptt/parallel.js';
+import { shardFlags, shardTensor, type Replica } from '../../src/bptt/node/parallel.js';
 import { GRU, LSTM, Linear, type HiddenState, type Recurrent } from '../../src/nn/index.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
 

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 import { cliSandbox, exited, sleep } from './sandbox.js';
 
 const { tmp, run, runWith, start } = cliSandbox('bptt-crash-');

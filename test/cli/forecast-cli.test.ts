@@ -7,7 +7,7 @@ import type { SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 import type { ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
 import { cliSandbox, exited, sleep } from './sandbox.js';
 

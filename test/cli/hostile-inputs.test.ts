@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 import { assertOneLineError, cliSandbox } from './sandbox.js';
 

@@ -15,7 +15,7 @@ import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js'
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
 import { loadRun } from '../../src/training/node/run-files.js';
-import { loadExamples, readManifest } from '../../src/tasks/speech/corpus.js';
+import { loadExamples, readManifest } from '../../src/tasks/speech/node/corpus.js';
 import { makeSpeechBatch } from '../../src/tasks/speech/index.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
 import { worstDiff } from '../helpers.js';

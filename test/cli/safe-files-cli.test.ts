@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 import { assertOneLineError, cliSandbox } from './sandbox.js';
 
 const { tmp, run } = cliSandbox('bptt-safe-cli-');

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
+import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { cliSandbox, exited, sleep } from './sandbox.js';
 

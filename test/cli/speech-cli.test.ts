@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 import { learningRate } from '../../src/optim/index.js';
 import type { SpeechModelConfig } from '../../src/tasks/speech/index.js';
 import type { RunMeta } from '../../src/training/index.js';

@@ -8,7 +8,7 @@ import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, wr
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Manifest } from '../../src/io/checkpoint-files.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 import { saveTranslator, type TranslateMeta } from '../../src/tasks/translate/checkpoint.js';
 import { Seq2Seq, buildVocabulary } from '../../src/tasks/translate/index.js';
 import { cliSandbox } from './sandbox.js';

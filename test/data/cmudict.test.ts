@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ARPABET_PHONEMES, cleanCmudict, g2pSplit, type G2PEntry } from '../../src/data/index.js';
-import { cmudict } from '../../src/data/cmudict.js';
+import { cmudict } from '../../src/data/node/cmudict.js';
 import { ConfigError, DataError } from '../../src/tensor/index.js';
 
 const dict = cmudict(); // ~1 s: load once for every test below

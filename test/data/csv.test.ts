@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseCsv } from '../../src/data/csv.js';
+import { parseCsv } from '../../src/data/node/csv.js';
 import {
   addSteps, defaultSeason, describeFrequency, fillMissing, formatTimestamp, inferFrequency, parseTimestamp, seriesFromTable, type SeriesOptions,
 } from '../../src/data/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DROP_REASONS, cleanPairs, readMo, splitPairs, type MoEntry, type SentencePair } from '../../src/data/index.js';
-import { gettextPairs } from '../../src/data/gettext.js';
+import { gettextPairs } from '../../src/data/node/gettext.js';
 import { DataError } from '../../src/tensor/index.js';
 
 /** A tiny .mo writer: [original, translation] strings in the given byte order. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { TokenStreams, UNKNOWN, Vocabulary, detokenize, tokenize, type VocabularyJSON } from '../../src/data/index.js';
-import { mobyDick, readTextFile } from '../../src/data/text-files.js';
+import { mobyDick, readTextFile } from '../../src/data/node/text-files.js';
 import { ConfigError, DataError } from '../../src/tensor/index.js';
 
 describe('tokenize / detokenize', () => {

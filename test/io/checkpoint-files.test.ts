@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Vocabulary } from '../../src/data/index.js';
-import { CHECKPOINT_VERSION, ensureWritableDir, loadCheckpoint, saveCheckpoint, type CheckpointContent, type Manifest } from '../../src/io/checkpoint-files.js';
+import { CHECKPOINT_VERSION, ensureWritableDir, loadCheckpoint, saveCheckpoint, type CheckpointContent, type Manifest } from '../../src/io/node/checkpoint-files.js';
 import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
 import { LmTrainer, type LmTrainingOptions } from '../../src/tasks/language-model/trainer.js';

@@ -11,10 +11,10 @@ import * as fs from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadCheckpoint, saveCheckpoint, type CheckpointContent } from '../../src/io/checkpoint-files.js';
-import { errnoError, fsLayer, useFsLayer, withFailpoints, type FsLayer } from '../../src/io/fs-layer.js';
-import { LOCK_FILE, lockRunFolder } from '../../src/io/run-lock.js';
-import { appendFileSafe, readFileSafe, writeFileSafe } from '../../src/io/safe-files.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointContent } from '../../src/io/node/checkpoint-files.js';
+import { errnoError, fsLayer, useFsLayer, withFailpoints, type FsLayer } from '../../src/io/node/fs-layer.js';
+import { LOCK_FILE, lockRunFolder } from '../../src/io/node/run-lock.js';
+import { appendFileSafe, readFileSafe, writeFileSafe } from '../../src/io/node/safe-files.js';
 import { DataError, Tensor } from '../../src/tensor/index.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'bptt-safe-'));

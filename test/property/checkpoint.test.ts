@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
+import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
 import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseCsv, type CsvTable } from '../../src/data/csv.js';
+import { parseCsv, type CsvTable } from '../../src/data/node/csv.js';
 import { formatTimestamp, inferFrequency, parseTimestamp, type TimeStyle } from '../../src/data/dates.js';
 import { RUNS, valueOrBpttError } from './arbitraries.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { readTextFile } from '../../src/data/text-files.js';
+import { readTextFile } from '../../src/data/node/text-files.js';
 import { detokenize, tokenize } from '../../src/data/tokens.js';
 import { UNKNOWN, Vocabulary, type VocabularyJSON } from '../../src/data/vocabulary.js';
 import { RUNS, bytesWithPrefix, valueOrBpttError } from './arbitraries.js';

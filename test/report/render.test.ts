@@ -8,9 +8,10 @@ import { Bptt } from '../../src/bptt/index.js';
 import { addingBatch } from '../../src/data/index.js';
 import { Adam } from '../../src/optim/index.js';
 import { ReportRecorder, renderReport } from '../../src/report/index.js';
-import { ensureWritableReport, writeReport } from '../../src/report/write.js';
-import { DataError, Rng } from '../../src/tensor/index.js';
-import { AddingModel } from '../../examples/adding.js';
+import { ensureWritableReport, writeReport } from '../../src/report/node/write.js';
+import { AddingModel } from '../../src/tasks/adding/index.js';
+import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
+import { rejects } from '../helpers.js';
 
 function synthetic(): ReportRecorder {
   const r = new ReportRecorder('run <script>alert(1)</script>', { cell: 'lstm', note: 'a "quoted" & <b>bold</b> value' });
@@ -61,10 +62,41 @@ describe('renderReport', () => {
     assert.ok(html.length < 400_000, `${html.length} characters`);
   });
 
-  test('renders an empty recorder with placeholders', () => {
+  test('renders no section for what was not recorded', () => {
     const empty = renderReport(new ReportRecorder('empty').data);
-    assert.match(empty, /<section id="gradient-flow">.*No data recorded/s);
-    assert.match(empty, /<section id="attention">.*No attention weights/s);
+    assert.doesNotMatch(empty, /<section|<nav|<svg|class="score"/);
+    const r = new ReportRecorder('some');
+    r.step(1, { loss: 2, lr: 1e-3 });
+    r.chart('grad-norm', { threshold: { label: 'clip 1', y: 1 } }); // a chart without a point
+    r.chart('bleu', {});
+    const some = renderReport(r.data);
+    assert.deepEqual([...some.matchAll(/<section id="([^"]+)">/g)].map((m) => m[1]), ['loss', 'lr']);
+    assert.deepEqual([...some.matchAll(/<a href="#([^"]+)">/g)].map((m) => m[1]), ['loss', 'lr'], 'and the contents');
+  });
+
+  test('shows the final score as the headline, and the samples of the model', () => {
+    const r = synthetic();
+    r.final({ score: { label: 'test BLEU', value: 23.456 }, details: { 'copy baseline <BLEU>': 3.1, best: 1400 } });
+    r.sample({ title: 'dev translations', text: 'le chat\n<the cat> & co' });
+    r.sample({ title: 'forecast', svg: '<svg viewBox="0 0 10 10"><path d="M0 0L10 10"/></svg>' });
+    r.sample({ title: 'dev translations', text: 'le chien' }); // a better model's: replaces the first
+    const page = renderReport(r.data);
+    const top = page.slice(0, page.indexOf('<section'));
+    assert.match(top, /<p class="score">test BLEU<strong>23\.5<\/strong><\/p>/);
+    assert.match(top, /copy baseline &lt;BLEU&gt;<\/td><td>3\.1</);
+    const samples = /<section id="samples">(.*?)<\/section>/s.exec(page)?.[1] ?? '';
+    assert.match(samples, /<h3>dev translations<\/h3><pre>le chien<\/pre><h3>forecast<\/h3><svg viewBox="0 0 10 10">/);
+    assert.doesNotMatch(page, /le chat/);
+    r.sample({ title: 'text', text: '<script>alert(1)</script>' });
+    assert.match(renderReport(r.data), /<pre>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/pre>/);
+  });
+
+  test('refuses an SVG sample with a script or an event handler', () => {
+    const r = new ReportRecorder('x');
+    for (const svg of ['<svg><script>alert(1)</script></svg>', '<svg onload="alert(1)"></svg>', '<img src=x>']) {
+      rejects(() => r.sample({ title: 'bad', svg }), ConfigError, /^ReportRecorder\.sample: expected an <svg>/);
+    }
+    assert.deepEqual(r.data.samples, []);
   });
 });
 

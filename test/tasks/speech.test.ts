@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Variable, gradcheck, mul, sum } from '../../src/autograd/index.js';
 import { encodeWav } from '../../src/audio/index.js';
 import { Adam } from '../../src/optim/index.js';
-import { checkDataDir, loadExamples, loadWav, readManifest } from '../../src/tasks/speech/corpus.js';
+import { checkDataDir, loadExamples, loadWav, readManifest } from '../../src/tasks/speech/node/corpus.js';
 import { logSoftmax } from '../../src/tasks/speech/model.js';
 import {
   SpeechBatches, SpeechModel, defaultSpeechFeatures, digitErrors, makeSpeechBatch, scoreDigits, speechCodec,

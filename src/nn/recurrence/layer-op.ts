@@ -4,6 +4,7 @@ import {
   ConfigError, DataError, ShapeError, Tensor, allocate, checkShape, expected, requireBoolean, show, type Arr,
 } from '../../tensor/index.js';
 import type { CellSteps, StepContext } from './cell-steps.js';
+import type { LayerProbe } from './probe.js';
 import { Trajectory, backwardPass, forwardPass, paddingMasks } from './passes.js';
 
 export interface LayerWeights {
@@ -23,17 +24,6 @@ export interface LayerOptions {
   probe?: LayerProbe | null;
   /** rescales each batch row of dL/dh_t to at most this norm, at every backward step */
   hiddenGradClip?: number | null;
-}
-
-/**
- * Sees inside a layer op without changing it. Time indices are positions in
- * the sequence (t = 0 is the first input), whatever the direction.
- */
-export interface LayerProbe {
-  /** activations [T, B, gates·H]: LSTM i,f,g,o; GRU r,z,n; RNN the outputs h */
-  forward?(activations: Arr, steps: number, batch: number, hidden: number, gateNames: readonly string[]): void;
-  /** dh: dL/dh_t, everything that reaches h_t (its output and the future); dc: dL/dc_t along the cell path (LSTM) */
-  backward?(t: number, dh: Arr, dc: Arr | null): void;
 }
 
 export interface LayerResult {

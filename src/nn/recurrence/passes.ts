@@ -1,6 +1,6 @@
 import type { Arr } from '../../tensor/index.js';
 import type { CellSteps, StepContext } from './cell-steps.js';
-import type { LayerProbe } from './layer-op.js';
+import type { LayerProbe } from './probe.js';
 
 /**
  * The states of one layer-direction over a sequence. They live in T+1 slots in

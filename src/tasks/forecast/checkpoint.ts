@@ -12,7 +12,7 @@
 import type { FillMethod, Frequency, TimeStyle } from '../../data/index.js';
 import {
   checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
-} from '../../io/checkpoint-files.js';
+} from '../../io/node/checkpoint-files.js';
 import { recurrentParameterCount } from '../../nn/index.js';
 import {
   badMeta, checkRngState, isCount, isObject, packOptimizer, stateTensor, unpackOptimizer, type PackedOptimizer,

@@ -7,7 +7,7 @@
  * manifest), which `--resume` continues from.
  */
 import { Vocabulary, type VocabularyJSON } from '../../data/index.js';
-import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/checkpoint-files.js';
+import { checkParameterCount, loadCheckpoint, saveCheckpoint } from '../../io/node/checkpoint-files.js';
 import {
   badMeta, checkRngState, isCount, isObject, packOptimizer, unpackOptimizer, type PackedOptimizer,
 } from '../../io/trainer-state.js';

@@ -2,8 +2,8 @@
  * The encoder–decoder as a DataParallel replica module: every worker thread
  * builds the same model from its config and trains its rows of each batch.
  */
-import type { Unrollable } from '../../bptt/engine.js';
-import { rowRange, type Replica } from '../../bptt/parallel.js';
+import type { Unrollable } from '../../bptt/unrolled.js';
+import { rowRange, type Replica } from '../../bptt/node/parallel.js';
 import { Rng } from '../../tensor/index.js';
 import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from './model.js';
 

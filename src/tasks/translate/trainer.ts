@@ -6,7 +6,7 @@
  * ramped up linearly over the budget, and the best validated weights kept.
  */
 import type { FlowRecorder } from '../../bptt/index.js';
-import { DataParallel } from '../../bptt/parallel.js';
+import { DataParallel } from '../../bptt/node/parallel.js';
 import { Adam, type OptimizerStateDict } from '../../optim/index.js';
 import { Budgeted, type UpdateStats } from '../budget.js';
 import { ConfigError, Rng, expected, show, type Tensor } from '../../tensor/index.js';

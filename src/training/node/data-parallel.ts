@@ -1,6 +1,6 @@
 /** Data-parallel training over worker threads as a runner's engine (Node). */
 import type { BpttOptions } from '../../bptt/index.js';
-import { DataParallel } from '../../bptt/parallel.js';
+import { DataParallel } from '../../bptt/node/parallel.js';
 import type { UpdateEngine } from '../runner.js';
 
 /**

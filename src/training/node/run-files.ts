@@ -14,14 +14,22 @@
  * Each task contributes a codec: how its config is checked, how many weights it
  * implies, how the model is built, and how its older checkpoints are read.
  */
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { Variable } from '../../autograd/index.js';
 import {
   checkParameterCount, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint,
-} from '../../io/checkpoint-files.js';
+} from '../../io/node/checkpoint-files.js';
 import { badMeta, isObject, packOptimizer, unpackOptimizer } from '../../io/trainer-state.js';
 import { BpttError, DataError, Tensor, expected, quoted } from '../../tensor/index.js';
 import { RUN_FORMAT, type DataSource, type NamedModel, type RunMeta, type TaskCodec } from '../run-format.js';
 import { checkProgress, type RunState } from '../state.js';
+
+/** A data source as a run records it: a file named by `role` (its absolute path), or a bundled data set. */
+export function dataSource(role: string, name: string, content: string | Uint8Array): DataSource {
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  return { role, name: role.startsWith('--') ? resolve(name) : name, sha256 };
+}
 
 export interface RunContent<C, M extends NamedModel> {
   model: M;
@@ -92,7 +100,7 @@ function metaOf<C, M extends NamedModel>(raw: Record<string, unknown>, codec: Ta
   if (raw.run === undefined) {
     const old = codec.legacy?.(raw, where);
     if (!old) throw new DataError(expected(where, `a ${codec.task} checkpoint`, `task ${quoted(String(raw.task))}`));
-    return { run: RUN_FORMAT, ...old };
+    return { run: RUN_FORMAT, ...old, model: codec.config(old.model, `${where}: meta.model`) };
   }
   if (raw.run !== RUN_FORMAT) badMeta(where, 'run', `run format ${RUN_FORMAT}`, raw.run);
   if (raw.task !== codec.task) throw new DataError(expected(where, `a ${codec.task} checkpoint`, `task ${quoted(String(raw.task))}`));

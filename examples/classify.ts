@@ -1,0 +1,42 @@
+/**
+ * A model bptt has no task for, trained with `fit`: a GRU reads 12 symbols, two of which are markers
+ * A (2) and B (3), and says whether B came first (chance: 50 %).   npm run example:classify
+ */
+import { Adam, Embedding, GRU, Linear, Module, Rng, crossEntropy, fit, noGrad, reshape } from '../src/index.js';
+
+const T = 12; // steps per sequence
+type Batch = { inputs: number[]; labels: number[]; n: number };
+const batchOf = (rng: Rng, n: number): Batch => {
+  const inputs = Array.from({ length: T * n }, () => rng.int(2)); // noise, time-major [T, n]
+  const labels = Array.from({ length: n }, (_, b) => {
+    const [a, z] = [rng.int(T), rng.int(T - 1)];
+    [inputs[a * n + b], inputs[(z >= a ? z + 1 : z) * n + b]] = [2, 3];
+    return Number(z < a);
+  });
+  return { inputs, labels, n };
+};
+
+class Classifier extends Module {
+  embed = this.addModule('embed', new Embedding(4, 8, { rng: new Rng(1) }));
+  gru = this.addModule('gru', new GRU({ inputSize: 8, hiddenSize: 24, rng: new Rng(2) }));
+  head = this.addModule('head', new Linear(24, 2, { rng: new Rng(3) }));
+  logits = (b: Batch) => this.head.forward(reshape(this.gru.forward(this.embed.forward(b.inputs, [T, b.n])).state.h,
+    [b.n, 24]));
+  accuracy = (b: Batch) => noGrad(() => this.logits(b).value.data)
+    .filter((z, i, all) => i % 2 === 1 && Number(z > all[i - 1]!) === b.labels[(i - 1) / 2]).length / b.n;
+}
+
+export async function trainClassifier(seed = 1, steps = 400): Promise<{ accuracy: number }> {
+  const [rng, model] = [new Rng(seed), new Classifier()];
+  const [data, dev, test] = [Array.from({ length: 64 }, () => batchOf(rng, 32)), batchOf(rng, 500), batchOf(rng, 999)];
+  await fit({
+    model, data, optimizer: new Adam(model.parameters(), { lr: 1e-2 }), budget: { steps }, clip: 1, seed,
+    loss: (b: Batch) => crossEntropy(model.logits(b), b.labels),
+    validate: () => 1 - model.accuracy(dev), // the error rate on held-out data; fit keeps the best weights
+  });
+  return { accuracy: model.accuracy(test) };
+}
+
+if (process.argv[1]?.endsWith('classify.js')) {
+  console.log(`test accuracy ${(await trainClassifier()).accuracy.toFixed(3)} (chance 0.5)`);
+}

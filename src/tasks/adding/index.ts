@@ -1,0 +1,1 @@
+export { AddingModel, type AddingCell } from './model.js';
