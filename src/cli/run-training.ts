@@ -71,11 +71,12 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   if (resumed) takeSaved(cmd, resumed, notSettings);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
-  ensureWritableDir(o.out);
-  lockRunFolder(o.out);
   const settings = settingsOf(cmd, notSettings, o, task.defaults);
   const report = o.report ? openReport(o.report, `bptt train ${task.codec.task}: ${run.header.split('\n')[0]}`,
     { ...settings, version: VERSION }) : null;
+  const log = o.log ? jsonLog(o.log) : null;
+  ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   const say = (line: string): void => {
     if (!o.quiet) console.log(line);
   };
@@ -95,7 +96,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const callbacks: Array<Callback<Trainer<B>>> = [
     signals,
     progressLine(progress, run.units),
-    ...(o.log ? [jsonLog(o.log)] : []),
+    ...(log ? [log] : []),
     ...(report ? [reportWriter(report, run.units)] : []),
     {
       // best first: killed between the two, last.json is the earlier run, which reaches and saves this best again
