@@ -20,8 +20,6 @@ export { lockRunFolder, type RunLock } from './io/run-lock.js';
 export { useFsLayer, type FsLayer } from './io/fs-layer.js';
 export { LmTrainer, type LmTrainingOptions, type TrainerState, type TrainerProgress, type StepReport } from './tasks/language-model/trainer.js';
 export { saveLmCheckpoint, loadLanguageModel, trainerStateOf, type LmMeta, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
-export { Seq2SeqTrainer, type Seq2SeqTrainingOptions, type Seq2SeqStep } from './tasks/translate/trainer.js';
-export { saveTranslator, loadTranslator, translateTrainerState, type TranslateMeta } from './tasks/translate/checkpoint.js';
 export { readKerasH5, isHdf5 } from './io/interop/keras-h5.js';
 export { readLines, readParallelFiles, type LinePair } from './data/parallel-files.js';
 export { cmudict } from './data/cmudict.js';

@@ -43,8 +43,8 @@ export interface TaskRun<B, C, M extends NamedModel> {
   engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
   /** what a validation is expected to cost before one is measured */
   validationGuessMs?: number;
-  /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
-  finish?: () => string | null;
+  /** after the run, with the best weights in the model (also under --quiet): what it shows (a sample, test scores) */
+  finish?: (report: ReportFile | null) => string | null;
 }
 
 export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedModel> {
@@ -130,7 +130,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
-  const shown = o.quiet ? null : run.finish?.();
+  const shown = run.finish?.(report);
   if (shown) console.log(shown);
   if (report) report.write();
 }
@@ -181,7 +181,7 @@ function checkSameData(where: string, saved: DataSource[], now: DataSource[], fl
         + 'trained on', `${n.name} (sha256 ${n.sha256.slice(0, 16)})`));
     }
   }
-  const extra = now.find((n) => !saved.some((s) => s.role === n.role) && flags.includes(n.role.replace(/^--/, '')));
+  const extra = now.find((n) => !saved.some((s) => s.role === n.role) && flags.map(kebab).includes(n.role.replace(/^--/, '')));
   if (extra) throw new ConfigError(expected(where, `no ${extra.role}, as saved`, `${extra.role} ${extra.name}`));
 }
 
