@@ -181,7 +181,8 @@ function checkSameData(where: string, saved: DataSource[], now: DataSource[], fl
         + 'trained on', `${n.name} (sha256 ${n.sha256.slice(0, 16)})`));
     }
   }
-  const extra = now.find((n) => !saved.some((s) => s.role === n.role) && flags.map(kebab).includes(n.role.replace(/^--/, '')));
+  const extra = now.find((n) => !saved.some((s) => s.role === n.role)
+    && flags.map(kebab).includes(n.role.replace(/^--/, '')));
   if (extra) throw new ConfigError(expected(where, `no ${extra.role}, as saved`, `${extra.role} ${extra.name}`));
 }
 
