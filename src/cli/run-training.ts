@@ -55,6 +55,8 @@ export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedMode
   /** flags that change only what is shown at the end */
   displayFlags?: readonly string[];
   prepare(o: O, resumed: LoadedRun<C, M> | null): TaskRun<B, C, M>;
+  /** checks a checkpoint is one this command continues (e.g. g2p, not translate), before anything else */
+  checkResumed?(resumed: LoadedRun<C, M>): void;
 }
 
 export async function runTraining<O extends TrainingFlags, B, C, M extends NamedModel>(
@@ -64,7 +66,10 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   // Inputs first, then the output: a bad input leaves no folder or file behind.
   if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const resumed = o.resume ? loadRun(o.resume === true ? join(o.out, 'last.json') : o.resume, task.codec) : null;
+  const saved = resumed && runStateOf(resumed); // an old checkpoint or one of weights only is refused first
+  if (resumed) task.checkResumed?.(resumed);
   if (resumed) takeSaved(cmd, resumed, notSettings);
+  if (resumed) checkNamedAgain(`--resume ${resumed.path}`, resumed.meta.data, cmd);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
   ensureWritableDir(o.out);
@@ -117,8 +122,8 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
     engine: run.engine as never, callbacks, startedAt: 0, validationGuessMs: run.validationGuessMs,
   });
-  if (resumed) {
-    const { state, bestWeights } = runStateOf(resumed);
+  if (saved) {
+    const { state, bestWeights } = saved;
     await trainer.restore(state as never, bestWeights);
   }
   say(`${describeTraining(o)}; budget ${describeBudget(budget)}`
@@ -144,7 +149,13 @@ function takeSaved<C, M extends NamedModel>(cmd: Command, run: LoadedRun<C, M>, 
   for (const [key, value] of Object.entries(saved)) {
     if (notSettings.has(key) && !['steps', 'epochs', 'time', 'evalEvery', 'patience', 'minDelta'].includes(key)) continue;
     if (!cmd.options.some((opt) => opt.attributeName() === key)) continue;
-    if (value === null && ['steps', 'epochs', 'time'].includes(key)) continue; // not part of the saved budget
+    if (value === null) { // an option not given (or not part of the saved budget)
+      if (given(key) && !notSettings.has(key)) {
+        throw new ConfigError(expected(where, `no --${kebab(key)}, as saved`,
+          `--${kebab(key)} ${text(cmd.getOptionValue(key))}`));
+      }
+      continue;
+    }
     checkSaved(cmd, key, value, `checkpoint '${run.path}'`, `settings.${key}`);
     if (given(key)) {
       if (!notSettings.has(key) && JSON.stringify(cmd.getOptionValue(key)) !== JSON.stringify(value)) {
@@ -165,6 +176,16 @@ function settingsOf(cmd: Command, notSettings: Set<string>, o: TrainingFlags, d:
     .map((k) => [k, cmd.getOptionValue(k) ?? null]));
   const b = budgetOf(o, d);
   return { ...settings, steps: b.steps ?? null, epochs: b.epochs ?? null, time: b.time ?? null };
+}
+
+/** Each data file a resumed run trained on is named again, before any is read. */
+function checkNamedAgain(where: string, saved: DataSource[], cmd: Command): void {
+  const named = cmd.options.filter((x) => cmd.getOptionValue(x.attributeName()) !== undefined).map((x) => x.long);
+  const s = saved.find((x) => x.role.startsWith('--') && !named.includes(x.role));
+  if (s) {
+    throw new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
+      `no ${s.role}`, 'bptt does not read files named inside a checkpoint'));
+  }
 }
 
 /** The data given again must be what the run trained on: the same sources, with the same hashes. */

@@ -74,12 +74,14 @@ function seq2seqTask(name: string, out: string, time: number, dataFlags: readonl
   read: (o: Opts) => Seq2SeqData): Task {
   const defaults: TrainingDefaults = { lr: 3e-3, warmup: 100, clip: 5, out, budget: { time } };
   return { codec: translateCodec, defaults, dataFlags, displayFlags: ['testLimit', 'beam', 'lengthPenalty'],
-    prepare(o, resumed) {
-      const kind = (k: unknown): string => (k === 'g2p' ? 'g2p' : 'translate');
-      if (resumed && kind(resumed.meta.extra.kind) !== name) {
+    checkResumed(resumed) {
+      const kind = resumed.meta.extra.kind === 'g2p' ? 'g2p' : 'translate';
+      if (kind !== name) {
         throw new ConfigError(expected(`--resume ${resumed.path}`, `a checkpoint of bptt train ${name}`,
-          `one of bptt train ${kind(resumed.meta.extra.kind)}`));
+          `one of bptt train ${kind}`));
       }
+    },
+    prepare(o, resumed) {
       if (o.bptt.kind !== 'full') {
         throw new ConfigError(expected(`bptt train ${name}`, '--bptt full', show(o.bptt.kind), 'the loss of a pair '
           + 'needs the whole sentence: the attention reads every source step and the encoder runs both ways'));
@@ -89,9 +91,11 @@ function seq2seqTask(name: string, out: string, time: number, dataFlags: readonl
       const config: Seq2SeqConfig = { cell: o.cell, sourceVocab: vocab.source.size, targetVocab: vocab.target.size,
         embed: o.embed, hidden: o.hidden, layers: o.layers, bidirectional: o.bidirectional, attention: o.attention,
         inputFeeding: o.inputFeeding, dropout: o.dropout, shareEmbeddings: o.shareEmbeddings ?? false, seed: o.seed };
-      const saved = resumed?.meta.model;
+      const saved = resumed?.meta.model; // of the same data (else the data check refuses it)
+      const sameData = JSON.stringify(resumed?.meta.data.map((s) => s.sha256)) === JSON.stringify(data.sources
+        .map((s) => s.sha256));
       const differs = saved && (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => saved[k] !== config[k]);
-      if (saved && differs) {
+      if (saved && sameData && differs) {
         throw new DataError(expected(`checkpoint '${resumed.path}'`, `the model of meta.model (${differs} `
           + `${show(saved[differs])})`, show(config[differs]), 'its settings or the data changed'));
       }
