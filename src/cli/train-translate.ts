@@ -4,12 +4,13 @@
  */
 import { Command, Option } from 'commander';
 import {
-  PairBatches, Seq2Seq, encodePairs, translateCodec, translateTexts, type PairBatch, type Seq2SeqConfig,
+  PairBatches, encodePairs, modelFor, translateCodec, translateTexts, type PairBatch, type Seq2Seq,
+  type Seq2SeqConfig,
 } from '../tasks/translate/index.js';
 import {
   G2P_SPLIT_SEED, PARALLEL_FILES, g2pData, parallelData, testTable, type ParallelOptions, type Seq2SeqData,
 } from '../tasks/translate/corpora.js';
-import { ConfigError, DataError, expected, show } from '../tensor/index.js';
+import { ConfigError, expected, show } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { integer, real } from './options.js';
 import { runTraining, type TrainingTask } from './run-training.js';
@@ -91,15 +92,7 @@ function seq2seqTask(name: string, out: string, time: number, dataFlags: readonl
       const config: Seq2SeqConfig = { cell: o.cell, sourceVocab: vocab.source.size, targetVocab: vocab.target.size,
         embed: o.embed, hidden: o.hidden, layers: o.layers, bidirectional: o.bidirectional, attention: o.attention,
         inputFeeding: o.inputFeeding, dropout: o.dropout, shareEmbeddings: o.shareEmbeddings ?? false, seed: o.seed };
-      const saved = resumed?.meta.model; // of the same data (else the data check refuses it)
-      const sameData = JSON.stringify(resumed?.meta.data.map((s) => s.sha256)) === JSON.stringify(data.sources
-        .map((s) => s.sha256));
-      const differs = saved && (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => saved[k] !== config[k]);
-      if (saved && sameData && differs) {
-        throw new DataError(expected(`checkpoint '${resumed.path}'`, `the model of meta.model (${differs} `
-          + `${show(saved[differs])})`, show(config[differs]), 'its settings or the data changed'));
-      }
-      const model = resumed?.model ?? new Seq2Seq(config);
+      const model = modelFor(config, resumed, data.sources);
       const { corpus, unknown } = encodePairs(data.train, vocab.source, vocab.target, 'training pairs');
       const dev = data.dev.sources.slice(0, o.devLimit);
       const decode = (sources: string[], beam: number) =>

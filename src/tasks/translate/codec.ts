@@ -7,8 +7,8 @@
 import { Vocabulary } from '../../data/index.js';
 import { badMeta, isObject } from '../../io/trainer-state.js';
 import { recurrentParameterCount } from '../../nn/index.js';
-import { DataError, expected } from '../../tensor/index.js';
-import type { RunMeta, TaskCodec } from '../../training/index.js';
+import { DataError, expected, show } from '../../tensor/index.js';
+import type { DataSource, RunMeta, TaskCodec } from '../../training/index.js';
 import { Seq2Seq, validateSeq2SeqConfig, type Seq2SeqConfig } from './model.js';
 import type { Vocabularies } from './texts.js';
 
@@ -36,6 +36,23 @@ export const translateCodec: TaskCodec<Seq2SeqConfig, Seq2Seq> = {
     } satisfies Omit<RunMeta<Seq2SeqConfig>, 'run'>;
   },
 };
+
+/**
+ * The model a run trains: a new one, or the resumed one, whose saved config the settings and data must give
+ * again (with other data, the runner's data check refuses the run).
+ */
+export function modelFor(config: Seq2SeqConfig, resumed: { path: string; model: Seq2Seq;
+  meta: { model: Seq2SeqConfig; data: DataSource[] }; } | null, sources: DataSource[]): Seq2Seq {
+  if (!resumed) return new Seq2Seq(config);
+  const saved = resumed.meta.model;
+  const hashes = (d: DataSource[]): string => d.map((x) => x.sha256).join();
+  const differs = (Object.keys(config) as Array<keyof Seq2SeqConfig>).find((k) => saved[k] !== config[k]);
+  if (differs && hashes(resumed.meta.data) === hashes(sources)) {
+    throw new DataError(expected(`checkpoint '${resumed.path}'`, `the model of meta.model (${differs} `
+      + `${show(saved[differs])})`, show(config[differs]), 'its settings or the data changed'));
+  }
+  return resumed.model;
+}
 
 /** The vocabularies a run's extra holds, checked against the model's sizes. */
 export function vocabulariesOf(config: Seq2SeqConfig, extra: Record<string, unknown>, where: string): Vocabularies {

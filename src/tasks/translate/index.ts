@@ -4,4 +4,4 @@ export { BOS, EOS, BOS_ID, EOS_ID, buildVocabulary, encodePairs, makePairBatch, 
 export { translateIds, greedyIds, beamIds, type DecodeOptions, type Translation } from './decode.js';
 export { translateTexts, scoreG2P, scoreTranslation, type Vocabularies, type TextTranslation, type G2PScores, type TranslationScores } from './texts.js';
 export { PairBatches } from './batches.js';
-export { translateCodec, vocabulariesOf, type TranslateExtra } from './codec.js';
+export { translateCodec, vocabulariesOf, modelFor, type TranslateExtra } from './codec.js';
