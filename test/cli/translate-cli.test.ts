@@ -202,7 +202,8 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
   });
 });
 
-describe('bptt train translate on the runner: early stopping, validation cadence, time budget, resume', { timeout: 240_000 }, () => {
+describe('bptt train translate on the runner: early stopping, validation cadence, time budget, resume',
+  { timeout: 240_000 }, () => {
   const BASE = ['train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--embed', '8',
     '--hidden', '16', '--batch', '16', '--dev-limit', '10', '--workers', '0', '--quiet'];
   const records = (log: string, type: string) => readFileSync(join(tmp, log), 'utf8').trim().split('\n')

@@ -149,7 +149,8 @@ describe('checkpoint loading properties', () => {
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
     assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
     assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
-    assert.throws(() => loadRun(SP, translateCodec), (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
+    assert.throws(() => loadRun(SP, translateCodec),
+      (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
     assert.throws(() => loadSpeechModel(TR), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));
     for (const bad of [join(LM, 'text.txt'), join(LM, 'nothing.json'), tmp]) {
       assert.throws(() => loadLanguageModel(bad), DataError, bad);

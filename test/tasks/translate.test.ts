@@ -10,7 +10,8 @@ import { Trainer, type RunState, type UpdateEvent } from '../../src/training/ind
 import { dataParallel } from '../../src/training/node/data-parallel.js';
 import { loadRun, runStateOf } from '../../src/training/node/run-files.js';
 import {
-  PairBatches, translateCodec, vocabulariesOf, BOS_ID, EOS_ID, PairCorpus, Seq2Seq, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
+  PairBatches, translateCodec, vocabulariesOf,
+  BOS_ID, EOS_ID, PairCorpus, Seq2Seq, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
   type EncodedPair, type PairBatch, type Seq2SeqConfig,
 } from '../../src/tasks/translate/index.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
@@ -28,7 +29,8 @@ function trainer(model: Seq2Seq, corpus: PairCorpus, o: { batch: number; lr: num
   return new Trainer<PairBatch, unknown>({
     model, data: new PairBatches(corpus, o.batch, o.seed), optimizer: new Adam(model.parameters(), { lr: o.lr }),
     schedule: { kind: o.warmup ? 'cosine' : 'constant', lr: o.lr, warmup: o.warmup ?? 0, floor: 0 },
-    budget: { steps: o.steps }, clip: 5, engine: dataParallel({ module: REPLICA, config: model.config, workers: o.workers }),
+    budget: { steps: o.steps }, clip: 5,
+    engine: dataParallel({ module: REPLICA, config: model.config, workers: o.workers }),
     callbacks: [{ onUpdate: (e) => o.events?.push(e) }],
   });
 }
@@ -96,8 +98,8 @@ test('training with a worker thread learns as on one thread (same data, same see
   const corpus = PairCorpus.from(randomPairs(300, 5, config, 5));
   const run = async (workers: number) => {
     const events: UpdateEvent[] = [];
-    const result = await trainer(new Seq2Seq(config), corpus, { batch: 32, lr: 1e-2, steps: 30, seed: 3, workers, events })
-      .fit();
+    const o = { batch: 32, lr: 1e-2, steps: 30, seed: 3, workers, events };
+    const result = await trainer(new Seq2Seq(config), corpus, o).fit();
     assert.deepEqual(events.map((e) => e.update), Array.from({ length: 30 }, (_, i) => i + 1), 'an update a batch');
     const batches = new PairBatches(corpus, 32, 3);
     const tokens = Array.from({ length: 30 }, () => batches.next(0).batch.terms).reduce((a, b) => a + b, 0);
@@ -124,7 +126,8 @@ test('a restored run numbers its updates on, and ten skipped in a row end it (wi
   for (const p of model.generator.parameters()) p.data.fill(NaN);
   await assert.rejects(resumed.fit(), (e: unknown) => e instanceof DataError
     && /got 10, updates 4 to 13; the first, update 4: /.test(e.message));
-  assert.deepEqual(events.map((e) => /^update (\d+): /.exec(e.skipped ?? '')?.[1]), ['4', '5', '6', '7', '8', '9', '10', '11', '12']);
+  assert.deepEqual(events.map((e) => /^update (\d+): /.exec(e.skipped ?? '')?.[1]),
+    ['4', '5', '6', '7', '8', '9', '10', '11', '12']);
 });
 
 test('batches drawn after setState(getState()) are those of the run that saved it (order, noise, sampling)', () => {
@@ -136,7 +139,8 @@ test('batches drawn after setState(getState()) are those of the run that saved i
   assert.equal(b.epoch, a.epoch);
   for (let k = 0; k < 10; k++) assert.deepEqual(b.next(0.6), a.next(0.6));
   assert.equal(a.next(0.6).batch.samplingP, 0.3, 'scheduled sampling ramps with progress');
-  assert.throws(() => b.setState({ sampler: { drawnFrom: null, epochs: 1, taken: 0 }, noise: [1, 2, 3, 4] }), DataError);
+  const bad = { sampler: { drawnFrom: null, epochs: 1, taken: 0 }, noise: [1, 2, 3, 4] };
+  assert.throws(() => b.setState(bad), DataError);
   assert.throws(() => b.setState({ noise: [1, 2, 3, 4] }), DataError);
 });
 
@@ -150,7 +154,8 @@ test('a checkpoint of the format before the run format loads for use (same trans
     assert.equal(out!.text, readFileSync(`${dir}expected-output.txt`, 'utf8').trim());
     const last = loadRun(`${dir}last.json`, translateCodec);
     assert.throws(() => runStateOf(last), (e: unknown) => e instanceof DataError
-      && /expected a training state to resume from \(written by this version of bptt\), got weights only/.test(e.message));
+      && /expected a training state to resume from \(written by this version of bptt\), got weights only/
+        .test(e.message));
   });
 
 describe('decoding', () => {
