@@ -23,8 +23,6 @@ export { saveRun, loadRun, runStateOf, type LoadedRun, type RunContent } from '.
 export { dataParallel } from './training/node/data-parallel.js';
 export { stopOnSignals } from './training/node/stop-signals.js';
 export { jsonLog } from './training/node/json-log.js';
-export { Seq2SeqTrainer, type Seq2SeqTrainingOptions, type Seq2SeqStep } from './tasks/translate/trainer.js';
-export { saveTranslator, loadTranslator, translateTrainerState, type TranslateMeta } from './tasks/translate/checkpoint.js';
 export { readKerasH5, isHdf5 } from './io/interop/keras-h5.js';
 export { readLines, readParallelFiles, type LinePair } from './data/node/parallel-files.js';
 export { cmudict } from './data/node/cmudict.js';

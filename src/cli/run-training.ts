@@ -45,10 +45,10 @@ export interface TaskRun<B, C, M extends NamedModel> {
   engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
   /** what a validation is expected to cost before one is measured */
   validationItems?: number;
-  /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
-  finish?: () => string | null;
+  /** after the run, with the best weights in the model: what it shows unless --quiet (a sample); may add to the report */
+  finish?: (report: ReportFile | null) => string | null;
   /** after the run, with the best weights in the model: its score on held-out data (shown even with --quiet) */
-  test?: () => { line: string; figures: Record<string, number> };
+  test?: () => { line: string; figures: Record<string, number> } | null;
 }
 
 export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedModel> {
@@ -59,6 +59,8 @@ export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedMode
   /** flags that change only what is shown at the end */
   displayFlags?: readonly string[];
   prepare(o: O, resumed: LoadedRun<C, M> | null): TaskRun<B, C, M>;
+  /** checks a checkpoint is one this command continues (e.g. g2p, not translate), before anything else */
+  checkResumed?(resumed: LoadedRun<C, M>): void;
 }
 
 export async function runTraining<O extends TrainingFlags, B, C, M extends NamedModel>(
@@ -68,7 +70,10 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   // Inputs first, then the output: a bad input leaves no folder or file behind.
   if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const resumed = o.resume ? loadRun(resumePath(o.resume === true ? o.out : o.resume), task.codec) : null;
+  const saved = resumed && runStateOf(resumed); // an old checkpoint or one of weights only is refused first
+  if (resumed) task.checkResumed?.(resumed);
   if (resumed) takeSaved(cmd, resumed, notSettings);
+  if (resumed) checkNamedAgain(`--resume ${resumed.path}`, resumed.meta.data, cmd);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
   const settings = settingsOf(cmd, notSettings, o, task.defaults);
@@ -121,8 +126,8 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
     engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
   });
-  if (resumed) {
-    const { state, bestWeights } = runStateOf(resumed);
+  if (saved) {
+    const { state, bestWeights } = saved;
     await trainer.restore(state as never, bestWeights);
   }
   say(`${describeTraining(o)}; budget ${describeBudget(budget)}`
@@ -134,7 +139,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
-  const shown = run.finish?.() ?? null;
+  const shown = run.finish?.(report) ?? null;
   if (shown && !o.quiet) console.log(shown);
   const test = run.test?.();
   if (test) {
@@ -168,7 +173,13 @@ function takeSaved<C, M extends NamedModel>(cmd: Command, run: LoadedRun<C, M>, 
   for (const [key, value] of Object.entries(saved)) {
     if (notSettings.has(key) && !['steps', 'epochs', 'time', 'evalEvery', 'patience', 'minDelta'].includes(key)) continue;
     if (!cmd.options.some((opt) => opt.attributeName() === key)) continue;
-    if (value === null && ['steps', 'epochs', 'time'].includes(key)) continue; // not part of the saved budget
+    if (value === null) { // an option not given (or not part of the saved budget)
+      if (given(key) && !notSettings.has(key)) {
+        throw new ConfigError(expected(where, `no --${kebab(key)}, as saved`,
+          `--${kebab(key)} ${text(cmd.getOptionValue(key))}`));
+      }
+      continue;
+    }
     checkSaved(cmd, key, value, `checkpoint '${run.path}'`, `settings.${key}`);
     if (given(key)) {
       if (!notSettings.has(key) && JSON.stringify(cmd.getOptionValue(key)) !== JSON.stringify(value)) {
@@ -191,6 +202,16 @@ function settingsOf(cmd: Command, notSettings: Set<string>, o: TrainingFlags, d:
   return { ...settings, steps: b.steps ?? null, epochs: b.epochs ?? null, time: b.time ?? null };
 }
 
+/** Each data file a resumed run trained on is named again, before any is read. */
+function checkNamedAgain(where: string, saved: DataSource[], cmd: Command): void {
+  const named = cmd.options.filter((x) => cmd.getOptionValue(x.attributeName()) !== undefined).map((x) => x.long);
+  const s = saved.find((x) => x.role.startsWith('--') && !named.includes(x.role));
+  if (s) {
+    throw new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
+      `no ${s.role}`, 'bptt does not read files named inside a checkpoint'));
+  }
+}
+
 /** The data given again must be what the run trained on: the same sources, with the same hashes. */
 function checkSameData(where: string, saved: DataSource[], now: DataSource[], flags: readonly string[]): void {
   for (const s of saved) {
@@ -205,7 +226,8 @@ function checkSameData(where: string, saved: DataSource[], now: DataSource[], fl
         + 'trained on', `${n.name} (sha256 ${n.sha256.slice(0, 16)})`));
     }
   }
-  const extra = now.find((n) => !saved.some((s) => s.role === n.role) && flags.includes(n.role.replace(/^--/, '')));
+  const extra = now.find((n) => !saved.some((s) => s.role === n.role)
+    && flags.map(kebab).includes(n.role.replace(/^--/, '')));
   if (extra) throw new ConfigError(expected(where, `no ${extra.role}, as saved`, `${extra.role} ${extra.name}`));
 }
 

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { writeFileSafe } from '../io/node/safe-files.js';
 import { readLines } from '../data/node/parallel-files.js';
-import { loadTranslator } from '../tasks/translate/checkpoint.js';
-import { translateTexts } from '../tasks/translate/index.js';
+import { translateCodec, translateTexts, vocabulariesOf } from '../tasks/translate/index.js';
+import { loadRun } from '../training/node/run-files.js';
 import { DataError, expected } from '../tensor/index.js';
 import { integer, real } from './options.js';
 
@@ -38,9 +38,10 @@ words are lowercased (CMUdict's spelling).`)
 }
 
 function translate(o: TranslateCliOptions): void {
-  const { model, vocab, meta } = loadTranslator(o.checkpoint);
+  const { model, meta, path } = loadRun(o.checkpoint, translateCodec);
+  const vocab = vocabulariesOf(meta.model, meta.extra, `checkpoint '${path}'`);
   let lines = o.input ? readLines(o.input) : stdinLines();
-  if (meta.kind === 'g2p') lines = lines.map((l) => l.toLowerCase());
+  if (meta.extra.kind === 'g2p') lines = lines.map((l) => l.toLowerCase());
   const lengthPenalty = o.lengthPenalty ?? (meta.settings?.lengthPenalty as number | undefined) ?? 0;
   const out = translateTexts(model, vocab, lines, { beam: o.beam, lengthPenalty, batch: o.batch, ...(o.maxLength ? { maxLength: o.maxLength } : {}), ...(o.keepUnk ? { replaceUnknown: false } : {}) });
   if (o.attention) {

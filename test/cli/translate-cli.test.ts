@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../src/io/node/checkpoint-files.js';
-import { saveTranslator, type TranslateMeta } from '../../src/tasks/translate/checkpoint.js';
-import { Seq2Seq, buildVocabulary } from '../../src/tasks/translate/index.js';
+import { learningRate } from '../../src/optim/index.js';
+import { Seq2Seq, buildVocabulary, translateCodec } from '../../src/tasks/translate/index.js';
+import type { RunMeta } from '../../src/training/index.js';
+import { saveRun } from '../../src/training/node/run-files.js';
 import { cliSandbox } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-translate-cli-');
@@ -46,10 +48,10 @@ describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /\| copy the source \| [\d.]+ \| [\d.]+ \|/);
     assert.match(r.stdout, /\| model, greedy \| [\d.]+ \| [\d.]+ \|\n\| model, beam 2 \|/);
     const manifest = JSON.parse(readFileSync(join(tmp, 'tr', 'best.json'), 'utf8')) as Manifest;
-    const meta = manifest.meta as unknown as TranslateMeta;
+    const meta = manifest.meta as unknown as RunMeta;
     assert.equal(meta.task, 'translate');
-    assert.equal(meta.kind, 'text');
-    assert.equal((meta.test as { items: number }).items, 40);
+    assert.equal(meta.extra.kind, 'text');
+    assert.match(r.stdout, /^test: 40 sentences$/m);
 
     const known = readFileSync(sample('train.en'), 'utf8').split('\n')[0]!; // every token in the vocabulary
     const t = withInput(`${known}\n\nqwertyuiop zxcv\n`, 'translate', '--checkpoint', 'tr', '--beam', '3', '--attention', 'att.json');
@@ -88,8 +90,8 @@ describe('bptt train translate / bptt translate', { timeout: 180_000 }, () => {
     const v = buildVocabulary(['b a a', 'c a'], 'word');
     const model = new Seq2Seq({ cell: 'lstm', sourceVocab: v.size, targetVocab: v.size, embed: 4, hidden: 4, layers: 1, bidirectional: true, attention: 'general', inputFeeding: false, dropout: 0, shareEmbeddings: false, seed: 1 });
     model.generator.bias!.data[0] = 50; // the model says <unk> at every step
-    const meta = { task: 'translate', kind: 'text', model: model.config, vocab: { source: v.toJSON(), target: v.toJSON() }, settings: {} } as unknown as TranslateMeta;
-    saveTranslator(join(tmp, 'unk'), 'best', model, meta);
+    saveRun(join(tmp, 'unk'), 'best', translateCodec, { model, config: model.config, data: [], settings: {},
+      extra: { kind: 'text', vocab: { source: v.toJSON(), target: v.toJSON() } }, writtenBy: 'test', state: null });
     const kept = withInput('Zurich a\n', 'translate', '--checkpoint', 'unk', '--beam', '1', '--max-length', '2', '--keep-unk');
     assert.equal(kept.status, 0, kept.stderr);
     assert.equal(kept.stdout, '<unk> <unk>\n');
@@ -110,6 +112,7 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     '--batch', '16', '--steps', String(STEPS), '--eval-every', String(EVERY), '--dev-limit', '10', '--workers', '0', '--quiet'];
   const manifest = (dir: string, name: string) => JSON.parse(readFileSync(join(tmp, dir, `${name}.json`), 'utf8')) as Manifest;
   const weightsHash = (m: Manifest) => m.sha256[m.weights];
+  const trained = (dir: string, name: string) => (manifest(dir, name).meta as unknown as RunMeta).trainer!.progress;
   const updatesIn = (log: string): number => (existsSync(log) ? (readFileSync(log, 'utf8').match(/"type":"update"/g) ?? []).length : 0);
 
   test('SIGINT between checkpoints saves the interrupted update; --resume ends with the weights and scores of an uninterrupted run', async () => {
@@ -126,16 +129,14 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.ok(!finished, 'the run ended before it could be interrupted');
     child.kill('SIGINT');
     assert.equal(await exited, 130, stderr);
-    const at = (manifest('rs', 'last').meta as unknown as TranslateMeta).progress.updates;
+    const at = trained('rs', 'last').updates;
     assert.ok(at > EVERY && at < STEPS && at % EVERY !== 0, `interrupted between checkpoints, saved at update ${at}`);
     assert.match(stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${at}; continue with --resume\\n$`));
 
     const resumed = run('train', 'translate', '--resume', ...FILES, '--out', 'rs', '--quiet');
     assert.equal(resumed.status, 0, resumed.stderr);
     for (const name of ['last', 'best']) assert.equal(weightsHash(manifest('rs', name)), weightsHash(manifest('rs-ref', name)), `${name}: the same weights, bit for bit`);
-    const progress = (dir: string) => (manifest(dir, 'best').meta as unknown as TranslateMeta).progress;
-    assert.deepEqual(progress('rs').validation, progress('rs-ref').validation, 'the same best dev scores');
-    assert.equal(progress('rs').bestUpdate, progress('rs-ref').bestUpdate);
+    assert.deepEqual(trained('rs', 'best').best, trained('rs-ref', 'best').best, 'the same best dev scores');
     assert.equal(resumed.stdout.replace(/ in [^;]+;/, ''), ref.stdout.replace(/ in [^;]+;/, '').replace('rs-ref', 'rs'), 'the same summary, but for the time');
     // A finished run resumed again (its best.json holds the best weights with the final progress) has nothing
     // left to do.
@@ -144,12 +145,11 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assert.equal(weightsHash(manifest('rs', 'best')), weightsHash(manifest('rs-ref', 'best')));
   });
 
-  test('killed between the saves of last.json and best.json at a new best: last.json serves as its own best weights', () => {
+  test('--resume needs no best.json: last.json keeps the best weights (best.json older or gone)', () => {
     const short = TRAIN.map((a, i) => (TRAIN[i - 1] === '--steps' || TRAIN[i - 1] === '--eval-every' ? '4' : a));
     assert.equal(run(...short, '--out', 'old').status, 0);
     assert.equal(run(...short.map((a) => (a === '4' ? '8' : a)), '--out', 'kb').status, 0); // its only validation, at update 8, is the best
-    const meta = manifest('kb', 'last').meta as unknown as TranslateMeta;
-    assert.equal(meta.trainer?.best?.updates, 8);
+    assert.equal(trained('kb', 'last').best?.update, 8);
     // best.json as if the kill came before it was written: an older one
     for (const f of readdirSync(join(tmp, 'kb'))) if (f.startsWith('best')) rmSync(join(tmp, 'kb', f));
     for (const f of readdirSync(join(tmp, 'old'))) if (f.startsWith('best')) copyFileSync(join(tmp, 'old', f), join(tmp, 'kb', f));
@@ -160,7 +160,9 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
 
   test('--resume refuses another setting, a checkpoint without training state and one of bptt train g2p', () => {
     assertOneLineError(run('train', 'translate', '--resume', join(tmp, 'rs', 'last.json'), '--hidden', '32', '--quiet'), /--hidden 16 as saved, or no --hidden/);
-    assertOneLineError(run('train', 'translate', '--resume', join(tmp, 'rs', 'best.json'), '--quiet'), /training state .* to resume from/);
+    const old = fileURLToPath(new URL('../../../test/fixtures/old-checkpoints/translate/last.json', import.meta.url));
+    assertOneLineError(run('train', 'translate', '--resume', old, '--quiet', '--out', 'never5'),
+      /expected a training state to resume from \(written by this version of bptt\), got weights only/);
     assertOneLineError(run('train', 'g2p', '--resume', join(tmp, 'rs', 'last.json'), '--quiet'), /a checkpoint of bptt train g2p, got one of bptt train translate/);
     assertOneLineError(run('train', 'translate', '--target', sample('train.fr'), '--quiet', '--out', 'never5'), /--source <file>/);
     assert.ok(!existsSync(join(tmp, 'never5')));
@@ -172,11 +174,11 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
       run('train', 'translate', '--resume', last, ...args, '--quiet', '--out', 'never6');
     const last = join(tmp, 'rs', 'last.json');
     assertOneLineError(resume(last),
-      new RegExp('^bptt: --resume .*rs/last\\.json: expected --source .*train\\.en \\(sha256 [0-9a-f]{16}\\), '
-        + 'got no --source \\(bptt does not read files named inside a checkpoint\\)$'));
+      new RegExp('^bptt: --resume .*rs/last\\.json: expected --source .*train\\.en \\(sha256 [0-9a-f]{16}\\) as '
+        + 'trained on, got no --source \\(bptt does not read files named inside a checkpoint\\)$'));
     assertOneLineError(resume(last, '--source', sample('train.fr'), '--target', sample('train.fr')),
-      new RegExp('expected --source .*train\\.en \\(sha256 [0-9a-f]{16}\\), the file it was trained on, '
-        + 'got --source .*train\\.fr \\(sha256 [0-9a-f]{16}\\)$'));
+      new RegExp('expected --source .*train\\.en \\(sha256 [0-9a-f]{16}\\), the data it was trained on, '
+        + 'got .*train\\.fr \\(sha256 [0-9a-f]{16}\\)$'));
     assertOneLineError(resume(last, ...FILES, '--dev-source', sample('test.en'), '--dev-target', sample('test.fr')),
       /expected no --dev-source, as saved, got --dev-source .*test\.en$/);
     const edited = (name: string, edit: (meta: Record<string, any>) => void): string => {
@@ -187,16 +189,77 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
       return join(tmp, name, 'last.json');
     };
     const cases: Array<[string, (meta: Record<string, any>) => void, RegExp]> = [
-      ['rs-hidden', (m) => (m.settings.hidden = 32), /meta\.settings\.hidden: expected 16, as meta\.model, got 32$/],
+      ['rs-hidden', (m) => (m.settings.hidden = 32), /expected the model of meta\.model \(hidden 16\), got 32 /],
       ['rs-workers', (m) => (m.settings.workers = 1000),
-        /meta\.settings\.workers: expected an integer in \[0, 256\], as --workers takes, got 1000$/],
+        /meta\.settings\.workers: expected an integer in \[0, 64\], as --workers takes, got 1000$/],
       ['rs-batch', (m) => (m.settings.batch = 1e6),
         /meta\.settings\.batch: expected an integer in \[1, 100000\], as --batch takes, got 1000000$/],
-      ['rs-settings', (m) => delete m.settings, /meta\.settings: expected the settings of the run, got undefined$/],
-      ['rs-data', (m) => delete m.data, /meta\.data: expected what the model was trained on, got undefined$/],
+      ['rs-settings', (m) => delete m.settings, /meta\.settings: expected an object, got undefined$/],
+      ['rs-data', (m) => delete m.data, /meta\.data: expected a list of \{ role, name, sha256 \}, got undefined$/],
     ];
     for (const [name, edit, pattern] of cases) assertOneLineError(resume(edited(name, edit), ...FILES), pattern);
     assert.ok(!existsSync(join(tmp, 'never6')));
+  });
+});
+
+describe('bptt train translate on the runner: early stopping, validation cadence, time budget, resume',
+  { timeout: 240_000 }, () => {
+  const BASE = ['train', 'translate', '--source', sample('train.en'), '--target', sample('train.fr'), '--embed', '8',
+    '--hidden', '16', '--batch', '16', '--dev-limit', '10', '--workers', '0', '--quiet'];
+  const records = (log: string, type: string) => readFileSync(join(tmp, log), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>).filter((r) => r.type === type);
+
+  test('--patience stops a run whose validation stops improving (a learning rate too small to change a score)', () => {
+    const r = run(...BASE, '--lr', '1e-9', '--schedule', 'constant', '--steps', '40', '--eval-every', '2',
+      '--patience', '2', '--out', 'es', '--log', 'es.jsonl');
+    assert.equal(r.status, 0, r.stderr);
+    const [done] = records('es.jsonl', 'done');
+    assert.equal(done!.stoppedBy, 'patience');
+    assert.equal(done!.updates, 6, 'the best at update 2, then two validations without improvement');
+    assert.deepEqual(records('es.jsonl', 'validation').map((v) => v.sinceBest), [0, 1, 2]);
+    assert.match(r.stdout, /done: 6 updates, .*\(early stop: 2 validations without improvement\)/);
+  });
+
+  test('--eval-every n and Xe: validations at every nth update, or every share of an epoch (10 batches here)', () => {
+    for (const [every, at] of [['4', [4, 8, 10]], ['0.5e', [5, 10]]] as const) {
+      const log = `ev-${every}.jsonl`;
+      const r = run(...BASE, '--steps', '10', '--eval-every', every, '--out', `ev-${every}`, '--log', log);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(records(log, 'validation').map((v) => v.update), at, `--eval-every ${every}`);
+      assert.equal(records(log, 'validation').at(-1)!.final, true);
+    }
+  });
+
+  test('--time 4s: the whole run takes at most 4.4 s, and the learning rate follows the logged training progress',
+    () => {
+      const t0 = performance.now();
+      const r = run(...BASE, '--time', '4s', '--warmup', '5', '--eval-every', '5', '--out', 'tb', '--log', 'tb.jsonl');
+      const seconds = (performance.now() - t0) / 1000;
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(seconds <= 4.4, `the run took ${seconds.toFixed(2)} s`);
+      const updates = records('tb.jsonl', 'update');
+      assert.ok(updates.length > 10 && records('tb.jsonl', 'validation').length > 1, 'it trained and validated');
+      let before = 0; // the progress the update's learning rate was set with: the share spent before it
+      for (const u of updates) {
+        const lr = learningRate({ kind: 'cosine', lr: 3e-3, warmup: 5, floor: 0 }, u.update, before);
+        assert.ok(Math.abs(u.lr - lr) <= 1e-12, `update ${u.update}: lr ${u.lr}, the schedule at ${before}: ${lr}`);
+        before = u.progress;
+      }
+      assert.ok(before > 0.9, `the schedule reached the end of the budget (${before})`);
+    });
+
+  test('--resume: N updates and N more give the weights of 2N in one run, bit for bit', () => {
+    const args = [...BASE, '--schedule', 'constant', '--warmup', '0', '--eval-every', '3'];
+    assert.equal(run(...args, '--steps', '12', '--out', 'two-n').status, 0);
+    assert.equal(run(...args, '--steps', '6', '--out', 'n').status, 0);
+    const r = run('train', 'translate', '--resume', '--source', sample('train.en'), '--target', sample('train.fr'),
+      '--steps', '12', '--out', 'n', '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    const weights = (dir: string, name: string) => {
+      const m = JSON.parse(readFileSync(join(tmp, dir, `${name}.json`), 'utf8')) as Manifest;
+      return m.sha256[m.weights];
+    };
+    for (const name of ['last', 'best']) assert.equal(weights('n', name), weights('two-n', name), name);
   });
 });
 

@@ -2,7 +2,7 @@
  * Property tests of checkpoint loading: a manifest edited anywhere, manifest or
  * safetensors bytes damaged (with or without the SHA-256 updated to match), a
  * checkpoint of the other task: loadCheckpoint, loadLanguageModel (and the
- * trainer state --resume reads), loadForecaster, loadTranslator and
+ * trainer state --resume reads), loadForecaster, loadRun(path, translateCodec) and
  * loadRun(path, speechCodec) return or throw a BpttError, and never hang.
  * The checkpoints come from the CLI itself (tiny runs), so they are real ones.
  */
@@ -19,8 +19,8 @@ import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-file
 import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
+import { translateCodec } from '../../src/tasks/translate/index.js';
 import { loadRun, runStateOf } from '../../src/training/node/run-files.js';
-import { loadTranslator, translateTrainerState } from '../../src/tasks/translate/checkpoint.js';
 import { DataError } from '../../src/tensor/index.js';
 import { applyDamage, damage, valueOrBpttError } from './arbitraries.js';
 
@@ -51,9 +51,9 @@ const loaders = {
   },
   forecast: (p: string) => forecastTrainerStateOf(loadForecaster(p)),
   translate: (p: string) => {
-    const ck = loadTranslator(p);
-    translateTrainerState(ck);
-    return ck;
+    const run = loadRun(p, translateCodec);
+    runStateOf(run);
+    return run;
   },
   speech: (p: string) => {
     const run = loadRun(p, speechCodec);
@@ -149,7 +149,8 @@ describe('checkpoint loading properties', () => {
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
     assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
     assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
-    assert.throws(() => loadTranslator(SP), (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
+    assert.throws(() => loadRun(SP, translateCodec),
+      (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
     assert.throws(() => loadRun(TR, speechCodec), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));
     for (const bad of [join(LM, 'text.txt'), join(LM, 'nothing.json'), tmp]) {
       assert.throws(() => loadLanguageModel(bad), DataError, bad);

@@ -2,19 +2,38 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck } from '../../src/autograd/index.js';
 import { shard } from '../../src/tasks/translate/replica.js';
-import { Seq2SeqTrainer } from '../../src/tasks/translate/trainer.js';
-import { parameterCount } from '../../src/tasks/translate/checkpoint.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Adam } from '../../src/optim/index.js';
+import { parameterCount } from '../../src/tasks/translate/codec.js';
+import { Trainer, type RunState, type UpdateEvent } from '../../src/training/index.js';
+import { dataParallel } from '../../src/training/node/data-parallel.js';
+import { loadRun, runStateOf } from '../../src/training/node/run-files.js';
 import {
+  PairBatches, translateCodec, vocabulariesOf,
   BOS_ID, EOS_ID, PairCorpus, Seq2Seq, beamIds, buildVocabulary, encodePairs, greedyIds, makePairBatch, translateIds, translateTexts,
-  type EncodedPair, type Seq2SeqConfig,
+  type EncodedPair, type PairBatch, type Seq2SeqConfig,
 } from '../../src/tasks/translate/index.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
-import { assertDivergedRunStops } from '../helpers.js';
 
 const base: Seq2SeqConfig = {
   cell: 'lstm', sourceVocab: 7, targetVocab: 6, embed: 3, hidden: 4, layers: 1, bidirectional: true,
   attention: 'general', inputFeeding: true, dropout: 0, shareEmbeddings: false, seed: 3,
 };
+
+const REPLICA = new URL('../../src/tasks/translate/replica.js', import.meta.url);
+
+/** A runner training `model` on `corpus` (full BPTT, clip 5, Adam) through the data-parallel engine. */
+function trainer(model: Seq2Seq, corpus: PairCorpus, o: { batch: number; lr: number; steps: number; seed: number;
+  workers: number; warmup?: number; events?: UpdateEvent[] }): Trainer<PairBatch, unknown> {
+  return new Trainer<PairBatch, unknown>({
+    model, data: new PairBatches(corpus, o.batch, o.seed), optimizer: new Adam(model.parameters(), { lr: o.lr }),
+    schedule: { kind: o.warmup ? 'cosine' : 'constant', lr: o.lr, warmup: o.warmup ?? 0, floor: 0 },
+    budget: { steps: o.steps }, clip: 5,
+    engine: dataParallel({ module: REPLICA, config: model.config, workers: o.workers }),
+    callbacks: [{ onUpdate: (e) => o.events?.push(e) }],
+  });
+}
 
 function randomPairs(n: number, seed: number, config: Seq2SeqConfig, maxLen = 4): EncodedPair[] {
   const rng = new Rng(seed);
@@ -73,41 +92,71 @@ test('data-parallel shards: their summed losses and target counts are the whole 
   }
 });
 
-test('training with a worker thread learns as on one thread (same data, same seed: close losses after 30 updates)', async () => {
+test('training with a worker thread learns as on one thread (same data, same seed: close losses after 30 updates); '
+  + 'one update a batch, counting its target tokens', async () => {
   const config = { ...base, hidden: 16, embed: 8 };
   const corpus = PairCorpus.from(randomPairs(300, 5, config, 5));
   const run = async (workers: number) => {
-    const t = await Seq2SeqTrainer.start(new Seq2Seq(config), corpus, {
-      batch: 32, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 30, maxSeconds: null, seed: 3, workers,
-    });
-    assert.equal(t.workers, workers);
-    const losses: number[] = [];
-    while (!t.finished) losses.push(t.step().loss);
-    await t.close();
-    return losses;
+    const events: UpdateEvent[] = [];
+    const o = { batch: 32, lr: 1e-2, steps: 30, seed: 3, workers, events };
+    const result = await trainer(new Seq2Seq(config), corpus, o).fit();
+    assert.deepEqual(events.map((e) => e.update), Array.from({ length: 30 }, (_, i) => i + 1), 'an update a batch');
+    const batches = new PairBatches(corpus, 32, 3);
+    const tokens = Array.from({ length: 30 }, () => batches.next(0).batch.terms).reduce((a, b) => a + b, 0);
+    assert.equal(result.items, tokens, 'items are the target tokens trained on');
+    return events.map((e) => e.loss);
   };
   const one = await run(0), two = await run(1);
   assert.ok(Math.abs(one[0]! - two[0]!) < 1e-4, `first update: ${one[0]} vs ${two[0]}`); // the same weights and batch: only float32 summation order differs
   assert.ok(two[29]! < two[0]! - 0.3, `the two-thread run learns: ${two[0]} → ${two[29]}`);
 });
 
-test('a restored trainer numbers its updates on, and ten skipped in a row end it (with a worker thread)', async () => {
+test('a restored run numbers its updates on, and ten skipped in a row end it (with a worker thread)', async () => {
   const config = { ...base, hidden: 8, embed: 4 };
   const corpus = PairCorpus.from(randomPairs(100, 5, config, 5));
-  const schedule = { kind: 'constant' as const, lr: 1e-2, warmup: 0, floor: 0 };
-  const options = { batch: 8, schedule, clip: 5, scheduledSampling: 0, maxUpdates: 30, maxSeconds: null, seed: 3 };
-  const first = await Seq2SeqTrainer.start(new Seq2Seq(config), corpus, { ...options, workers: 1 });
-  for (let k = 0; k < 3; k++) first.step();
-  const state = first.state;
-  await first.close();
-  const resumed = await Seq2SeqTrainer.start(new Seq2Seq(config), corpus, { ...options, workers: 1 });
-  try {
-    resumed.restore(state, null);
-    assertDivergedRunStops(3, resumed.model.generator.parameters(), () => resumed.step());
-  } finally {
-    await resumed.close();
-  }
+  const o = { batch: 8, lr: 1e-2, steps: 3, seed: 3, workers: 1 };
+  const first = trainer(new Seq2Seq(config), corpus, o);
+  await first.fit();
+  const state = await first.snapshot();
+  const events: UpdateEvent[] = [];
+  const model = new Seq2Seq(config);
+  model.loadStateDict(first.options.model.stateDict());
+  const resumed = trainer(model, corpus, { ...o, steps: 30, events });
+  await resumed.restore(state as RunState<unknown>, null);
+  for (const p of model.generator.parameters()) p.data.fill(NaN);
+  await assert.rejects(resumed.fit(), (e: unknown) => e instanceof DataError
+    && /got 10, updates 4 to 13; the first, update 4: /.test(e.message));
+  assert.deepEqual(events.map((e) => /^update (\d+): /.exec(e.skipped ?? '')?.[1]),
+    ['4', '5', '6', '7', '8', '9', '10', '11', '12']);
 });
+
+test('batches drawn after setState(getState()) are those of the run that saved it (order, noise, sampling)', () => {
+  const corpus = PairCorpus.from(randomPairs(50, 5, base, 5));
+  const a = new PairBatches(corpus, 8, 4, 0.5);
+  for (let k = 0; k < 9; k++) a.next(k / 20); // past an epoch (7 batches)
+  const b = new PairBatches(corpus, 8, 4, 0.5);
+  b.setState(JSON.parse(JSON.stringify(a.getState())));
+  assert.equal(b.epoch, a.epoch);
+  for (let k = 0; k < 10; k++) assert.deepEqual(b.next(0.6), a.next(0.6));
+  assert.equal(a.next(0.6).batch.samplingP, 0.3, 'scheduled sampling ramps with progress');
+  const bad = { sampler: { drawnFrom: null, epochs: 1, taken: 0 }, noise: [1, 2, 3, 4] };
+  assert.throws(() => b.setState(bad), DataError);
+  assert.throws(() => b.setState({ noise: [1, 2, 3, 4] }), DataError);
+});
+
+test('a checkpoint of the format before the run format loads for use (same translation), and is refused for --resume',
+  () => {
+    const dir = fileURLToPath(new URL('../../../test/fixtures/old-checkpoints/translate/', import.meta.url));
+    const run = loadRun(`${dir}best.json`, translateCodec);
+    assert.equal(run.meta.extra.kind, 'text');
+    const vocab = vocabulariesOf(run.meta.model, run.meta.extra, 'test');
+    const [out] = translateTexts(run.model, vocab, ['hello only'], { beam: 1 });
+    assert.equal(out!.text, readFileSync(`${dir}expected-output.txt`, 'utf8').trim());
+    const last = loadRun(`${dir}last.json`, translateCodec);
+    assert.throws(() => runStateOf(last), (e: unknown) => e instanceof DataError
+      && /expected a training state to resume from \(written by this version of bptt\), got weights only/
+        .test(e.message));
+  });
 
 describe('decoding', () => {
   const config = { ...base, sourceVocab: 9, targetVocab: 8, hidden: 8, embed: 5 };
@@ -117,11 +166,8 @@ describe('decoding', () => {
     test(`beam width 1 equals greedy: same tokens, log-probability and attention for every sentence of a batch (${trained ? 'after 60 updates' : 'untrained'})`, async () => {
       const model = new Seq2Seq(config);
       if (trained) {
-        const t = await Seq2SeqTrainer.start(model, PairCorpus.from(randomPairs(200, 4, config, 5)), {
-          batch: 16, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 60, maxSeconds: null, seed: 2, workers: 0,
-        });
-        while (!t.finished) t.step();
-        await t.close();
+        await trainer(model, PairCorpus.from(randomPairs(200, 4, config, 5)), { batch: 16, lr: 1e-2, steps: 60, seed: 2,
+          workers: 0 }).fit();
       }
       const greedy = greedyIds(model, sources, 12);
       const beam = beamIds(model, sources, 1, 12);
@@ -194,11 +240,7 @@ describe('learning', () => {
     const vocab = { source: buildVocabulary(train.map((p) => p.source), 'char'), target: buildVocabulary(train.map((p) => p.target), 'char') };
     const { corpus } = encodePairs(train, vocab.source, vocab.target);
     const model = new Seq2Seq({ ...base, sourceVocab: vocab.source.size, targetVocab: vocab.target.size, embed: 16, hidden: 64, seed: 1 });
-    const trainer = await Seq2SeqTrainer.start(model, corpus, {
-      batch: 32, schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 }, clip: 5, scheduledSampling: 0, maxUpdates: 400, maxSeconds: null, seed: 1, workers: 0,
-    });
-    while (!trainer.finished) trainer.step();
-    await trainer.close();
+    await trainer(model, corpus, { batch: 32, lr: 1e-2, warmup: 20, steps: 400, seed: 1, workers: 0 }).fit();
     const outputs = translateTexts(model, vocab, held.map((p) => p.source), { beam: 1 });
     const correct = outputs.filter((o, i) => o.text === held[i]!.target).length;
     assert.ok(correct >= 90, `${correct} of 100 reversed exactly`);

@@ -21,8 +21,8 @@ import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/index.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
+import { translateCodec } from '../../src/tasks/translate/index.js';
 import { loadRun } from '../../src/training/node/run-files.js';
-import { loadTranslator } from '../../src/tasks/translate/checkpoint.js';
 import { validateSeq2SeqConfig } from '../../src/tasks/translate/index.js';
 import { BpttError, Tensor } from '../../src/tensor/index.js';
 import { untyped } from '../helpers.js';
@@ -93,7 +93,7 @@ describe('messages cut the long strings they echo', () => {
 describe("a checkpoint's task field is echoed cut", () => {
   const LOADERS: Array<[string, (path: string) => unknown]> = [
     ['language model', loadLanguageModel],
-    ['translator', loadTranslator],
+    ['translator', (p) => loadRun(p, translateCodec)],
     ['speech', (p) => loadRun(p, speechCodec)],
     ['forecaster', loadForecaster],
   ];

@@ -1,4 +1,5 @@
 import { concat, constant, dropout, noGrad, reshape, slice, tanh, type Variable } from '../../autograd/index.js';
+import type { Unrolled } from '../../bptt/index.js';
 import { crossEntropy } from '../../losses/index.js';
 import {
   Attention, Dropout, Embedding, GRU, LSTM, Linear, Module, rejectUnknownOptions, requirePositiveInt,
@@ -201,6 +202,19 @@ export class Seq2Seq extends Module {
     this.drop.rng.setState(rng.split().getState());
     this.encoder.dropoutRng.setState(rng.split().getState());
     this.decoder.dropoutRng.setState(rng.split().getState());
+  }
+
+  /** The engine's view (`Unrollable`): a pair is one stretch, encoder and decoder unrolled together. */
+  steps(): number {
+    return 1;
+  }
+
+  unroll(b: PairBatch): Unrolled<null> {
+    // Dropout masks and sampling draws from the batch's seed: each shard draws its own, reproducibly.
+    const rng = new Rng(b.noiseSeed ?? 0);
+    this.reseed(rng.split());
+    const p = b.samplingP ?? 0;
+    return { state: null, loss: this.loss(b, p > 0 ? { p, rng } : null), terms: b.terms };
   }
 
   /** Log-probability logits [.., V] of h̃. */

@@ -2,28 +2,12 @@
  * The encoder–decoder as a DataParallel replica module: every worker thread
  * builds the same model from its config and trains its rows of each batch.
  */
-import type { Unrollable } from '../../bptt/unrolled.js';
 import { rowRange, type Replica } from '../../bptt/node/parallel.js';
-import { Rng } from '../../tensor/index.js';
 import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from './model.js';
 
 export function createReplica(config: Seq2SeqConfig): Replica<PairBatch, null> {
   const model = new Seq2Seq(config);
-  return { model: unrollable(model), parameters: model.parameters() };
-}
-
-/** The whole pair is one stretch for the engine: encoder and decoder are unrolled together. */
-export function unrollable(model: Seq2Seq): Unrollable<PairBatch, null> {
-  return {
-    steps: () => 1,
-    unroll: (b) => {
-      // Dropout masks and sampling draws from the batch's seed: each shard draws its own, reproducibly.
-      const rng = new Rng(b.noiseSeed ?? 0);
-      model.reseed(rng.split());
-      const p = b.samplingP ?? 0;
-      return { state: null, loss: model.loss(b, p > 0 ? { p, rng } : null), terms: b.terms };
-    },
-  };
+  return { model, parameters: model.parameters() };
 }
 
 /** Rows [lo, hi) of the batch, source and target steps trimmed to the longest row kept. */
