@@ -7,10 +7,9 @@ import { Batches } from '../tasks/speech/batches.js';
 import { scoreDigits, testScore } from '../tasks/speech/decode.js';
 import { inputSize, validateFeatureConfig, type SpeechFeatureConfig } from '../tasks/speech/features.js';
 import { SpeechModel, validateSpeechConfig, type SpeechBatch, type SpeechModelConfig } from '../tasks/speech/model.js';
-import { ConfigError, DataError, Rng, expected } from '../tensor/index.js';
+import { ConfigError, Rng, expected } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { describeStrategy, formatDuration, integer, real } from './options.js';
-import { fileNotGiven } from './resume-files.js';
 import { runTraining, type TrainingTask } from './run-training.js';
 import { addTrainingOptions, type TrainingDefaults, type TrainingFlags } from './training-options.js';
 
@@ -64,16 +63,7 @@ const task: TrainingTask<TrainSpeechOptions, SpeechBatch, SpeechModelConfig, Spe
       throw new ConfigError(expected(`${WHERE}: --bptt`, 'full', describeStrategy(o.bptt),
         'a bidirectional layer reads each utterance from both ends, and CTC scores it whole'));
     }
-    if (resumed && !resumed.meta.trainer) {
-      throw new DataError(expected(`--resume ${resumed.path}`, 'a last.json written by this version of bptt',
-        resumed.meta.extra.legacy ? 'a checkpoint of the format before it (it loads for use, not to resume)'
-          : 'weights only'));
-    }
     const config = resumed ? resumed.meta.model : configOf(o);
-    const saved = resumed?.meta.data.find((d) => d.role === '--data');
-    if (o.data === undefined && saved) {
-      throw fileNotGiven(`--resume ${resumed!.path}`, '--data', `${saved.name} (sha256 ${saved.sha256.slice(0, 16)})`);
-    }
     if (o.data === undefined) {
       throw new ConfigError(expected(WHERE, '--data <dir>, or --resume to continue a run', 'neither'));
     }

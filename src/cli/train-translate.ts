@@ -9,7 +9,7 @@ import {
 } from '../tasks/translate/index.js';
 import {
   G2P_SPLIT_SEED, PARALLEL_FILES, g2pData, parallelData, testTable, type ParallelOptions, type Seq2SeqData,
-} from '../tasks/translate/corpora.js';
+} from '../tasks/translate/node/corpora.js';
 import { ConfigError, expected, show } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { integer, real } from './options.js';

@@ -202,8 +202,8 @@ describe('bptt train speech / bptt transcribe', () => {
       writeFileSync(join(edited, 'last.json'), JSON.stringify(m));
       const cases: Array<[string[], RegExp]> = [
         [['--resume', fc], /^bptt: checkpoint '.*resume-forecast.last\.json': expected a speech checkpoint, got task 'forecast'$/],
-        [['--resume', join(OLD, 'last.json'), '--data', SAMPLE], new RegExp('^bptt: --resume .*old-checkpoints.speech.last\\.json: '
-          + 'expected a last\\.json written by this version of bptt, got a checkpoint of the format before it '
+        [['--resume', join(OLD, 'last.json'), '--data', SAMPLE], new RegExp("^bptt: checkpoint '.*old-checkpoints.speech.last\\.json': expected a training state to resume "
+          + 'from \\(written by this version of bptt\\), got a checkpoint of the format before it '
           + '\\(it loads for use, not to resume\\)$')],
         [['--resume', stopped, '--hidden', '16'], /^bptt: --resume .*resume-stopped.last\.json: expected --hidden 8 as saved, or no --hidden, got --hidden 16$/],
         [['--resume', stopped, '--clip', 'none'], /^bptt: --resume .*last\.json: expected --clip 5 as saved, or no --clip, got --clip \(unset\)$/],
@@ -211,7 +211,7 @@ describe('bptt train speech / bptt transcribe', () => {
         [['--resume', stopped, '--data', other], new RegExp('^bptt: --resume .*last\\.json: expected --data .*resume-data '
           + '\\(sha256 [0-9a-f]{16}\\), the data it was trained on, got .*resume-other-data \\(sha256 [0-9a-f]{16}\\)$')],
         [['--resume', stopped], new RegExp('^bptt: --resume .*resume-stopped.last\\.json: '
-          + 'expected --data .*resume-data \\(sha256 [0-9a-f]{16}\\), '
+          + 'expected --data .*resume-data \\(sha256 [0-9a-f]{16}\\) as trained on, '
           + 'got no --data \\(bptt does not read files named inside a checkpoint\\)$')],
         [['--resume', edited, '--data', DATA], new RegExp('^bptt: checkpoint \'.*resume-edited.last\\.json\': '
           + 'meta\\.settings\\.batch: expected an integer in \\[1, 100000\\], as --batch takes, got 1000000000$')],

@@ -162,7 +162,7 @@ describe('bptt train translate --resume', { timeout: 240_000 }, () => {
     assertOneLineError(run('train', 'translate', '--resume', join(tmp, 'rs', 'last.json'), '--hidden', '32', '--quiet'), /--hidden 16 as saved, or no --hidden/);
     const old = fileURLToPath(new URL('../../../test/fixtures/old-checkpoints/translate/last.json', import.meta.url));
     assertOneLineError(run('train', 'translate', '--resume', old, '--quiet', '--out', 'never5'),
-      /expected a training state to resume from \(written by this version of bptt\), got weights only/);
+      /expected a training state to resume from \(written by this version of bptt\), got a checkpoint of the format before it/);
     assertOneLineError(run('train', 'g2p', '--resume', join(tmp, 'rs', 'last.json'), '--quiet'), /a checkpoint of bptt train g2p, got one of bptt train translate/);
     assertOneLineError(run('train', 'translate', '--target', sample('train.fr'), '--quiet', '--out', 'never5'), /--source <file>/);
     assert.ok(!existsSync(join(tmp, 'never5')));

@@ -154,7 +154,7 @@ test('a checkpoint of the format before the run format loads for use (same trans
     assert.equal(out!.text, readFileSync(`${dir}expected-output.txt`, 'utf8').trim());
     const last = loadRun(`${dir}last.json`, translateCodec);
     assert.throws(() => runStateOf(last), (e: unknown) => e instanceof DataError
-      && /expected a training state to resume from \(written by this version of bptt\), got weights only/
+      && /expected a training state to resume from \(written by this version of bptt\), got a checkpoint of the format before it/
         .test(e.message));
   });
 

@@ -123,8 +123,9 @@ export function runStateOf<C, M extends NamedModel>(run: LoadedRun<C, M>): {
   const tensors = run.loaded.state;
   const t = run.meta.trainer;
   if (!tensors || !t) {
+    const legacy = run.loaded.meta.run === undefined;
     throw new DataError(expected(where, 'a training state to resume from (written by this version of bptt)',
-      'weights only'));
+      legacy ? 'a checkpoint of the format before it (it loads for use, not to resume)' : 'weights only'));
   }
   if (!isObject(t)) badMeta(where, 'trainer', 'an object', t);
   const progress = checkProgress(`${where}: meta.trainer`, t.progress);

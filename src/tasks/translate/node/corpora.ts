@@ -4,14 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { cmudict } from '../../data/node/cmudict.js';
-import { g2pSplit, type G2PEntry } from '../../data/g2p.js';
-import type { TokenLevel } from '../../data/index.js';
-import { readParallelFiles } from '../../data/node/parallel-files.js';
-import { ConfigError, Rng, expected } from '../../tensor/index.js';
-import type { DataSource } from '../../training/index.js';
-import { buildVocabulary, type TextPair } from './data.js';
-import { scoreG2P, scoreTranslation, type Vocabularies } from './texts.js';
+import { cmudict } from '../../../data/node/cmudict.js';
+import { g2pSplit, type G2PEntry } from '../../../data/g2p.js';
+import type { TokenLevel } from '../../../data/index.js';
+import { readParallelFiles } from '../../../data/node/parallel-files.js';
+import { ConfigError, Rng, expected } from '../../../tensor/index.js';
+import type { DataSource } from '../../../training/index.js';
+import { buildVocabulary, type TextPair } from '../data.js';
+import { scoreG2P, scoreTranslation, type Vocabularies } from '../texts.js';
 
 /** The fixed seed of the CMUdict train/dev/test split (by word, 90/5/5). */
 export const G2P_SPLIT_SEED = 1;
