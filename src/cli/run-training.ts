@@ -65,6 +65,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const resumed = o.resume ? loadRun(o.resume === true ? join(o.out, 'last.json') : o.resume, task.codec) : null;
   if (resumed) takeSaved(cmd, resumed, notSettings);
+  if (resumed) checkDataGiven(`--resume ${resumed.path}`, resumed.meta.data, task.dataFlags, o);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
   ensureWritableDir(o.out);
@@ -145,7 +146,9 @@ function takeSaved<C, M extends NamedModel>(cmd: Command, run: LoadedRun<C, M>, 
     if (notSettings.has(key) && !['steps', 'epochs', 'time', 'evalEvery', 'patience', 'minDelta'].includes(key)) continue;
     if (!cmd.options.some((opt) => opt.attributeName() === key)) continue;
     if (value === null && ['steps', 'epochs', 'time'].includes(key)) continue; // not part of the saved budget
-    checkSaved(cmd, key, value, `checkpoint '${run.path}'`, `settings.${key}`);
+    // null: an option without a default that was not given (e.g. forecast's --dataset beside --csv)
+    const unset = value === null && cmd.options.find((opt) => opt.attributeName() === key)?.defaultValue === undefined;
+    if (!unset) checkSaved(cmd, key, value, `checkpoint '${run.path}'`, `settings.${key}`);
     if (given(key)) {
       if (!notSettings.has(key) && JSON.stringify(cmd.getOptionValue(key)) !== JSON.stringify(value)) {
         throw new ConfigError(expected(where, `--${kebab(key)} ${text(value)} as saved, or no --${kebab(key)}`,
@@ -171,11 +174,7 @@ function settingsOf(cmd: Command, notSettings: Set<string>, o: TrainingFlags, d:
 function checkSameData(where: string, saved: DataSource[], now: DataSource[], flags: readonly string[]): void {
   for (const s of saved) {
     const n = now.find((x) => x.role === s.role);
-    if (!n) {
-      const why = s.role.startsWith('--') ? 'bptt does not read files named inside a checkpoint' : undefined;
-      throw new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
-        `no ${s.role}`, why));
-    }
+    if (!n) throw notGiven(where, s);
     if (n.sha256 !== s.sha256) {
       throw new DataError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}), the data it was `
         + 'trained on', `${n.name} (sha256 ${n.sha256.slice(0, 16)})`));
@@ -183,6 +182,19 @@ function checkSameData(where: string, saved: DataSource[], now: DataSource[], fl
   }
   const extra = now.find((n) => !saved.some((s) => s.role === n.role) && flags.includes(n.role.replace(/^--/, '')));
   if (extra) throw new ConfigError(expected(where, `no ${extra.role}, as saved`, `${extra.role} ${extra.name}`));
+}
+
+/** Before the data is read: each data flag the run trained with is named again. */
+function checkDataGiven(where: string, saved: DataSource[], flags: readonly string[], o: object): void {
+  const given = o as Record<string, unknown>;
+  const missing = saved.find((s) => flags.some((f) => s.role === `--${kebab(f)}` && given[f] === undefined));
+  if (missing) throw notGiven(where, missing);
+}
+
+function notGiven(where: string, s: DataSource): ConfigError {
+  const why = s.role.startsWith('--') ? 'bptt does not read files named inside a checkpoint' : undefined;
+  return new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
+    `no ${s.role}`, why));
 }
 
 function text(v: unknown): string {

@@ -2,10 +2,11 @@
 import { Command, Option } from 'commander';
 import { writeFileSafe } from '../io/safe-files.js';
 import { FILL_METHODS, formatTimestamp, type FillMethod } from '../data/index.js';
-import { loadForecaster } from '../tasks/forecast/checkpoint.js';
+import { checkForecastExtra, forecastCodec } from '../tasks/forecast/codec.js';
 import { forecastAfterEnd } from '../tasks/forecast/predict.js';
 import { DATASETS, loadSource } from '../tasks/forecast/source.js';
 import { ConfigError, expected } from '../tensor/index.js';
+import { loadRun } from '../training/node/run-files.js';
 
 interface ForecastOptions {
   checkpoint: string;
@@ -28,16 +29,18 @@ export function forecastCommand(): Command {
 
 function forecast(o: ForecastOptions): void {
   if (o.csv && o.dataset) throw new ConfigError(expected('bptt forecast', 'at most one of --csv and --dataset', 'both'));
-  const { model, meta, path } = loadForecaster(o.checkpoint);
-  const d = meta.data;
-  const trainedOn = /^dataset (\w+) \(sha256/.exec(d.source)?.[1] as 'co2' | 'seattle' | undefined;
-  const csv = o.csv ?? (o.dataset ? null : trainedOn ? null : d.source.replace(/ \(sha256 \w+\)$/, ''));
-  const dataset = o.dataset ?? (csv ? null : trainedOn ?? null);
+  const { model, meta, path } = loadRun(o.checkpoint, forecastCodec);
+  const extra = checkForecastExtra(`checkpoint '${path}'`, meta.model, meta.extra);
+  const d = extra.data;
+  // by default, the data it was trained on
+  const trainedOn = meta.data.find((x) => x.role === '--csv' || x.role === 'bundled');
+  const csv = o.csv ?? (o.dataset || trainedOn?.role !== '--csv' ? null : trainedOn.name);
+  const dataset = o.dataset ?? (csv ? null : (trainedOn?.name as 'co2' | 'seattle' | undefined) ?? null);
   const fill = o.fill === 'none' ? null : o.fill ?? d.fill;
   const source = loadSource({ csv, dataset, timeColumn: d.time ?? 'none', target: d.target, features: d.features, fill });
   if (source.problems.length) console.error(`bptt forecast: filled ${source.problems.length} place(s) with missing values or rows (--fill ${fill})`);
   const where = csv ? `CSV '${csv}'` : `dataset ${dataset}`;
-  const f = forecastAfterEnd(model, meta, source.series, where);
+  const f = forecastAfterEnd(model, extra, source.series, where);
   const quantileNames = (f.levels ?? []).map((q) => `${d.target}_q${+(q * 100).toFixed(4)}`);
   const header = [d.time ?? 'step', d.target, ...quantileNames];
   const rows = f.point.map((p, h) => [

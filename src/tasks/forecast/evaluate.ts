@@ -8,6 +8,7 @@ import { accuracy, coverage, seasonalScale, type Accuracy } from './metrics.js';
 import type { Forecaster } from './model.js';
 import type { ScaledSeries } from './scaling.js';
 import { makeBatch } from './windows.js';
+import type { Validation } from '../../training/index.js';
 
 export interface Forecasts {
   /** [windows, H]: the point forecast (the quantile nearest 0.5 for a quantile model) */
@@ -84,4 +85,32 @@ export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly
     linearAr: { ...accuracy(flat((t) => linearArForecast(ar, y, t, H)), truth, scale), order: ar.order },
     coverage: cover,
   };
+}
+
+/** A validation for the runner: RMSE on the windows at `origins` (what the best weights are kept by), MAE, MASE. */
+export function validation(model: Forecaster, s: ScaledSeries, origins: readonly number[],
+  o: { trainEnd: number; season: number }): Validation {
+  const f = modelForecasts(model, s, origins);
+  const scale = seasonalScale(s.levels[0]!, o.trainEnd, o.season);
+  const a = accuracy(f.point, actuals(s, origins, model.config.horizon), scale);
+  return { score: a.rmse, metrics: { mae: a.mae, mase: a.mase } };
+}
+
+/** The test table of the model and both baselines, as Markdown. */
+export function scoreTable(b: Scoreboard, model: string): string {
+  const rows: Array<[string, { rmse: number; mae: number; mase: number }]> = [
+    [`model (${model})`, b.model], [`seasonal naive (m = ${b.season})`, b.seasonalNaive],
+    [`linear AR(${b.linearAr.order}), least squares`, b.linearAr],
+  ];
+  const lines = ['| forecast | RMSE | MAE | MASE |', '|---|---|---|---|',
+    ...rows.map(([n, a]) => `| ${n} | ${formatValue(a.rmse)} | ${formatValue(a.mae)} | ${formatValue(a.mase)} |`)];
+  if (b.coverage !== null) {
+    lines.push('', `share of test values inside the outermost quantiles: ${(100 * b.coverage).toFixed(1)} %`);
+  }
+  return lines.join('\n');
+}
+
+/** A value in the target's units, to about four figures. */
+export function formatValue(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
 }

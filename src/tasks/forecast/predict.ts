@@ -4,7 +4,7 @@
  */
 import { describeFrequency, type TimeSeries } from '../../data/index.js';
 import { DataError, expected } from '../../tensor/index.js';
-import type { ForecastMeta } from './checkpoint.js';
+import type { ForecastExtra } from './codec.js';
 import { modelForecasts } from './evaluate.js';
 import type { Forecaster } from './model.js';
 import { ScaledSeries, cellNameOf } from './scaling.js';
@@ -20,7 +20,8 @@ export interface FutureForecast {
 }
 
 /** The H values after the last row of `ts`, whose columns are the model's (target first). */
-export function forecastAfterEnd(model: Forecaster, meta: ForecastMeta, ts: TimeSeries, where: string): FutureForecast {
+export function forecastAfterEnd(model: Forecaster, meta: ForecastExtra, ts: TimeSeries, where: string):
+  FutureForecast {
   const d = meta.data;
   const { lookback: L, horizon: H } = model.config;
   const need = L + d.lag;
