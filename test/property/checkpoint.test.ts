@@ -2,7 +2,7 @@
  * Property tests of checkpoint loading: a manifest edited anywhere, manifest or
  * safetensors bytes damaged (with or without the SHA-256 updated to match), a
  * checkpoint of the other task: loadCheckpoint, loadLanguageModel (and the
- * trainer state --resume reads), loadForecaster, loadTranslator and
+ * trainer state --resume reads), loadRun of a forecast, loadTranslator and
  * loadSpeechModel return or throw a BpttError, and never hang.
  * The checkpoints come from the CLI itself (tiny runs), so they are real ones.
  */
@@ -16,7 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
-import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
+import { forecastCodec } from '../../src/tasks/forecast/codec.js';
+import { loadRun, runStateOf } from '../../src/training/node/run-files.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { loadSpeechModel, speechTrainerStateOf } from '../../src/tasks/speech/checkpoint.js';
 import { loadTranslator, translateTrainerState } from '../../src/tasks/translate/checkpoint.js';
@@ -48,7 +49,7 @@ const loaders = {
     trainerStateOf(ck);
     return ck;
   },
-  forecast: (p: string) => forecastTrainerStateOf(loadForecaster(p)),
+  forecast: (p: string) => runStateOf(loadRun(p, forecastCodec)),
   translate: (p: string) => {
     const ck = loadTranslator(p);
     translateTrainerState(ck);
@@ -146,7 +147,7 @@ describe('checkpoint loading properties', () => {
   }
 
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
-    assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
+    assert.throws(() => loadRun(LM, forecastCodec), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
     assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
     assert.throws(() => loadTranslator(SP), (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
     assert.throws(() => loadSpeechModel(TR), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));

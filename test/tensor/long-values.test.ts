@@ -17,7 +17,8 @@ import { decodeSafetensors, groupKerasWeights, loadTorchStateDict } from '../../
 import { crossEntropy } from '../../src/losses/index.js';
 import { Attention, LSTM, Linear, RNN } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
-import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
+import { forecastCodec } from '../../src/tasks/forecast/codec.js';
+import { loadRun } from '../../src/training/node/run-files.js';
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/index.js';
 import { loadSpeechModel } from '../../src/tasks/speech/checkpoint.js';
@@ -94,7 +95,7 @@ describe("a checkpoint's task field is echoed cut", () => {
     ['language model', loadLanguageModel],
     ['translator', loadTranslator],
     ['speech', loadSpeechModel],
-    ['forecaster', loadForecaster],
+    ['forecaster', (path) => loadRun(path, forecastCodec)],
   ];
   const dir = mkdtempSync(join(tmpdir(), 'bptt-long-'));
   // a hand-edited manifest: 10 MB of task name (and a newline that must not split the one-line error)
