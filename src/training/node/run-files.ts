@@ -75,8 +75,9 @@ export function loadRun<C, M extends NamedModel>(path: string, codec: TaskCodec<
   const where = `checkpoint '${loaded.path}'`;
   try {
     meta ??= metaOf(loaded.meta, codec, where);
-    const model = codec.build(meta.model, meta.extra, where);
+    // the count first: a config edited to a huge model is refused before the model is allocated
     checkParameterCount(where, codec.parameterCount(meta.model, meta.extra), loaded.weights);
+    const model = codec.build(meta.model, meta.extra, where);
     model.loadStateDict(loaded.weights);
     return { model, meta, path: loaded.path, loaded };
   } catch (e) {
