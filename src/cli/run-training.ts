@@ -11,6 +11,7 @@ import type { Module } from '../nn/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
 import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
 import { Adam, AdamW } from '../optim/index.js';
+import type { ReportRecorder } from '../report/recorder.js';
 import { openReport, type ReportFile } from '../report/write.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { Trainer, type Batches, type Callback, type UpdateEngine, type Validation } from '../training/index.js';
@@ -43,8 +44,9 @@ export interface TaskRun<B, C, M extends NamedModel> {
   engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
   /** what a validation is expected to cost before one is measured */
   validationGuessMs?: number;
-  /** after the run, with the best weights in the model: what it shows (a sample, a forecast) */
-  finish?: () => string | null;
+  /** after the run, with the best weights in the model: what it shows (a sample, a forecast); it may add
+   * final scores to the report (called under --quiet only for the report) */
+  finish?: (report: ReportRecorder | null) => string | null;
 }
 
 export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedModel> {
@@ -68,11 +70,12 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   if (resumed) checkDataGiven(`--resume ${resumed.path}`, resumed.meta.data, task.dataFlags, o);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
-  ensureWritableDir(o.out);
-  lockRunFolder(o.out);
   const settings = settingsOf(cmd, notSettings, o, task.defaults);
+  // the report before the run folder: a bad --report path leaves no folder behind
   const report = o.report ? openReport(o.report, `bptt train ${task.codec.task}: ${run.header.split('\n')[0]}`,
     { ...settings, version: VERSION }) : null;
+  ensureWritableDir(o.out);
+  lockRunFolder(o.out);
   const say = (line: string): void => {
     if (!o.quiet) console.log(line);
   };
@@ -131,8 +134,8 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
-  const shown = o.quiet ? null : run.finish?.();
-  if (shown) console.log(shown);
+  const shown = o.quiet && !report ? null : run.finish?.(report?.recorder ?? null);
+  if (shown && !o.quiet) console.log(shown);
   if (report) report.write();
 }
 

@@ -102,8 +102,9 @@ const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
       recurrent: [model.rnn],
       engine: o.workers ? dataParallel({ module: new URL('../tasks/forecast/replica.js', import.meta.url), config: c,
         workers: o.workers }) : undefined,
-      finish: () => {
+      finish: (report) => {
         const b = scoreboard(model, series, origins.test, scoring);
+        report?.meta({ 'test RMSE': b.model.rmse, 'test MAE': b.model.mae, 'test MASE': b.model.mase });
         const t = (origin: number, h: number): string => formatTimestamp(series.timeAfter(origin, h)!, ts.style!);
         const span = ts.style ? `, ${t(origins.test[0]!, 1)} to ${t(origins.test.at(-1)!, c.horizon)}` : '';
         return `test: ${b.windows} windows × ${b.horizon} steps${span}; MASE scale: in-sample MAE of the seasonal `
