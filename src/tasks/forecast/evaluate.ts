@@ -29,7 +29,9 @@ export function modelForecasts(model: Forecaster, s: ScaledSeries, origins: read
       const v = model.predictOffsets(makeBatch(s, part, L, H));
       part.forEach((t, b) => {
         for (let h = 1; h <= H; h++) {
-          for (let q = 0; q < Q; q++) all[((at + b) * H + h - 1) * Q + q] = s.level(0, t, h, v[(b * H + h - 1) * Q + q]!);
+          for (let q = 0; q < Q; q++) {
+            all[((at + b) * H + h - 1) * Q + q] = s.level(0, t, h, v[(b * H + h - 1) * Q + q]!);
+          }
         }
       });
     }
@@ -37,13 +39,15 @@ export function modelForecasts(model: Forecaster, s: ScaledSeries, origins: read
   if (loss.kind !== 'quantile') return { point: all, quantiles: null, levels: null };
   const levels = loss.quantiles!;
   const mid = levels.reduce((best, q, i) => (Math.abs(q - 0.5) < Math.abs(levels[best]! - 0.5) ? i : best), 0);
-  return { point: Float64Array.from({ length: origins.length * H }, (_, i) => all[i * Q + mid]!), quantiles: all, levels };
+  const point = Float64Array.from({ length: origins.length * H }, (_, i) => all[i * Q + mid]!);
+  return { point, quantiles: all, levels };
 }
 
 /** [windows, H] actual target values after each origin. */
 export function actuals(s: ScaledSeries, origins: readonly number[], horizon: number): Float64Array {
   const y = s.levels[0]!;
-  return Float64Array.from({ length: origins.length * horizon }, (_, i) => y[origins[Math.floor(i / horizon)]! + (i % horizon) + 1]!);
+  return Float64Array.from({ length: origins.length * horizon },
+    (_, i) => y[origins[Math.floor(i / horizon)]! + (i % horizon) + 1]!);
 }
 
 export interface Scoreboard {
@@ -60,7 +64,8 @@ export interface Scoreboard {
 }
 
 /** Scores the model and both baselines on the windows at `origins`. */
-export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly number[], o: { trainEnd: number; season: number; ar?: LinearAr }): Scoreboard {
+export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly number[],
+  o: { trainEnd: number; season: number; ar?: LinearAr }): Scoreboard {
   const H = model.config.horizon;
   const y = s.levels[0]!;
   const scale = seasonalScale(y, o.trainEnd, o.season);
@@ -75,7 +80,8 @@ export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly
   let cover: number | null = null;
   if (f.quantiles) {
     const Q = f.levels!.length;
-    const band = (q: number): Float64Array => Float64Array.from({ length: truth.length }, (_, i) => f.quantiles![i * Q + q]!);
+    const band = (q: number): Float64Array =>
+      Float64Array.from({ length: truth.length }, (_, i) => f.quantiles![i * Q + q]!);
     cover = coverage(band(0), band(Q - 1), truth);
   }
   return {

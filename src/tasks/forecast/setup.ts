@@ -66,8 +66,8 @@ export function forecastSetup(o: ForecastSettings, where = 'bptt train forecast'
       `${lookback ? '' : 'no --lookback '}${horizon ? '' : 'no --horizon'}`.trim()));
   }
   const difference = o.difference ?? (season > 1 ? 'seasonal' : 'first');
-  const spec: ForecastSpec = { lookback, horizon, season, difference, calendar: o.calendar && source.timeColumn !== null,
-    split: o.split };
+  const calendar = o.calendar && source.timeColumn !== null;
+  const spec: ForecastSpec = { lookback, horizon, season, difference, calendar, split: o.split };
   const p = prepareForecast(ts, spec, source.name);
   const loss: LossSpec = o.loss === 'huber' ? { kind: 'huber', delta: o.huberDelta }
     : o.loss === 'quantile' ? { kind: 'quantile', quantiles: o.quantiles } : { kind: o.loss };

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { bundledCsvPath, parseCsv, type BundledCsv, type CsvTable } from '../../data/csv.js';
 import { readTextFile } from '../../data/text-files.js';
-import { parseTimestamp, seriesFromTable, type FillMethod, type Gap, type Problem, type TimeSeries } from '../../data/index.js';
+import {
+  parseTimestamp, seriesFromTable, type FillMethod, type Gap, type Problem, type TimeSeries,
+} from '../../data/index.js';
 import { DataError, expected } from '../../tensor/index.js';
 import type { DataSource } from '../../training/index.js';
 
@@ -60,7 +62,8 @@ export function loadSource(o: SourceOptions): LoadedSource {
   const text = readTextFile(path);
   const table = parseCsv(text, where);
   const timeColumn = o.timeColumn === 'none' ? null : o.timeColumn === 'auto' ? findTimeColumn(table) : o.timeColumn;
-  const { series, problems, gaps } = seriesFromTable(table, { time: timeColumn, columns: [o.target, ...o.features], fill: o.fill, hint: 'fill them explicitly with --fill previous|linear|zero' }, where);
+  const { series, problems, gaps } = seriesFromTable(table, { time: timeColumn, columns: [o.target, ...o.features],
+    fill: o.fill, hint: 'fill them explicitly with --fill previous|linear|zero' }, where);
   const sha256 = createHash('sha256').update(text).digest('hex');
   const source: DataSource = o.csv ? { role: '--csv', name: resolve(o.csv), sha256 }
     : { role: 'bundled', name: o.dataset!, sha256 };
@@ -69,7 +72,7 @@ export function loadSource(o: SourceOptions): LoadedSource {
 
 const TIME_NAMES = /^(date|time|timestamp|datetime|ds|month|period)$/i;
 
-/** A column named like a time whose first cell is a timestamp, else the first column if its first cell is one, else none. */
+/** A column named like a time whose first cell is a timestamp, else the first column if its first cell is one. */
 function findTimeColumn(t: CsvTable): string | null {
   const first = t.rows[0];
   if (!first) throw new DataError(expected('CSV', 'at least one data row below the header', 'none'));
