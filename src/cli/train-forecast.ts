@@ -86,6 +86,8 @@ const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
     const c = s.config, ts = s.source.series;
     const scoring = { trainEnd: split.trainEnd, season: s.spec.season };
     const freq = ts.frequency ? describeFrequency(ts.frequency) : 'plain steps';
+    // every thread trains at least one window of each batch, the smaller last one of an epoch too
+    const workers = Math.min(o.workers, Math.min(o.batch, origins.train.length % o.batch || o.batch) - 1);
     return {
       model, config: c, extra: s.extra as never, data: [s.source.source],
       batches: new ForecastBatches(series, origins.train, o.batch, c, o.seed),
@@ -98,10 +100,10 @@ const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
         + (s.source.problems.length ? `\nfilled (--fill ${s.fill}): ${describeProblems(s.source)}` : '')
         + `\n${c.mode} ${describeModel(c)}, lookback ${c.lookback}, horizon ${c.horizon}, season ${s.spec.season}, `
         + `difference ${s.spec.difference}${series.cycles.length ? `, calendar ${series.cycles.join('+')}` : ''}, `
-        + `loss ${c.loss.kind}; batch ${o.batch}, ${o.workers + 1} thread${o.workers ? 's' : ''}`,
+        + `loss ${c.loss.kind}; batch ${o.batch}, ${workers + 1} thread${workers ? 's' : ''}`,
       recurrent: [model.rnn],
-      engine: o.workers ? dataParallel({ module: new URL('../tasks/forecast/replica.js', import.meta.url), config: c,
-        workers: o.workers }) : undefined,
+      engine: workers ? dataParallel({ module: new URL('../tasks/forecast/replica.js', import.meta.url), config: c,
+        workers }) : undefined,
       finish: (report) => {
         const b = scoreboard(model, series, origins.test, scoring);
         report?.meta({ 'test RMSE': b.model.rmse, 'test MAE': b.model.mae, 'test MASE': b.model.mase });

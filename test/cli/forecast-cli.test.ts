@@ -349,6 +349,16 @@ describe('bptt train forecast through the runner', () => {
     assert.equal(records(log).at(-1)!.type, 'done');
   });
 
+  test('--workers: data-parallel over the windows, each thread at least one window of the last, smaller batch',
+    CLI_TIMEOUT, () => {
+    // 127 training windows in batches of 4: the last of an epoch holds 3, so 3 threads of the 4 asked for
+    const r = run(...BASE.filter((x) => x !== '--quiet'), '--batch', '4', '--workers', '3', '--steps', '40',
+      '--out', join(tmp, 'workers'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /batch 4, 3 threads/);
+    assert.match(r.stdout, /done: 40 updates/);
+  });
+
   test('bptt forecast reads a checkpoint of the format before the run format as the old command did', CLI_TIMEOUT,
     () => {
     const r = run('forecast', '--checkpoint', OLD, '--csv', join(OLD, 'tiny.csv'));
