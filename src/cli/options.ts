@@ -132,3 +132,30 @@ export function checkSaved(command: Command, key: string, value: unknown, where:
   // A string "32" passes --seq-len's parser as the text 32 would: the value must be what the parser gives.
   if (JSON.stringify(parsed) !== JSON.stringify(value)) bad(show(parsed), ` (the value of ${flag} ${text})`);
 }
+
+/** 'a,b,c': names separated by commas. */
+export function names(v: string): string[] {
+  const items = v.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new InvalidArgumentError('expected column names separated by commas');
+  return items;
+}
+
+/** 'TRAIN,VAL' fractions or 'TRAIN/VAL/TEST' shares, with a test part left: the first two as fractions. */
+export function fractions(v: string): [number, number] {
+  const parts = v.split(/[,/]/).map((s) => Number(s.trim()));
+  const [a, b] = parts.length === 3 ? parts.map((x) => x / (parts[0]! + parts[1]! + parts[2]!)) : parts;
+  if (!(parts.length === 2 || parts.length === 3) || !(a! > 0 && b! >= 0 && a! + b! < 1)) {
+    throw new InvalidArgumentError('expected TRAIN,VAL fractions (e.g. 0.7,0.15) or TRAIN/VAL/TEST shares '
+      + '(e.g. 70/15/15), with a test part left');
+  }
+  return [a!, b!];
+}
+
+/** 'q1,q2,...': increasing levels in (0, 1). */
+export function levels(v: string): number[] {
+  const q = v.split(',').map((s) => Number(s.trim()));
+  if (!q.every((x, i) => x > 0 && x < 1 && (i === 0 || x > q[i - 1]!))) {
+    throw new InvalidArgumentError('expected increasing levels in (0, 1), e.g. 0.1,0.5,0.9');
+  }
+  return q;
+}

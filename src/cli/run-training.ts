@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { BpttOptions } from '../bptt/index.js';
+import type { BpttOptions, Strategy } from '../bptt/index.js';
 import type { Module } from '../nn/index.js';
 import { ensureWritableDir } from '../io/node/checkpoint-files.js';
 import { lockRunFolder, lockRunFolderIfExists } from '../io/node/run-lock.js';
@@ -19,7 +19,7 @@ import { appendLog, jsonLog } from '../training/node/json-log.js';
 import type { DataSource, NamedModel, TaskCodec } from '../training/index.js';
 import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
 import { stopOnSignals } from '../training/node/stop-signals.js';
-import { checkSaved, formatDuration, kebab } from './options.js';
+import { checkSaved, describeStrategy, formatDuration, kebab } from './options.js';
 import { Progress, formatCount } from '../report/progress.js';
 import { RateMeter } from '../report/rate-meter.js';
 import { ANEW, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags } from
@@ -77,6 +77,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
   const settings = settingsOf(cmd, notSettings, o, task.defaults);
+  // the report before the run folder: a bad --report path leaves no folder behind
   const report = o.report ? openReport(o.report, `bptt train ${task.codec.task}: ${run.header.split('\n')[0]}`,
     { ...settings, version: VERSION }) : null;
   const log = o.log ? jsonLog(o.log) : null;
@@ -206,21 +207,14 @@ function settingsOf(cmd: Command, notSettings: Set<string>, o: TrainingFlags, d:
 function checkNamedAgain(where: string, saved: DataSource[], cmd: Command): void {
   const named = cmd.options.filter((x) => cmd.getOptionValue(x.attributeName()) !== undefined).map((x) => x.long);
   const s = saved.find((x) => x.role.startsWith('--') && !named.includes(x.role));
-  if (s) {
-    throw new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
-      `no ${s.role}`, 'bptt does not read files named inside a checkpoint'));
-  }
+  if (s) throw notGiven(where, s);
 }
 
 /** The data given again must be what the run trained on: the same sources, with the same hashes. */
 function checkSameData(where: string, saved: DataSource[], now: DataSource[], flags: readonly string[]): void {
   for (const s of saved) {
     const n = now.find((x) => x.role === s.role);
-    if (!n) {
-      const why = s.role.startsWith('--') ? 'bptt does not read files named inside a checkpoint' : undefined;
-      throw new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
-        `no ${s.role}`, why));
-    }
+    if (!n) throw notGiven(where, s);
     if (n.sha256 !== s.sha256) {
       throw new DataError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}), the data it was `
         + 'trained on', `${n.name} (sha256 ${n.sha256.slice(0, 16)})`));
@@ -231,8 +225,15 @@ function checkSameData(where: string, saved: DataSource[], now: DataSource[], fl
   if (extra) throw new ConfigError(expected(where, `no ${extra.role}, as saved`, `${extra.role} ${extra.name}`));
 }
 
+function notGiven(where: string, s: DataSource): ConfigError {
+  const why = s.role.startsWith('--') ? 'bptt does not read files named inside a checkpoint' : undefined;
+  return new ConfigError(expected(where, `${s.role} ${s.name} (sha256 ${s.sha256.slice(0, 16)}) as trained on`,
+    `no ${s.role}`, why));
+}
+
 function text(v: unknown): string {
   if (v === null || v === undefined) return '(unset)';
+  if (typeof v === 'object' && 'kind' in v) return describeStrategy(v as Strategy);
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

@@ -2,10 +2,11 @@
 import { Command, Option } from 'commander';
 import { writeFileSafe } from '../io/node/safe-files.js';
 import { FILL_METHODS, formatTimestamp, type FillMethod } from '../data/index.js';
-import { loadForecaster } from '../tasks/forecast/checkpoint.js';
+import { checkForecastExtra, forecastCodec } from '../tasks/forecast/codec.js';
 import { forecastAfterEnd } from '../tasks/forecast/predict.js';
 import { DATASETS, loadSource } from '../tasks/forecast/node/source.js';
 import { ConfigError, expected } from '../tensor/index.js';
+import { loadRun } from '../training/node/run-files.js';
 
 interface ForecastOptions {
   checkpoint: string;
@@ -17,27 +18,38 @@ interface ForecastOptions {
 
 export function forecastCommand(): Command {
   return new Command('forecast')
-    .description('forecast the steps after the end of a CSV with a trained forecaster; writes CSV (time, forecast, quantiles)')
-    .requiredOption('--checkpoint <path>', 'a checkpoint manifest (.json) or a training --out directory (its best.json)')
+    .description('forecast the steps after the end of a CSV with a trained forecaster; writes CSV (time, forecast, '
+      + 'quantiles)')
+    .requiredOption('--checkpoint <path>', 'a checkpoint manifest (.json) or a training --out directory '
+      + '(its best.json)')
     .option('--csv <file>', "the series to continue, with the model's columns (default: the data it was trained on)")
     .addOption(new Option('--dataset <name>', 'continue a bundled dataset instead').choices(Object.keys(DATASETS)))
-    .addOption(new Option('--fill <method>', 'fill missing values this way (default: as in training)').choices([...FILL_METHODS, 'none']))
+    .addOption(new Option('--fill <method>', 'fill missing values this way (default: as in training)')
+      .choices([...FILL_METHODS, 'none']))
     .option('--out <file>', 'write the CSV here (default: standard output)')
     .action((o: ForecastOptions) => forecast(o));
 }
 
 function forecast(o: ForecastOptions): void {
-  if (o.csv && o.dataset) throw new ConfigError(expected('bptt forecast', 'at most one of --csv and --dataset', 'both'));
-  const { model, meta, path } = loadForecaster(o.checkpoint);
-  const d = meta.data;
-  const trainedOn = /^dataset (\w+) \(sha256/.exec(d.source)?.[1] as 'co2' | 'seattle' | undefined;
-  const csv = o.csv ?? (o.dataset ? null : trainedOn ? null : d.source.replace(/ \(sha256 \w+\)$/, ''));
-  const dataset = o.dataset ?? (csv ? null : trainedOn ?? null);
+  if (o.csv && o.dataset) {
+    throw new ConfigError(expected('bptt forecast', 'at most one of --csv and --dataset', 'both'));
+  }
+  const { model, meta, path } = loadRun(o.checkpoint, forecastCodec);
+  const extra = checkForecastExtra(`checkpoint '${path}'`, meta.model, meta.extra);
+  const d = extra.data;
+  // by default, the data it was trained on
+  const trainedOn = meta.data.find((x) => x.role === '--csv' || x.role === 'bundled');
+  const csv = o.csv ?? (o.dataset || trainedOn?.role !== '--csv' ? null : trainedOn.name);
+  const dataset = o.dataset ?? (csv ? null : (trainedOn?.name as 'co2' | 'seattle' | undefined) ?? null);
   const fill = o.fill === 'none' ? null : o.fill ?? d.fill;
-  const source = loadSource({ csv, dataset, timeColumn: d.time ?? 'none', target: d.target, features: d.features, fill });
-  if (source.problems.length) console.error(`bptt forecast: filled ${source.problems.length} place(s) with missing values or rows (--fill ${fill})`);
+  const source = loadSource({ csv, dataset, timeColumn: d.time ?? 'none', target: d.target, features: d.features,
+    fill });
+  if (source.problems.length) {
+    console.error(`bptt forecast: filled ${source.problems.length} place(s) with missing values or rows `
+      + `(--fill ${fill})`);
+  }
   const where = csv ? `CSV '${csv}'` : `dataset ${dataset}`;
-  const f = forecastAfterEnd(model, meta, source.series, where);
+  const f = forecastAfterEnd(model, extra, source.series, where);
   const quantileNames = (f.levels ?? []).map((q) => `${d.target}_q${+(q * 100).toFixed(4)}`);
   const header = [d.time ?? 'step', d.target, ...quantileNames];
   const rows = f.point.map((p, h) => [

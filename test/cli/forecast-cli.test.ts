@@ -6,14 +6,20 @@ import assert from 'node:assert/strict';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/node/checkpoint-files.js';
-import type { ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
+import { learningRate } from '../../src/optim/index.js';
+import type { ForecastExtra } from '../../src/tasks/forecast/codec.js';
+import type { RunMeta } from '../../src/training/index.js';
 import { cliSandbox, exited, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-forecast-cli-');
 const CLI_TIMEOUT = { timeout: 120_000 };
-const TINY = ['--lookback', '12', '--horizon', '6', '--hidden', '6', '--steps', '8', '--eval-every', '4', '--batch', '8', '--quiet'];
+const TINY = ['--lookback', '12', '--horizon', '6', '--hidden', '6', '--steps', '8', '--eval-every', '4', '--batch', '8',
+  '--quiet'];
+/** --quiet leaves out the test table */
+const SHOWN = TINY.filter((x) => x !== '--quiet');
 
 /** An hourly CSV: a daily cycle in 'temp', a covariate 'wind'; `edit` changes rows of cells before it is written. */
 function csv(name: string, rows = 240, edit: (cells: string[][]) => void = () => undefined): string {
@@ -29,6 +35,7 @@ function csv(name: string, rows = 240, edit: (cells: string[][]) => void = () =>
 }
 
 const GOOD = csv('good.csv');
+const OLD = fileURLToPath(new URL('../../../test/fixtures/old-checkpoints/forecast/', import.meta.url));
 const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 
 function assertOneLineError(r: SpawnSyncReturns<string>, pattern: RegExp): void {
@@ -46,7 +53,8 @@ describe('bptt train forecast / bptt forecast', () => {
   const L = join(tmp, 'D.jsonl');
 
   test('train writes checkpoints, a log and the test table of the model and both baselines', CLI_TIMEOUT, () => {
-    const r = run('train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', ...TINY, '--out', D, '--log', L);
+    const r = run('train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', ...SHOWN, '--out', D,
+      '--log', L);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /done: 8 updates/);
     assert.match(r.stdout, /test: \d+ windows × 6 steps, 2021-01-\d\dT\d\d:00:00 to 2021-01-10T23:00:00; MASE scale: .*season 24/);
@@ -54,11 +62,14 @@ describe('bptt train forecast / bptt forecast', () => {
     const files = readdirSync(D);
     assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]{8}(\.state)?\.safetensors)$/.test(f)), files.join(', '));
     assert.ok(manifestOf(join(D, 'last.json')).state, 'last.json holds the trainer state (--resume)');
-    const meta = manifestOf(join(D, 'best.json')).meta as unknown as ForecastMeta;
-    assert.deepEqual([meta.data.time, meta.data.target, meta.data.features, meta.data.season, meta.data.difference], ['date', 'temp', ['wind'], 24, 'seasonal']);
-    assert.deepEqual(meta.data.split, { fractions: [0.7, 0.15], rows: 240, trainEnd: 168, valEnd: 204 });
-    assert.equal(meta.scaler.mean.length, 2);
-    assert.ok(meta.test && meta.test.model.mase > 0 && meta.test.windows === 31);
+    const meta = manifestOf(join(D, 'best.json')).meta as unknown as RunMeta;
+    const { data, scaler } = meta.extra as unknown as ForecastExtra;
+    assert.deepEqual([data.time, data.target, data.features, data.season, data.difference],
+      ['date', 'temp', ['wind'], 24, 'seasonal']);
+    assert.deepEqual(data.split, { fractions: [0.7, 0.15], rows: 240, trainEnd: 168, valEnd: 204 });
+    assert.equal(scaler.mean.length, 2);
+    assert.deepEqual(meta.data.map((x) => [x.role, x.name.endsWith('good.csv'), x.sha256.length]), [['--csv', true, 64]]);
+    assert.match(r.stdout, /test: 31 windows/);
     const log = readFileSync(L, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; update?: number });
     assert.deepEqual(log.filter((x) => x.type === 'update').map((x) => x.update), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual(log.filter((x) => x.type === 'validation').map((x) => x.update), [4, 8]);
@@ -87,7 +98,7 @@ describe('bptt train forecast / bptt forecast', () => {
     const row = r.stdout.split('\n')[1]!.split(',').map(Number);
     assert.equal(row[1], row[3], 'the point forecast is the median');
     const G = join(tmp, 'G');
-    const g = run('train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', ...TINY, '--mode', 'recursive', '--cell', 'gru', '--out', G);
+    const g = run('train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', ...SHOWN, '--mode', 'recursive', '--cell', 'gru', '--out', G);
     assert.equal(g.status, 0, g.stderr);
     assert.match(g.stdout, /model \(GRU 1×6 \+ highway 12, recursive\)/);
     assert.equal(run('forecast', '--checkpoint', G).stdout.trim().split('\n').length, 7);
@@ -164,21 +175,22 @@ describe('bptt train forecast --resume', () => {
   const EVERY = 20;
   const STEPS = 300;
   const RUN = ['train', 'forecast', '--csv', GOOD, '--target', 'temp', '--features', 'wind', '--lookback', '12', '--horizon', '6', '--hidden', '6', '--batch', '8',
-    '--eval-every', String(EVERY), '--steps', String(STEPS), '--quiet'];
+    '--eval-every', String(EVERY), '--steps', String(STEPS)];
   const REF = join(tmp, 'resume-ref');
   const weightsOf = (dir: string): string => {
     const m = manifestOf(join(dir, 'last.json'));
     return m.sha256[m.weights]!;
   };
   /** The printed test scores: the table and the update of the best validation. */
-  const scores = (stdout: string): string => [/best validation at update \d+/.exec(stdout)?.[0], stdout.slice(stdout.indexOf('\n') + 1)].join('\n');
+  const scores = (stdout: string): string => [/best validation .* at update \d+/.exec(stdout)?.[0],
+    stdout.slice(stdout.indexOf('\n') + 1)].join('\n');
   let reference = '';
 
   test('an uninterrupted run (the reference)', CLI_TIMEOUT, () => {
     const r = run(...RUN, '--out', REF);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`done: ${STEPS} updates`));
-    reference = r.stdout;
+    reference = r.stdout.slice(r.stdout.indexOf('done:'));
   });
 
   test('SIGINT between checkpoints saves last at the interrupted update; --resume ends as the reference, bit for bit', { timeout: 180_000 }, async (t) => {
@@ -196,9 +208,9 @@ describe('bptt train forecast --resume', () => {
     const logged = updatesIn();
     t.diagnostic(`SIGINT at update ${logged}`);
     assert.equal(r.code, 130, r.stderr);
-    assert.match(r.stderr, new RegExp(`^bptt: SIGINT: saved .*last\\.json at update ${logged}; continue with --resume\\n$`));
+    assert.match(r.stderr, new RegExp(`(^|\\n)bptt: SIGINT: saved .*last\\.json at update ${logged}; continue with --resume\\n$`));
     const saved = manifestOf(join(out, 'last.json'));
-    assert.equal((saved.meta as unknown as ForecastMeta).progress.updates, logged, 'nothing lost: last.json is at the interrupted update');
+    assert.equal((saved.meta as unknown as RunMeta).trainer!.progress.updates, logged, 'nothing lost: last.json is at the interrupted update');
     assert.ok(logged < STEPS);
 
     const resumed = run('train', 'forecast', '--resume', '--csv', GOOD, '--out', out, '--log', log);
@@ -225,7 +237,7 @@ describe('bptt train forecast --resume', () => {
     assert.deepEqual(log.filter((x) => x.type === 'validation').map((x) => x.update), [30]);
   });
 
-  test('another task\'s checkpoint, a weights-only one, a conflicting option, a changed CSV: one line, exit code 1, nothing written', CLI_TIMEOUT, () => {
+  test('another task\'s checkpoint, an old-format one, a conflicting option, a changed CSV: one line, exit code 1, nothing written', CLI_TIMEOUT, () => {
     const text = join(tmp, 'text.txt');
     writeFileSync(text, 'The whale rose from the deep, and the sailors watched it in silence.\n'.repeat(20));
     const lm = join(tmp, 'resume-lm');
@@ -245,19 +257,112 @@ describe('bptt train forecast --resume', () => {
       assert.ok(!existsSync(out), `${out} was created`);
     };
     fails('lm', ['--resume', join(lm, 'last.json')], /checkpoint '.*resume-lm\/last\.json': expected a forecast checkpoint, got task 'language-model'/);
-    fails('weights', ['--resume', join(REF, 'best.json')], /checkpoint '.*resume-ref\/best\.json': expected training state .* to resume from, got weights only/);
+    fails('old', ['--resume', join(OLD, 'last.json'), '--csv', join(OLD, 'tiny.csv')], new RegExp('--resume .*forecast/'
+      + 'last\\.json: expected a checkpoint of the run format to continue, got one written by bptt 0\\.1\\.0 before it'));
     fails('hidden', ['--resume', join(REF, 'last.json'), '--hidden', '8'], /--resume .*resume-ref\/last\.json: expected --hidden 6 as saved, or no --hidden, got --hidden 8/);
-    fails('calendar', ['--resume', join(REF, 'last.json'), '--no-calendar'], /expected calendar features as saved, or no --no-calendar, got --no-calendar/);
+    fails('calendar', ['--resume', join(REF, 'last.json'), '--no-calendar'],
+      /expected --calendar true as saved, or no --calendar, got --calendar false/);
+    fails('truncated', ['--resume', join(REF, 'last.json'), '--bptt', 'truncated:4'], /expected --bptt \{"kind":"full"\} as saved, or no --bptt/);
     fails('csv', ['--resume', join(REF, 'last.json'), '--csv', changed],
-      new RegExp('expected --csv .*good\\.csv \\(sha256 \\w+\\), the file it was trained on, '
-        + 'got --csv .*changed\\.csv \\(sha256 \\w+\\)$'));
+      new RegExp('expected --csv .*good\\.csv \\(sha256 \\w+\\), the data it was trained on, '
+        + 'got .*changed\\.csv \\(sha256 \\w+\\)$'));
     fails('changed', ['--resume', join(C, 'last.json'), '--csv', changed],
       new RegExp('--resume .*resume-changed/last\\.json: expected --csv .*changed\\.csv \\(sha256 (\\w+)\\), '
-        + 'the file it was trained on, got --csv .*changed\\.csv \\(sha256 (?!\\1)\\w+\\)$'));
+        + 'the data it was trained on, got .*changed\\.csv \\(sha256 (?!\\1)\\w+\\)$'));
     fails('no csv', ['--resume', join(REF, 'last.json')],
-      new RegExp('expected --csv .*good\\.csv \\(sha256 \\w+\\), '
+      new RegExp('expected --csv .*good\\.csv \\(sha256 \\w+\\) as trained on, '
         + 'got no --csv \\(bptt does not read files named inside a checkpoint\\)$'));
     fails('none', ['--resume', join(tmp, 'no-such', 'last.json')], /no-such\/last\.json': expected an existing file or directory/);
     assert.deepEqual([fingerprint(REF), fingerprint(lm), fingerprint(C)], before, 'the checkpoints are untouched');
+  });
+});
+
+describe('bptt train forecast through the runner', () => {
+  const BASE = ['train', 'forecast', '--csv', GOOD, '--target', 'temp', '--lookback', '12', '--horizon', '6',
+    '--hidden', '6', '--batch', '8', '--quiet'];
+  type Record = { type: string; update?: number; lr?: number; progress?: number; stoppedBy?: string };
+  const records = (log: string): Record[] => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const validations = (log: string): number[] => records(log).filter((x) => x.type === 'validation')
+    .map((x) => x.update!);
+  const train = (name: string, ...args: string[]): string => {
+    const log = join(tmp, `${name}.jsonl`);
+    const r = run(...BASE, ...args, '--out', join(tmp, name), '--log', log);
+    assert.equal(r.status, 0, r.stderr);
+    return log;
+  };
+
+  test('--patience stops a run whose validation stops improving', CLI_TIMEOUT, () => {
+    const log = train('patience', '--lr', '1e-9', '--schedule', 'constant', '--warmup', '0', '--min-delta', '0.001',
+      '--patience', '2', '--eval-every', '2', '--steps', '200');
+    const done = records(log).at(-1)!;
+    assert.equal(done.type, 'done');
+    assert.equal(done.stoppedBy, 'patience');
+    assert.deepEqual(validations(log), [2, 4, 6], 'the first is the best; two without improvement stop the run');
+    assert.equal(done.update ?? (done as { updates?: number }).updates, 6);
+  });
+
+  test('--eval-every n and Xe: validations at those updates and at the end', CLI_TIMEOUT, () => {
+    assert.deepEqual(validations(train('every-3', '--eval-every', '3', '--steps', '10')), [3, 6, 9, 10]);
+    // 127 training windows in batches of 8: 16 batches an epoch, half an epoch is 8
+    assert.deepEqual(validations(train('every-half', '--eval-every', '0.5e', '--steps', '20')), [8, 16, 20]);
+    // auto: once an epoch (16 updates here), but at least 10 times over --steps and at most every 10 updates
+    assert.deepEqual(validations(train('every-auto', '--steps', '40')), [10, 20, 30, 40]);
+    assert.deepEqual(validations(train('every-auto-10', '--steps', '200')).slice(0, 3), [16, 32, 48]);
+  });
+
+  test('--time 4s ends within 4.4 s, the learning rate following the logged progress', { timeout: 60_000 }, () => {
+    const log = join(tmp, 'time.jsonl');
+    const t0 = performance.now();
+    const r = run(...BASE, '--time', '4s', '--eval-every', '20', '--out', join(tmp, 'time'), '--log', log);
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(seconds < 4.4, `${seconds.toFixed(2)} s`);
+    const updates = records(log).filter((x) => x.type === 'update');
+    assert.ok(updates.length > 20 && validations(log).length > 1, `${updates.length} updates`);
+    let before = 0;
+    for (const u of updates) {
+      // the rate of update n is the schedule's at the progress before it (what the previous update logged)
+      assert.equal(u.lr, learningRate({ kind: 'cosine', lr: 3e-3, warmup: 50, floor: 0 }, u.update!, before));
+      before = u.progress!;
+    }
+  });
+
+  test('N updates, then --resume to 2N: the weights of a 2N run, bit for bit', CLI_TIMEOUT, () => {
+    const args = ['--schedule', 'constant', '--warmup', '0', '--eval-every', '7'];
+    train('whole', ...args, '--steps', '24');
+    train('half', ...args, '--steps', '12');
+    const r = run('train', 'forecast', '--resume', join(tmp, 'half', 'last.json'), '--csv', GOOD, '--steps', '24',
+      '--out', join(tmp, 'half'), '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    const weights = (dir: string): string => {
+      const m = manifestOf(join(tmp, dir, 'last.json'));
+      return m.sha256[m.weights]!;
+    };
+    assert.equal(weights('half'), weights('whole'));
+  });
+
+  test('--bptt truncated is refused (the loss comes after the whole window); checkpointed trains', CLI_TIMEOUT, () => {
+    assertOneLineError(run(...BASE, '--bptt', 'truncated:4', '--out', join(tmp, 'never-truncated')),
+      /expected --bptt full or checkpointed, got --bptt truncated \(the loss comes after the whole window/);
+    assert.ok(!existsSync(join(tmp, 'never-truncated')));
+    const log = train('checkpointed', '--bptt', 'checkpointed:4', '--steps', '4', '--workers', '0');
+    assert.equal(records(log).at(-1)!.type, 'done');
+  });
+
+  test('--workers: data-parallel over the windows, each thread at least one window of the last, smaller batch',
+    CLI_TIMEOUT, () => {
+    // 127 training windows in batches of 4: the last of an epoch holds 3, so 3 threads of the 4 asked for
+    const r = run(...BASE.filter((x) => x !== '--quiet'), '--batch', '4', '--workers', '3', '--steps', '40',
+      '--out', join(tmp, 'workers'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /batch 4, 3 threads/);
+    assert.match(r.stdout, /done: 40 updates/);
+  });
+
+  test('bptt forecast reads a checkpoint of the format before the run format as the old command did', CLI_TIMEOUT,
+    () => {
+    const r = run('forecast', '--checkpoint', OLD, '--csv', join(OLD, 'tiny.csv'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'date,temp\n2021-01-04T08:00:00,12.436525\n2021-01-04T09:00:00,15.880377\n');
   });
 });

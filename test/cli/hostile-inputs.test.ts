@@ -318,13 +318,13 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
   test('forecast: the CSV is never read from the path meta.settings.csv names, only from --csv given again, '
     + 'with the recorded hash', TIMEOUT, () => {
     resumeFails(copyOf(FC), FC_RESUME,
-      new RegExp('^bptt: --resume .*last\\.json: expected --csv .*good\\.csv \\(sha256 [0-9a-f]{16}\\), '
-        + 'got no --csv \\(bptt does not read files named inside a checkpoint\\)$'));
+      new RegExp('^bptt: --resume .*last\\.json: expected --csv .*good\\.csv \\(sha256 [0-9a-f]{16}\\) as trained '
+        + 'on, got no --csv \\(bptt does not read files named inside a checkpoint\\)$'));
     const moved = file('moved.csv', readFileSync(join(tmp, 'good.csv')));
-    const a = edited(FC, (m) => (m.settings.csv = join(tmp, 'secret.txt')));
+    const a = edited(FC, (m) => (m.data[0].name = join(tmp, 'secret.txt')));
     const r = run(...FC_RESUME, '--csv', moved, '--steps', '3', '--out', a);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal((manifestOf(join(a, 'last.json')).meta.settings as { csv: string }).csv, moved,
+    assert.equal((manifestOf(join(a, 'last.json')).meta.data as Array<{ name: string }>)[0]!.name, moved,
       'the new checkpoints name the CSV given');
   });
 
@@ -355,8 +355,8 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
       resumeFails(edited(FC, (m) => (m.settings[field] = value)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
         pattern);
     }
-    resumeFails(edited(FC, (m) => (m.training.maxSeconds = -1)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
-      /meta\.training\.maxSeconds: expected a duration .*, as --time takes, got -1$/);
+    resumeFails(edited(FC, (m) => (m.settings.time = -1)), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
+      /meta\.settings\.time: expected a duration .*, as --time takes, got -1$/);
   });
 
   test('a manifest missing a field a resumed run needs: a DataError naming it, not an internal error', TIMEOUT, () => {
@@ -364,9 +364,11 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
       resumeFails(edited(LM, (m) => delete m[field]), [...LM_RESUME, '--text', TEXT],
         new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
     }
-    for (const field of ['training', 'settings', 'progress', 'data']) {
+    for (const field of ['settings', 'extra', 'data']) {
       resumeFails(edited(FC, (m) => delete m[field]), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
         new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
     }
+    resumeFails(edited(FC, (m) => delete m.trainer.progress), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
+      /: meta\.trainer: progress\.: expected an object, got undefined$/);
   });
 });

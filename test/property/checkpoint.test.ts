@@ -2,8 +2,8 @@
  * Property tests of checkpoint loading: a manifest edited anywhere, manifest or
  * safetensors bytes damaged (with or without the SHA-256 updated to match), a
  * checkpoint of the other task: loadCheckpoint, loadLanguageModel (and the
- * trainer state --resume reads), loadForecaster, loadRun(path, translateCodec) and
- * loadRun(path, speechCodec) return or throw a BpttError, and never hang.
+ * trainer state --resume reads), loadRun of a forecast, a translation and a speech model return or
+ * throw a BpttError, and never hang.
  * The checkpoints come from the CLI itself (tiny runs), so they are real ones.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
-import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
+import { forecastCodec } from '../../src/tasks/forecast/codec.js';
 import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
 import { translateCodec } from '../../src/tasks/translate/index.js';
@@ -49,7 +49,7 @@ const loaders = {
     trainerStateOf(ck);
     return ck;
   },
-  forecast: (p: string) => forecastTrainerStateOf(loadForecaster(p)),
+  forecast: (p: string) => runStateOf(loadRun(p, forecastCodec)),
   translate: (p: string) => {
     const run = loadRun(p, translateCodec);
     runStateOf(run);
@@ -147,7 +147,7 @@ describe('checkpoint loading properties', () => {
   }
 
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
-    assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
+    assert.throws(() => loadRun(LM, forecastCodec), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
     assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
     assert.throws(() => loadRun(SP, translateCodec),
       (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));

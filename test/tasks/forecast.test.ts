@@ -2,17 +2,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { Variable, gradcheck } from '../../src/autograd/index.js';
 import { Bptt } from '../../src/bptt/index.js';
 import { seriesFromTable, type TimeSeries } from '../../src/data/index.js';
-import { forecastTrainerStateOf, loadForecaster, saveForecaster, type ForecastMeta } from '../../src/tasks/forecast/checkpoint.js';
+import { parseCsv } from '../../src/data/node/csv.js';
+import { Adam, AdamW } from '../../src/optim/index.js';
 import {
-  Forecaster, ForecastTrainer, ScaledSeries, accuracy, fitLinearAr, forecastLoss, leastSquares, linearArForecast, makeBatch,
+  ForecastBatches, Forecaster, ScaledSeries, checkForecastExtra, forecastAfterEnd, forecastCodec, validation,
+  type ForecastBatch, type ForecastExtra, accuracy, fitLinearAr, forecastLoss, leastSquares, linearArForecast, makeBatch,
   prepareForecast, scoreboard, seasonalNaive, seasonalScale, type ForecastSpec, type ForecasterConfig,
 } from '../../src/tasks/forecast/index.js';
 import { ConfigError, DataError, Rng, Tensor } from '../../src/tensor/index.js';
-import { assertDivergedRunStops } from '../helpers.js';
+import { Trainer, fit, type Callback } from '../../src/training/index.js';
+import { loadRun, runStateOf, saveRun } from '../../src/training/node/run-files.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
 const HOUR = 3_600_000;
 const tmp = mkdtempSync(join(tmpdir(), 'bptt-forecast-'));
@@ -219,121 +225,166 @@ describe('baselines and metrics', () => {
 });
 
 describe('learning', () => {
-  test('a seeded LSTM forecasts a two-tone sine 8 steps ahead (test RMSE < 0.1, measured 0.033; MASE under half the seasonal naive one)', () => {
+  test('a seeded LSTM forecasts a two-tone sine 8 steps ahead through the runner (test RMSE < 0.1, measured 0.033; '
+    + 'MASE under half the seasonal naive one)', async () => {
     const n = 500;
     const rng = new Rng(9);
-    const y = Float64Array.from({ length: n }, (_, k) => Math.sin((2 * Math.PI * k) / 16) + 0.5 * Math.sin((2 * Math.PI * k) / 5) + 0.02 * rng.normal());
+    const y = Float64Array.from({ length: n }, (_, k) => Math.sin((2 * Math.PI * k) / 16)
+      + 0.5 * Math.sin((2 * Math.PI * k) / 5) + 0.02 * rng.normal());
     const ts: TimeSeries = { times: null, style: null, frequency: null, names: ['y'], values: [y] };
-    const spec: ForecastSpec = { lookback: 20, horizon: 8, season: 16, difference: 'none', calendar: false, split: [0.7, 0.15] };
+    const spec: ForecastSpec = { lookback: 20, horizon: 8, season: 16, difference: 'none', calendar: false,
+      split: [0.7, 0.15] };
     const p = prepareForecast(ts, spec, 'sine');
-    const model = new Forecaster({ ...config(p.series, { mode: 'direct', hidden: 16, lookback: 20, horizon: 8, highway: 0, seed: 1 }) });
-    const trainer = new ForecastTrainer(model, p.series, p.origins, {
-      batch: 16, schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 }, clip: 1, weightDecay: 0, maxUpdates: 800, maxSeconds: null, evalEvery: 100, seed: 1,
-    }, { trainEnd: p.split.trainEnd, season: 16 });
-    while (!trainer.finished) trainer.step();
-    trainer.validate();
-    trainer.restoreBest();
-    const board = scoreboard(model, p.series, p.origins.test, { trainEnd: p.split.trainEnd, season: 16 });
+    const model = new Forecaster({ ...config(p.series, { mode: 'direct', hidden: 16, lookback: 20, horizon: 8,
+      highway: 0, seed: 1 }) });
+    const scoring = { trainEnd: p.split.trainEnd, season: 16 };
+    const result = await fit({
+      model, data: new ForecastBatches(p.series, p.origins.train, 16, model.config, 1),
+      optimizer: new Adam(model.parameters(), { lr: 1e-2 }), schedule: { kind: 'cosine', lr: 1e-2, warmup: 20, floor: 0 },
+      clip: 1, budget: { steps: 800 }, evalEvery: 100, validate: () => validation(model, p.series, p.origins.val, scoring),
+    });
+    assert.equal(result.updates, 800);
+    const board = scoreboard(model, p.series, p.origins.test, scoring);
     assert.ok(board.model.rmse < 0.1, `test RMSE ${board.model.rmse}`);
-    assert.ok(board.model.mase < 0.5 * board.seasonalNaive.mase, `MASE ${board.model.mase} against seasonal naive ${board.seasonalNaive.mase}`);
+    assert.ok(board.model.mase < 0.5 * board.seasonalNaive.mase,
+      `MASE ${board.model.mase} against seasonal naive ${board.seasonalNaive.mase}`);
 
     // A checkpoint round trip gives the same forecasts.
-    const meta = { task: 'forecast', model: model.config, scaler: p.series.scaler, data: { features: [], cycles: [], lag: 0 } } as unknown as ForecastMeta;
-    const path = saveForecaster(tmp, 'sine', model, meta);
-    const back = loadForecaster(path).model;
+    const extra = { scaler: p.series.scaler, data: { features: [], cycles: [], lag: 0 } };
+    const path = saveRun(tmp, 'sine', forecastCodec, { model, config: model.config, extra, data: [], settings: {},
+      writtenBy: 'test', state: null });
+    const back = loadRun(path, forecastCodec).model;
     const b = makeBatch(p.series, p.origins.test.slice(0, 5), 20, 8);
     assert.deepEqual(back.predictOffsets(b), model.predictOffsets(b));
   });
 
   test('invalid combinations are ConfigErrors', () => {
     const { p } = small();
-    assert.throws(() => new Forecaster(config(p.series, { loss: { kind: 'quantile', quantiles: [0.5] } })), /quantiles need the direct mode/);
+    assert.throws(() => new Forecaster(config(p.series, { loss: { kind: 'quantile', quantiles: [0.5] } })),
+      /quantiles need the direct mode/);
     assert.throws(() => new Forecaster(config(p.series, { highway: 9 })), /highway <= lookback \(4\)/);
-    assert.throws(() => new Forecaster(config(p.series, { mode: 'direct', loss: { kind: 'quantile', quantiles: [0.5, 0.4] } })), /quantiles in \(0, 1\), increasing/);
+    assert.throws(() => new Forecaster(config(p.series, { mode: 'direct', loss: { kind: 'quantile',
+      quantiles: [0.5, 0.4] } })), /quantiles in \(0, 1\), increasing/);
     assert.throws(() => new Forecaster(config(p.series, { cell: 'gru', forgetBias: 1 })), ConfigError);
   });
 });
 
 describe('resuming a training run', () => {
-  /** A direct AdamW forecaster over 2 series with calendar features, its trainer and a checkpoint metadata stub. */
-  function setupRun(epochsSeen: { perEpoch?: number } = {}) {
-    const spec: ForecastSpec = { lookback: 6, horizon: 4, season: 2, difference: 'seasonal', calendar: true, split: [0.6, 0.2] };
+  /** A direct AdamW forecaster over 2 series with calendar features, and a trainer of it through the runner. */
+  function setupRun() {
+    const spec: ForecastSpec = { lookback: 6, horizon: 4, season: 2, difference: 'seasonal', calendar: true,
+      split: [0.6, 0.2] };
     const p = prepareForecast(hourly(160), spec, 'test');
     const cfg = config(p.series, { mode: 'direct', hidden: 4, lookback: 6, horizon: 4, highway: 3, seed: 5 });
-    const options = { batch: 16, schedule: { kind: 'cosine' as const, lr: 1e-2, warmup: 4, floor: 0 }, clip: 0.5, weightDecay: 0.01, maxUpdates: 24, maxSeconds: null, evalEvery: 5, seed: 7 };
-    const trainer = (model: Forecaster) => new ForecastTrainer(model, p.series, p.origins, options, { trainEnd: p.split.trainEnd, season: 2 });
-    const data = { source: 'test', features: ['x'], cycles: p.series.cycles, lag: p.series.lag };
-    const meta = {
-      task: 'forecast', model: cfg, scaler: p.series.scaler, data, training: options, settings: {},
-    } as unknown as ForecastMeta;
-    epochsSeen.perEpoch = Math.ceil(p.origins.train.length / options.batch);
-    return { p, cfg, trainer, meta };
+    const scoring = { trainEnd: p.split.trainEnd, season: 2 };
+    const trainer = (model: Forecaster, callbacks: Array<Callback<Trainer<ForecastBatch>>> = [], steps = 24) =>
+      new Trainer<ForecastBatch>({
+        model, data: new ForecastBatches(p.series, p.origins.train, 16, cfg, 7),
+        optimizer: new AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0.01 }),
+        schedule: { kind: 'cosine', lr: 1e-2, warmup: 4, floor: 0 }, clip: 0.5, budget: { steps }, evalEvery: 5,
+        validate: () => validation(model, p.series, p.origins.val, scoring), restoreBest: false, callbacks,
+      });
+    const extra = { scaler: p.series.scaler, data: { features: ['x'], cycles: p.series.cycles, lag: p.series.lag } };
+    const save = async (name: string, t: Trainer<ForecastBatch>, model: Forecaster, state = true): Promise<string> =>
+      saveRun(tmp, name, forecastCodec, { model, config: cfg, extra, data: [], settings: {}, writtenBy: 'test',
+        state: state ? (await t.snapshot()) as never : null, bestWeights: t.best?.weights ?? null });
+    return { p, cfg, trainer, save, perEpoch: Math.ceil(p.origins.train.length / 16) };
   }
-  const trainTo = (t: ForecastTrainer, updates: number): void => {
-    while (t.updates < updates) if (t.step().updates % t.options.evalEvery === 0) t.validate();
-  };
-  const weights = (m: Forecaster) => [...m.stateDict()].map(([k, t]) => [k, Array.from(t.data)]);
+  const weights = (m: ReadonlyMap<string, Tensor>) => [...m].map(([k, t]) => [k, Array.from(t.data)]);
 
-  test('saved mid-epoch between validations, loaded and restored, a run ends as the uninterrupted one, bit for bit', () => {
-    const seen: { perEpoch?: number } = {};
-    const { cfg, trainer, meta } = setupRun(seen);
+  test('stopped mid-epoch between validations, saved, loaded and restored, a run ends as the uninterrupted one, '
+    + 'bit for bit', async () => {
+    const { cfg, trainer, save, perEpoch } = setupRun();
     const reference = trainer(new Forecaster(cfg));
-    trainTo(reference, 24);
-    const stopped = trainer(new Forecaster(cfg));
-    const M = seen.perEpoch! + 2; // into the second epoch: its window order must carry over
+    const done = await reference.fit();
+    const M = perEpoch + 2; // into the second epoch: its window order must carry over
     assert.ok(M % 5 !== 0 && M < 24, `stop at ${M}`);
-    trainTo(stopped, M);
-    const saved = stopped.snapshot();
-    assert.ok(saved.best && saved.best.updates < M, 'a best validation before the save');
-    const path = saveForecaster(tmp, 'resume', stopped.model, meta, saved);
-    trainTo(stopped, M + 3); // training on after the save does not change what was saved
+    const model = new Forecaster(cfg);
+    let path = '';
+    const stopped = trainer(model, [{
+      onUpdate: (e, t) => {
+        if (e.update === M) t.stop('test');
+      },
+      onInterrupt: async (_, t) => {
+        path = await save('resume', t, model);
+      },
+    }]);
+    assert.equal((await stopped.fit()).stoppedBy, 'stopped');
+    assert.ok(stopped.best && stopped.best.event.update < M, 'a best validation before the save');
 
-    const ck = loadForecaster(path);
-    const resumed = trainer(ck.model);
-    resumed.restore(forecastTrainerStateOf(ck));
-    assert.equal(resumed.updates, M);
-    assert.deepEqual([resumed.best?.updates, resumed.best?.accuracy, resumed.last], [saved.best.updates, saved.best.accuracy, saved.last], 'the best validation so far');
-    assert.deepEqual([...resumed.best!.weights].map(([k, t]) => [k, Array.from(t.data)]), [...saved.best.weights].map(([k, t]) => [k, Array.from(t.data)]), 'the best weights so far');
-    trainTo(resumed, 24);
-    assert.deepEqual(weights(resumed.model), weights(reference.model), 'the same last weights');
-    assert.deepEqual([resumed.best?.updates, resumed.best?.accuracy, resumed.last, resumed.windows, resumed.epochs],
-      [reference.best?.updates, reference.best?.accuracy, reference.last, reference.windows, reference.epochs]);
-    resumed.restoreBest();
-    reference.restoreBest();
-    assert.deepEqual(weights(resumed.model), weights(reference.model), 'the same best weights');
+    const run = loadRun(path, forecastCodec);
+    const { state, bestWeights } = runStateOf(run);
+    const resumed = trainer(run.model);
+    await resumed.restore(state, bestWeights);
+    assert.equal(resumed.progress.updates, M);
+    assert.deepEqual(weights(resumed.best!.weights), weights(stopped.best.weights), 'the best weights so far');
+    const end = await resumed.fit();
+    assert.deepEqual(weights(run.model.stateDict()), weights(reference.options.model.stateDict()), 'the same last weights');
+    assert.deepEqual([end.updates, end.epoch, end.best, end.last, end.items],
+      [done.updates, done.epoch, done.best, done.last, done.items]);
+    assert.deepEqual(weights(resumed.best!.weights), weights(reference.best!.weights), 'the same best weights');
   });
 
-  test('a restored run numbers its updates on, and ten skipped in a row end it', () => {
+  test('a restored run numbers its updates on, and ten skipped in a row end it', async () => {
     const { cfg, trainer } = setupRun();
-    const first = trainer(new Forecaster(cfg));
-    trainTo(first, 3);
-    const resumed = trainer(new Forecaster(cfg));
-    resumed.restore(first.snapshot());
-    assertDivergedRunStops(3, resumed.model.head.parameters(), () => resumed.step());
+    const first = trainer(new Forecaster(cfg), [], 3);
+    await first.fit();
+    const model = new Forecaster(cfg);
+    const skipped: Array<string | null> = [];
+    const resumed = trainer(model, [{ onUpdate: (e) => void skipped.push(e.skipped) }]);
+    await resumed.restore(await first.snapshot(), first.best!.weights);
+    for (const p of model.head.parameters()) p.data.fill(NaN);
+    await assert.rejects(resumed.fit(), (e) => e instanceof DataError
+      && /got 10, updates 4 to 13; the first, update 4: /.test(e.message));
+    assert.equal(skipped.length, 9);
+    skipped.forEach((s, k) => assert.match(s ?? 'not skipped', new RegExp(`^update ${4 + k}: `)));
   });
 
-  test('a weights-only checkpoint has no state to resume from; a state of other data or another model is refused', () => {
-    const { cfg, trainer, meta, p } = setupRun();
-    const t = trainer(new Forecaster(cfg));
-    trainTo(t, 5);
-    const weightsOnly = saveForecaster(tmp, 'weights-only', t.model, meta);
-    assert.throws(() => forecastTrainerStateOf(loadForecaster(weightsOnly)), (e) => e instanceof DataError && /expected training state .* got weights only/.test(e.message));
-    const state = t.snapshot();
-    const fresh = () => trainer(new Forecaster(cfg));
-    assert.throws(() => fresh().restore({ ...state, order: state.order.map((o) => o + 1) }), (e) => e instanceof DataError && new RegExp(`order of this data's ${p.origins.train.length} training windows`).test(e.message));
-    assert.throws(() => fresh().restore({ ...state, at: state.order.length + 1 }), DataError);
-    const other = new Forecaster({ ...cfg, hidden: 5 });
-    assert.throws(() => fresh().restore({ ...state, best: { ...state.best!, weights: other.stateDict() } }), (e) => e instanceof DataError && /best weights named and shaped/.test(e.message));
+  test('a weights-only checkpoint has no state to resume from; a position of other data is refused', async () => {
+    const { cfg, trainer, save, p } = setupRun();
+    const model = new Forecaster(cfg);
+    const t = trainer(model, [], 5);
+    await t.fit();
+    const weightsOnly = await save('weights-only', t, model, false);
+    assert.throws(() => runStateOf(loadRun(weightsOnly, forecastCodec)),
+      (e) => e instanceof DataError && /expected a training state .* got weights only/.test(e.message));
+    const position = t.data.getState() as { order: number[]; at: number };
+    const fresh = () => new ForecastBatches(p.series, p.origins.train, 16, cfg, 7);
+    const other = new RegExp(`order of this data's ${p.origins.train.length} training windows`);
+    assert.throws(() => fresh().setState({ ...position, order: position.order.map((o) => o + 1) }),
+      (e) => e instanceof DataError && other.test(e.message));
+    assert.throws(() => fresh().setState({ ...position, at: position.order.length + 1 }), DataError);
+    const back = fresh();
+    back.setState(position);
+    assert.deepEqual(back.next().batch.origins, t.data.next(1).batch.origins, 'the same next windows');
   });
 
-  test('a scaler whose spread is null (as σ = ∞ was saved) is refused on loading, not met as NaN forecasts', () => {
-    const { cfg, meta } = setupRun();
-    const path = saveForecaster(tmp, 'null-std', new Forecaster(cfg), meta);
-    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: ForecastMeta };
-    manifest.meta.scaler.std[1] = null as unknown as number;
+  test('a scaler whose spread is null (as σ = ∞ was saved) is refused on loading, not met as NaN forecasts',
+    async () => {
+    const { cfg, trainer, save } = setupRun();
+    const model = new Forecaster(cfg);
+    const path = await save('null-std', trainer(model), model, false);
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { meta: { extra: ForecastExtra } };
+    manifest.meta.extra.scaler.std[1] = null as unknown as number;
     writeFileSync(path, JSON.stringify(manifest));
-    assert.throws(() => loadForecaster(path), (e) => e instanceof DataError
+    assert.throws(() => loadRun(path, forecastCodec), (e) => e instanceof DataError
       && new RegExp('^checkpoint \'.*\': expected a scaler of finite means and positive finite spreads, '
         + 'got \\{"mean":\\[.*\\],"std":\\[[^,]+,null\\]\\}$').test(e.message));
+  });
+
+  test('a checkpoint of the format before the run format loads for use and forecasts as it did', () => {
+    const dir = join(FIXTURES, 'old-checkpoints', 'forecast');
+    for (const name of ['best.json', 'last.json']) {
+      const run = loadRun(join(dir, name), forecastCodec);
+      assert.equal(run.meta.trainer, null, 'not resumable');
+      assert.equal(run.meta.data[0]!.role, '--csv');
+      assert.match(run.meta.data[0]!.name, /tiny\.csv$/);
+      const csv = parseCsv(readFileSync(join(dir, 'tiny.csv'), 'utf8'), 'tiny');
+      const { series } = seriesFromTable(csv, { time: 'date', columns: ['temp'], fill: null }, 'tiny');
+      const extra = checkForecastExtra(name, run.meta.model, run.meta.extra);
+      const f = forecastAfterEnd(run.model, extra, series, 'tiny');
+      // printed by the old `bptt forecast` (see the fixture's README)
+      assert.deepEqual(f.point.map((x) => +x.toPrecision(8)), [12.436525, 15.880377]);
+    }
   });
 });

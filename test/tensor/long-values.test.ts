@@ -17,7 +17,7 @@ import { decodeSafetensors, groupKerasWeights, loadTorchStateDict } from '../../
 import { crossEntropy } from '../../src/losses/index.js';
 import { Attention, LSTM, Linear, RNN } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
-import { loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
+import { forecastCodec } from '../../src/tasks/forecast/codec.js';
 import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/index.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
@@ -95,7 +95,7 @@ describe("a checkpoint's task field is echoed cut", () => {
     ['language model', loadLanguageModel],
     ['translator', (p) => loadRun(p, translateCodec)],
     ['speech', (p) => loadRun(p, speechCodec)],
-    ['forecaster', loadForecaster],
+    ['forecaster', (p) => loadRun(p, forecastCodec)],
   ];
   const dir = mkdtempSync(join(tmpdir(), 'bptt-long-'));
   // a hand-edited manifest: 10 MB of task name (and a newline that must not split the one-line error)

@@ -8,6 +8,7 @@ import { accuracy, coverage, seasonalScale, type Accuracy } from './metrics.js';
 import type { Forecaster } from './model.js';
 import type { ScaledSeries } from './scaling.js';
 import { makeBatch } from './windows.js';
+import type { Validation } from '../../training/index.js';
 
 export interface Forecasts {
   /** [windows, H]: the point forecast (the quantile nearest 0.5 for a quantile model) */
@@ -28,7 +29,9 @@ export function modelForecasts(model: Forecaster, s: ScaledSeries, origins: read
       const v = model.predictOffsets(makeBatch(s, part, L, H));
       part.forEach((t, b) => {
         for (let h = 1; h <= H; h++) {
-          for (let q = 0; q < Q; q++) all[((at + b) * H + h - 1) * Q + q] = s.level(0, t, h, v[(b * H + h - 1) * Q + q]!);
+          for (let q = 0; q < Q; q++) {
+            all[((at + b) * H + h - 1) * Q + q] = s.level(0, t, h, v[(b * H + h - 1) * Q + q]!);
+          }
         }
       });
     }
@@ -36,13 +39,15 @@ export function modelForecasts(model: Forecaster, s: ScaledSeries, origins: read
   if (loss.kind !== 'quantile') return { point: all, quantiles: null, levels: null };
   const levels = loss.quantiles!;
   const mid = levels.reduce((best, q, i) => (Math.abs(q - 0.5) < Math.abs(levels[best]! - 0.5) ? i : best), 0);
-  return { point: Float64Array.from({ length: origins.length * H }, (_, i) => all[i * Q + mid]!), quantiles: all, levels };
+  const point = Float64Array.from({ length: origins.length * H }, (_, i) => all[i * Q + mid]!);
+  return { point, quantiles: all, levels };
 }
 
 /** [windows, H] actual target values after each origin. */
 export function actuals(s: ScaledSeries, origins: readonly number[], horizon: number): Float64Array {
   const y = s.levels[0]!;
-  return Float64Array.from({ length: origins.length * horizon }, (_, i) => y[origins[Math.floor(i / horizon)]! + (i % horizon) + 1]!);
+  return Float64Array.from({ length: origins.length * horizon },
+    (_, i) => y[origins[Math.floor(i / horizon)]! + (i % horizon) + 1]!);
 }
 
 export interface Scoreboard {
@@ -59,7 +64,8 @@ export interface Scoreboard {
 }
 
 /** Scores the model and both baselines on the windows at `origins`. */
-export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly number[], o: { trainEnd: number; season: number; ar?: LinearAr }): Scoreboard {
+export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly number[],
+  o: { trainEnd: number; season: number; ar?: LinearAr }): Scoreboard {
   const H = model.config.horizon;
   const y = s.levels[0]!;
   const scale = seasonalScale(y, o.trainEnd, o.season);
@@ -74,7 +80,8 @@ export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly
   let cover: number | null = null;
   if (f.quantiles) {
     const Q = f.levels!.length;
-    const band = (q: number): Float64Array => Float64Array.from({ length: truth.length }, (_, i) => f.quantiles![i * Q + q]!);
+    const band = (q: number): Float64Array =>
+      Float64Array.from({ length: truth.length }, (_, i) => f.quantiles![i * Q + q]!);
     cover = coverage(band(0), band(Q - 1), truth);
   }
   return {
@@ -84,4 +91,32 @@ export function scoreboard(model: Forecaster, s: ScaledSeries, origins: readonly
     linearAr: { ...accuracy(flat((t) => linearArForecast(ar, y, t, H)), truth, scale), order: ar.order },
     coverage: cover,
   };
+}
+
+/** A validation for the runner: RMSE on the windows at `origins` (what the best weights are kept by), MAE, MASE. */
+export function validation(model: Forecaster, s: ScaledSeries, origins: readonly number[],
+  o: { trainEnd: number; season: number }): Validation {
+  const f = modelForecasts(model, s, origins);
+  const scale = seasonalScale(s.levels[0]!, o.trainEnd, o.season);
+  const a = accuracy(f.point, actuals(s, origins, model.config.horizon), scale);
+  return { score: a.rmse, metrics: { mae: a.mae, mase: a.mase } };
+}
+
+/** The test table of the model and both baselines, as Markdown. */
+export function scoreTable(b: Scoreboard, model: string): string {
+  const rows: Array<[string, { rmse: number; mae: number; mase: number }]> = [
+    [`model (${model})`, b.model], [`seasonal naive (m = ${b.season})`, b.seasonalNaive],
+    [`linear AR(${b.linearAr.order}), least squares`, b.linearAr],
+  ];
+  const lines = ['| forecast | RMSE | MAE | MASE |', '|---|---|---|---|',
+    ...rows.map(([n, a]) => `| ${n} | ${formatValue(a.rmse)} | ${formatValue(a.mae)} | ${formatValue(a.mase)} |`)];
+  if (b.coverage !== null) {
+    lines.push('', `share of test values inside the outermost quantiles: ${(100 * b.coverage).toFixed(1)} %`);
+  }
+  return lines.join('\n');
+}
+
+/** A value in the target's units, to about four figures. */
+export function formatValue(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
 }

@@ -4,7 +4,7 @@
  */
 import { describeFrequency, type TimeSeries } from '../../data/index.js';
 import { DataError, expected } from '../../tensor/index.js';
-import type { ForecastMeta } from './checkpoint.js';
+import type { ForecastExtra } from './codec.js';
 import { modelForecasts } from './evaluate.js';
 import type { Forecaster } from './model.js';
 import { ScaledSeries, cellNameOf } from './scaling.js';
@@ -20,15 +20,20 @@ export interface FutureForecast {
 }
 
 /** The H values after the last row of `ts`, whose columns are the model's (target first). */
-export function forecastAfterEnd(model: Forecaster, meta: ForecastMeta, ts: TimeSeries, where: string): FutureForecast {
+export function forecastAfterEnd(model: Forecaster, meta: ForecastExtra, ts: TimeSeries, where: string):
+  FutureForecast {
   const d = meta.data;
   const { lookback: L, horizon: H } = model.config;
   const need = L + d.lag;
   const rows = ts.values[0]!.length;
-  if (rows < need) throw new DataError(expected(where, `at least ${need} rows (lookback ${L}${d.lag ? ` + differencing ${d.lag}` : ''}) to forecast from`, rows));
+  if (rows < need) {
+    const history = `lookback ${L}${d.lag ? ` + differencing ${d.lag}` : ''}`;
+    throw new DataError(expected(where, `at least ${need} rows (${history}) to forecast from`, rows));
+  }
   const freq = ts.frequency ?? d.frequency;
   if (d.frequency && ts.frequency && JSON.stringify(ts.frequency) !== JSON.stringify(d.frequency)) {
-    throw new DataError(expected(where, `${describeFrequency(d.frequency)} rows, as the model was trained on`, `${describeFrequency(ts.frequency)} rows`));
+    throw new DataError(expected(where, `${describeFrequency(d.frequency)} rows, as the model was trained on`,
+      `${describeFrequency(ts.frequency)} rows`));
   }
   const series = new ScaledSeries(ts.values, d.lag, meta.scaler, ts.times, freq, d.cycles, cellNameOf(ts));
   const origin = rows - 1;
@@ -37,7 +42,8 @@ export function forecastAfterEnd(model: Forecaster, meta: ForecastMeta, ts: Time
   return {
     times: Array.from({ length: H }, (_, h) => series.timeAfter(origin, h + 1)),
     point: Array.from(f.point),
-    quantiles: f.quantiles ? Array.from({ length: H }, (_, h) => Array.from(f.quantiles!.subarray(h * Q, (h + 1) * Q))) : null,
+    quantiles: f.quantiles
+      ? Array.from({ length: H }, (_, h) => Array.from(f.quantiles!.subarray(h * Q, (h + 1) * Q))) : null,
     levels: f.levels,
   };
 }

@@ -7,8 +7,11 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { bundledCsvPath, parseCsv, type BundledCsv, type CsvTable } from '../../../data/node/csv.js';
 import { readTextFile } from '../../../data/node/text-files.js';
-import { parseTimestamp, seriesFromTable, type FillMethod, type Gap, type Problem, type TimeSeries } from '../../../data/index.js';
+import {
+  parseTimestamp, seriesFromTable, type FillMethod, type Gap, type Problem, type TimeSeries,
+} from '../../../data/index.js';
 import { DataError, expected } from '../../../tensor/index.js';
+import type { DataSource } from '../../../training/index.js';
 
 export interface DatasetPreset {
   csv: BundledCsv;
@@ -45,7 +48,9 @@ export interface SourceOptions {
 export interface LoadedSource {
   series: TimeSeries;
   /** where the data came from, with a hash of its text (kept in checkpoints) */
-  source: string;
+  source: DataSource;
+  /** how messages name it: the CSV's absolute path, or 'dataset co2' */
+  name: string;
   timeColumn: string | null;
   problems: Problem[];
   gaps: Gap[];
@@ -57,14 +62,17 @@ export function loadSource(o: SourceOptions): LoadedSource {
   const text = readTextFile(path);
   const table = parseCsv(text, where);
   const timeColumn = o.timeColumn === 'none' ? null : o.timeColumn === 'auto' ? findTimeColumn(table) : o.timeColumn;
-  const { series, problems, gaps } = seriesFromTable(table, { time: timeColumn, columns: [o.target, ...o.features], fill: o.fill, hint: 'fill them explicitly with --fill previous|linear|zero' }, where);
-  const sha = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  return { series, source: `${o.csv ? resolve(o.csv) : `dataset ${o.dataset}`} (sha256 ${sha})`, timeColumn, problems, gaps };
+  const { series, problems, gaps } = seriesFromTable(table, { time: timeColumn, columns: [o.target, ...o.features],
+    fill: o.fill, hint: 'fill them explicitly with --fill previous|linear|zero' }, where);
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const source: DataSource = o.csv ? { role: '--csv', name: resolve(o.csv), sha256 }
+    : { role: 'bundled', name: o.dataset!, sha256 };
+  return { series, source, name: o.csv ? source.name : `dataset ${o.dataset}`, timeColumn, problems, gaps };
 }
 
 const TIME_NAMES = /^(date|time|timestamp|datetime|ds|month|period)$/i;
 
-/** A column named like a time whose first cell is a timestamp, else the first column if its first cell is one, else none. */
+/** A column named like a time whose first cell is a timestamp, else the first column if its first cell is one. */
 function findTimeColumn(t: CsvTable): string | null {
   const first = t.rows[0];
   if (!first) throw new DataError(expected('CSV', 'at least one data row below the header', 'none'));
@@ -72,4 +80,11 @@ function findTimeColumn(t: CsvTable): string | null {
   const named = t.columns.findIndex((c, i) => TIME_NAMES.test(c) && isTime(i));
   if (named >= 0) return t.columns[named]!;
   return isTime(0) ? t.columns[0]! : null;
+}
+
+/** The places filled in (--fill), the first three named. */
+export function describeProblems(s: LoadedSource): string {
+  const shown = s.problems.slice(0, 3).map((p) => `${p.column} row ${p.row} (${p.got})`);
+  return `${s.problems.length} place${s.problems.length > 1 ? 's' : ''}: ${shown.join('; ')}`
+    + `${s.problems.length > 3 ? '; …' : ''}`;
 }
