@@ -4,7 +4,7 @@ import { FILL_METHODS, describeFrequency, formatTimestamp } from '../data/index.
 import { forecastCodec } from '../tasks/forecast/codec.js';
 import { formatValue, scoreTable, scoreboard, validation } from '../tasks/forecast/evaluate.js';
 import { Forecaster, type ForecasterConfig } from '../tasks/forecast/model.js';
-import { forecastSetup, type ForecastSettings } from '../tasks/forecast/setup.js';
+import { forecastSetup, type ForecastSettings } from '../tasks/forecast/node/setup.js';
 import { ForecastBatches } from '../tasks/forecast/batches.js';
 import { describeProblems } from '../tasks/forecast/node/source.js';
 import type { ForecastBatch } from '../tasks/forecast/windows.js';
@@ -62,10 +62,6 @@ const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
   dataFlags: ['csv'],
   prepare(o, resumed) {
     const where = 'bptt train forecast';
-    if (resumed && resumed.loaded.meta.run === undefined) {
-      throw new DataError(expected(`--resume ${resumed.path}`, 'a checkpoint of the run format to continue',
-        `one written by ${resumed.meta.writtenBy} before it`, 'train anew; bptt forecast still uses it'));
-    }
     if (o.bptt.kind === 'truncated') {
       throw new ConfigError(expected(where, '--bptt full or checkpointed', '--bptt truncated', 'the loss comes '
         + 'after the whole window, so a truncated update before it has no error; shorten --lookback instead'));
@@ -102,7 +98,7 @@ const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
         + `difference ${s.spec.difference}${series.cycles.length ? `, calendar ${series.cycles.join('+')}` : ''}, `
         + `loss ${c.loss.kind}; batch ${o.batch}, ${workers + 1} thread${workers ? 's' : ''}`,
       recurrent: [model.rnn],
-      engine: workers ? dataParallel({ module: new URL('../tasks/forecast/replica.js', import.meta.url), config: c,
+      engine: workers ? dataParallel({ module: new URL('../tasks/forecast/node/replica.js', import.meta.url), config: c,
         workers }) : undefined,
       test: () => {
         const b = scoreboard(model, series, origins.test, scoring);

@@ -2,9 +2,9 @@
  * The forecaster as a DataParallel replica module: every worker thread builds
  * the same model from its config and trains its windows of each batch.
  */
-import { rowRange, type Replica } from '../../bptt/node/parallel.js';
-import { Forecaster, type ForecasterConfig, type ForecastState } from './model.js';
-import type { ForecastBatch } from './windows.js';
+import { rowRange, type Replica } from '../../../bptt/node/parallel.js';
+import { Forecaster, type ForecasterConfig, type ForecastState } from '../model.js';
+import type { ForecastBatch } from '../windows.js';
 
 export function createReplica(config: ForecasterConfig): Replica<ForecastBatch, ForecastState> {
   const model = new Forecaster(config);

@@ -3,14 +3,14 @@
  * reads the CSV): the series, its split and windows, the model's config and
  * the run format's extra.
  */
-import { defaultSeason, type FillMethod } from '../../data/index.js';
-import { ConfigError, expected } from '../../tensor/index.js';
-import type { ForecastExtra } from './codec.js';
-import type { LossSpec } from './losses.js';
-import { validateForecasterConfig, type ForecasterConfig } from './model.js';
-import { prepareForecast, type ForecastSpec, type Prepared } from './prepare.js';
-import type { Difference } from './scaling.js';
-import { DATASETS, loadSource, type LoadedSource } from './node/source.js';
+import { defaultSeason, type FillMethod } from '../../../data/index.js';
+import { ConfigError, expected } from '../../../tensor/index.js';
+import type { ForecastExtra } from '../codec.js';
+import type { LossSpec } from '../losses.js';
+import { validateForecasterConfig, type ForecasterConfig } from '../model.js';
+import { prepareForecast, type ForecastSpec, type Prepared } from '../prepare.js';
+import type { Difference } from '../scaling.js';
+import { DATASETS, loadSource, type LoadedSource } from './source.js';
 
 export interface ForecastSettings {
   dataset?: 'co2' | 'seattle';
