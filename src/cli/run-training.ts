@@ -22,8 +22,9 @@ import { stopOnSignals } from '../training/node/stop-signals.js';
 import { checkSaved, describeStrategy, formatDuration, kebab } from './options.js';
 import { Progress, formatCount } from '../report/progress.js';
 import { RateMeter } from '../report/rate-meter.js';
-import { ANEW, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags } from
-  './training-options.js';
+import {
+  ANEW, addTrainingOptions, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags,
+} from './training-options.js';
 import { VERSION } from './version.js';
 
 /** A task's part of a training run, made by its command from the flags (and the checkpoint it resumes). */
@@ -45,7 +46,7 @@ export interface TaskRun<B, C, M extends NamedModel> {
   engine?: (settings: BpttOptions<B, Record<string, never>>) => Promise<UpdateEngine<B, Record<string, never>>>;
   /** what a validation is expected to cost before one is measured */
   validationItems?: number;
-  /** after the run, with the best weights in the model: what it shows unless --quiet (a sample); may add to the report */
+  /** after the run, with the best weights in the model: what it shows unless --quiet; may add to the report */
   finish?: (report: ReportFile | null) => string | null;
   /** after the run, with the best weights in the model: its score on held-out data (shown even with --quiet) */
   test?: () => { line: string; figures: Record<string, number> } | null;
@@ -61,6 +62,12 @@ export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedMode
   prepare(o: O, resumed: LoadedRun<C, M> | null): TaskRun<B, C, M>;
   /** checks a checkpoint is one this command continues (e.g. g2p, not translate), before anything else */
   checkResumed?(resumed: LoadedRun<C, M>): void;
+}
+
+/** A `bptt train` command: its own flags (on `cmd`), the shared training flags, and the run. */
+export function trainingCommand<O extends TrainingFlags, B, C, M extends NamedModel>(cmd: Command,
+  task: TrainingTask<O, B, C, M>): Command {
+  return addTrainingOptions(cmd, task.defaults).action((o: O, c: Command) => runTraining(task, o, c));
 }
 
 export async function runTraining<O extends TrainingFlags, B, C, M extends NamedModel>(
@@ -165,6 +172,9 @@ function resumePath(path: string): string {
   return path;
 }
 
+/** Flags a resumed run may give anew that it otherwise takes from the checkpoint. */
+const INHERITED = ['steps', 'epochs', 'time', 'evalEvery', 'patience', 'minDelta'];
+
 /** A resumed run's settings: given flags must repeat the saved value; flags not given take it. */
 function takeSaved<C, M extends NamedModel>(cmd: Command, run: LoadedRun<C, M>, notSettings: Set<string>): void {
   const where = `--resume ${run.path}`;
@@ -172,7 +182,7 @@ function takeSaved<C, M extends NamedModel>(cmd: Command, run: LoadedRun<C, M>, 
   const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
   const budgetGiven = ['steps', 'epochs', 'time'].some(given);
   for (const [key, value] of Object.entries(saved)) {
-    if (notSettings.has(key) && !['steps', 'epochs', 'time', 'evalEvery', 'patience', 'minDelta'].includes(key)) continue;
+    if (notSettings.has(key) && !INHERITED.includes(key)) continue;
     if (!cmd.options.some((opt) => opt.attributeName() === key)) continue;
     if (value === null) { // an option not given (or not part of the saved budget)
       if (given(key) && !notSettings.has(key)) {

@@ -12,8 +12,8 @@ import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { fractions, integer, levels, names, real } from './options.js';
 import { formatCount } from './progress.js';
-import { runTraining, type TrainingTask } from './run-training.js';
-import { addTrainingOptions, type TrainingDefaults, type TrainingFlags } from './training-options.js';
+import { trainingCommand, type TrainingTask } from './run-training.js';
+import type { TrainingDefaults, TrainingFlags } from './training-options.js';
 
 type Flags = ForecastSettings & TrainingFlags & { batch: number };
 const DEFAULTS: TrainingDefaults = { lr: 3e-3, warmup: 50, clip: 1, out: 'runs/forecast', budget: { steps: 1500 } };
@@ -53,7 +53,7 @@ export function trainForecastCommand(): Command {
       real(0, Infinity, true), 1)
     .option('--quantiles <list>', 'quantile loss: the levels, comma-separated', levels, [0.1, 0.5, 0.9])
     .option('--batch <n>', 'windows per update', integer(1, 100_000), 32);
-  return addTrainingOptions(cmd, DEFAULTS).action((o: Flags, c: Command) => runTraining(task, o, c));
+  return trainingCommand(cmd, task);
 }
 
 const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {

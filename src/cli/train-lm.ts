@@ -13,8 +13,8 @@ import { dataSource } from '../training/node/run-files.js';
 import { windowProblem } from './lm-bounds.js';
 import { integer, kebab, real } from './options.js';
 import { formatCount } from '../report/progress.js';
-import { runTraining, type TrainingTask } from './run-training.js';
-import { addTrainingOptions, type TrainingFlags } from './training-options.js';
+import { trainingCommand, type TrainingTask } from './run-training.js';
+import type { TrainingFlags } from './training-options.js';
 
 interface LmFlags extends TrainingFlags {
   text?: string;
@@ -104,7 +104,7 @@ export function trainLmCommand(): Command {
     .option('--batch <n>', 'text streams trained side by side', integer(1), 16)
     .option('--val-fraction <f>', 'the end of the text held out for validation', real(0, 0.5, true), 0.05)
     .option('--sample <n>', 'characters (or words) to sample from the best model at the end', integer(0), 600);
-  return addTrainingOptions(cmd, task.defaults).action((o: LmFlags, c: Command) => runTraining(task, o, c));
+  return trainingCommand(cmd, task);
 }
 
 /** The batch and window within the training tokens and the machine's memory, before anything is allocated. */

@@ -10,8 +10,8 @@ import { SpeechModel, validateSpeechConfig, type SpeechBatch, type SpeechModelCo
 import { ConfigError, Rng, expected } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { describeStrategy, formatDuration, integer, real } from './options.js';
-import { runTraining, type TrainingTask } from './run-training.js';
-import { addTrainingOptions, type TrainingDefaults, type TrainingFlags } from './training-options.js';
+import { trainingCommand, type TrainingTask } from './run-training.js';
+import type { TrainingDefaults, TrainingFlags } from './training-options.js';
 
 const DEFAULTS: TrainingDefaults = { lr: 3e-3, warmup: 100, clip: 5, out: 'runs/speech', budget: { epochs: 30 } };
 const WHERE = 'bptt train speech';
@@ -50,7 +50,7 @@ export function trainSpeechCommand(): Command {
     .option('--dropout <p>', 'dropout between stacked layers (default 0.2 with 2 or more layers)', real(0, 0.99))
     .option('--batch <n>', 'utterances per update (of similar length)', integer(1, 100_000), 32)
     .option('--beam <n>', 'prefix beam width for the final test score (greedy is scored too)', integer(2, 256), 8);
-  return addTrainingOptions(cmd, DEFAULTS).action((o: TrainSpeechOptions, c: Command) => runTraining(task, o, c));
+  return trainingCommand(cmd, task);
 }
 
 const task: TrainingTask<TrainSpeechOptions, SpeechBatch, SpeechModelConfig, SpeechModel> = {

@@ -13,8 +13,8 @@ import {
 import { ConfigError, expected, show } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { integer, real } from './options.js';
-import { runTraining, type TrainingTask } from './run-training.js';
-import { addTrainingOptions, type TrainingDefaults, type TrainingFlags } from './training-options.js';
+import { trainingCommand, type TrainingTask } from './run-training.js';
+import type { TrainingDefaults, TrainingFlags } from './training-options.js';
 
 type Opts = TrainingFlags & ParallelOptions & Omit<Seq2SeqConfig, 'sourceVocab' | 'targetVocab' | 'shareEmbeddings'>
   & { scheduledSampling: number; batch: number; devLimit: number; testLimit?: number; beam: number }
@@ -43,7 +43,7 @@ function command(name: string, about: string, d: { embed: number; dropout: numbe
     .option('--test-limit <n>', 'score only the first n test items (default: all)', integer(1))
     .option('--beam <width>', 'beam width of the final test scores (greedy is always scored too)', integer(1, 100), 5)
     .option('--length-penalty <alpha>', 'GNMT length normalisation of beams (0: by log-probability)', real(0, 10), 0);
-  return addTrainingOptions(c, task.defaults).action((o: Opts, cmd: Command) => runTraining(task, o, cmd));
+  return trainingCommand(c, task);
 }
 
 export function trainTranslateCommand(): Command {

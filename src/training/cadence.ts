@@ -18,7 +18,9 @@ export interface Cadence {
 export function cadenceOf(where: string, e: number | { epochs: number } | undefined, steps: number | null,
   batchesPerEpoch: number): Cadence {
   if (typeof e === 'number') {
-    if (!(Number.isSafeInteger(e) && e >= 1)) throw new ConfigError(expected(where, 'evalEvery an integer >= 1', show(e)));
+    if (!(Number.isSafeInteger(e) && e >= 1)) {
+      throw new ConfigError(expected(where, 'evalEvery an integer >= 1', show(e)));
+    }
     return byUpdates(e);
   }
   if (e !== undefined) {

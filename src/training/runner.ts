@@ -115,12 +115,16 @@ export class Trainer<B, S = unknown> {
 
   constructor(readonly options: FitOptions<B, S>) {
     const where = 'fit';
-    if (options === null || typeof options !== 'object') throw new ConfigError(expected(where, 'options', show(options)));
+    if (options === null || typeof options !== 'object') {
+      throw new ConfigError(expected(where, 'options', show(options)));
+    }
     for (const k of Object.keys(options)) {
       if (!KNOWN.has(k)) throw new ConfigError(expected(where, `known options (${[...KNOWN].join(', ')})`, show(k)));
     }
     const { model, loss } = options;
-    if (!model || typeof model.parameters !== 'function') throw new ConfigError(expected(where, 'a model', show(model)));
+    if (!model || typeof model.parameters !== 'function') {
+      throw new ConfigError(expected(where, 'a model', show(model)));
+    }
     if (!loss && (typeof model.unroll !== 'function' || typeof model.steps !== 'function')) {
       throw new ConfigError(expected(where, 'a model the engine can unroll (steps, unroll) or a loss(batch)',
         'neither'));
@@ -360,7 +364,8 @@ export class Trainer<B, S = unknown> {
     const settings: BpttOptions<B, S> = {
       model, parameters: o.model.parameters(), optimizer: o.optimizer, strategy: o.bptt ?? { kind: 'full' },
       stateful: o.stateful ?? false, clipNorm: o.clip ?? null, nanGuard: o.nanGuard ?? true,
-      maxConsecutiveSkips: o.maxConsecutiveSkips === undefined ? 10 : o.maxConsecutiveSkips, recorder: o.recorder ?? null,
+      maxConsecutiveSkips: o.maxConsecutiveSkips === undefined ? 10 : o.maxConsecutiveSkips,
+      recorder: o.recorder ?? null,
     };
     this.engine = o.engine ? await o.engine(settings) : new Bptt(settings);
     return this.engine;

@@ -24,8 +24,8 @@ export function jsonLog(path: string): Callback {
   return {
     onUpdate: (e) => log({
       type: 'update', update: e.update, epoch: e.epoch, loss: e.loss, gradNorm: e.gradNorm, clipped: e.clipped,
-      lr: e.lr, progress: e.progress, items: e.items, trainMs: Math.round(e.trainMs), elapsedMs: Math.round(e.elapsedMs),
-      skipped: e.skipped,
+      lr: e.lr, progress: e.progress, items: e.items, trainMs: Math.round(e.trainMs),
+      elapsedMs: Math.round(e.elapsedMs), skipped: e.skipped,
     }),
     onValidation: (v) => log({ type: 'validation', update: v.update, epoch: v.epoch, score: v.score, ...v.metrics,
       best: v.best, sinceBest: v.sinceBest, final: v.final }),

@@ -103,7 +103,9 @@ function metaOf<C, M extends NamedModel>(raw: Record<string, unknown>, codec: Ta
     return { run: RUN_FORMAT, ...old, model: codec.config(old.model, `${where}: meta.model`) };
   }
   if (raw.run !== RUN_FORMAT) badMeta(where, 'run', `run format ${RUN_FORMAT}`, raw.run);
-  if (raw.task !== codec.task) throw new DataError(expected(where, `a ${codec.task} checkpoint`, `task ${quoted(String(raw.task))}`));
+  if (raw.task !== codec.task) {
+    throw new DataError(expected(where, `a ${codec.task} checkpoint`, `task ${quoted(String(raw.task))}`));
+  }
   for (const k of ['extra', 'settings'] as const) if (!isObject(raw[k])) badMeta(where, k, 'an object', raw[k]);
   if (!Array.isArray(raw.data) || !raw.data.every(isSource)) {
     badMeta(where, 'data', 'a list of { role, name, sha256 }', raw.data);
@@ -137,7 +139,9 @@ export function runStateOf<C, M extends NamedModel>(run: LoadedRun<C, M>): {
     if (hit) threads.set(Number(hit[1]), { ...threads.get(Number(hit[1])), [hit[2]!]: new Variable(value, false) });
   }
   const carried = Array.from({ length: threads.size }, (_, i) => threads.get(i) ?? null);
-  if (carried.some((s) => s === null)) badMeta(where, 'state', 'carried states numbered 0, 1, ...', [...threads.keys()]);
+  if (carried.some((s) => s === null)) {
+    badMeta(where, 'state', 'carried states numbered 0, 1, ...', [...threads.keys()]);
+  }
   const best = new Map(named.flatMap(([k]) => (tensors.has(`best.${k}`) ? [[k, tensors.get(`best.${k}`)!]] : [])));
   if (!progress.best !== (best.size === 0) || (best.size && best.size !== named.length)) {
     badMeta(where, 'trainer.progress.best', `a best validation exactly when the ${named.length} best weights are saved`,
