@@ -18,44 +18,6 @@ import type { TrainingDefaults, TrainingFlags } from './training-options.js';
 type Flags = ForecastSettings & TrainingFlags & { batch: number };
 const DEFAULTS: TrainingDefaults = { lr: 3e-3, warmup: 50, clip: 1, out: 'runs/forecast', budget: { steps: 1500 } };
 
-export function trainForecastCommand(): Command {
-  const cmd = new Command('forecast')
-    .description('train an LSTM/GRU forecaster on a CSV time series (or a bundled dataset) and score it against '
-      + 'seasonal naive and linear AR on the test split')
-    .addOption(new Option('--dataset <name>', 'a bundled dataset with its settings: co2 (monthly Mauna Loa CO2) or '
-      + 'seattle (hourly Seattle temperature normals)').choices(['co2', 'seattle']))
-    .option('--csv <file>', 'a CSV file with a header line (instead of --dataset)')
-    .option('--time-column <name>', "the timestamps' column (ISO dates or date-times); 'none': plain steps", 'auto')
-    .option('--target <column>', 'the column to forecast')
-    .option('--features <columns>', 'more columns to read as inputs, comma-separated', names, [])
-    .addOption(new Option('--fill <method>', 'fill missing or non-numeric cells and missing rows: previous, linear or '
-      + 'zero (default: they are errors; co2: linear)').choices([...FILL_METHODS, 'none']))
-    .option('--horizon <H>', 'steps to forecast (co2: 12, seattle: 24)', integer(1, 10_000))
-    .option('--lookback <L>', 'steps the model reads before forecasting (co2: 36, seattle: 72)', integer(1, 10_000))
-    .option('--season <m>', 'seasonal period in steps for seasonal naive, MASE and differencing (default: from the '
-      + 'spacing: 12 monthly, 24 hourly, 7 daily)', integer(1, 100_000))
-    .addOption(new Option('--difference <kind>', 'what the network reads and predicts: none (levels), first or '
-      + 'seasonal changes (default seasonal when the season is > 1)').choices(['none', 'first', 'seasonal']))
-    .option('--no-calendar', 'no calendar features (time of day, day of week, month or day of year)')
-    .option('--split <train,val>', 'time-ordered split: training and validation fractions; the test part is the rest',
-      fractions, [0.7, 0.15])
-    .addOption(new Option('--mode <mode>', 'direct: one head outputs all H steps; recursive: a one-step model fed its '
-      + 'own predictions').choices(['direct', 'recursive']).default('direct'))
-    .addOption(new Option('--cell <cell>', 'recurrent cell').choices(['lstm', 'gru']).default('lstm'))
-    .option('--hidden <n>', 'hidden units per layer', integer(1, 4096), 32)
-    .option('--layers <n>', 'stacked recurrent layers', integer(1, 16), 1)
-    .option('--highway <P>', "a linear map of the target's last P inputs added to the output (LSTNet); 0: none "
-      + '(default: the lookback)', integer(0, 10_000))
-    .option('--forget-bias <b>', 'LSTM: initial forget-gate bias', real(-100, 100), 1)
-    .addOption(new Option('--loss <kind>', 'mse, mae, huber or quantile (prediction intervals, direct mode)')
-      .choices(['mse', 'mae', 'huber', 'quantile']).default('mse'))
-    .option('--huber-delta <d>', 'Huber: where the loss turns linear, in standard deviations',
-      real(0, Infinity, true), 1)
-    .option('--quantiles <list>', 'quantile loss: the levels, comma-separated', levels, [0.1, 0.5, 0.9])
-    .option('--batch <n>', 'windows per update', integer(1, 100_000), 32);
-  return trainingCommand(cmd, task);
-}
-
 const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
   codec: forecastCodec,
   defaults: DEFAULTS,
@@ -112,6 +74,44 @@ const task: TrainingTask<Flags, ForecastBatch, ForecasterConfig, Forecaster> = {
     };
   },
 };
+
+export function trainForecastCommand(): Command {
+  const cmd = new Command('forecast')
+    .description('train an LSTM/GRU forecaster on a CSV time series (or a bundled dataset) and score it against '
+      + 'seasonal naive and linear AR on the test split')
+    .addOption(new Option('--dataset <name>', 'a bundled dataset with its settings: co2 (monthly Mauna Loa CO2) or '
+      + 'seattle (hourly Seattle temperature normals)').choices(['co2', 'seattle']))
+    .option('--csv <file>', 'a CSV file with a header line (instead of --dataset)')
+    .option('--time-column <name>', "the timestamps' column (ISO dates or date-times); 'none': plain steps", 'auto')
+    .option('--target <column>', 'the column to forecast')
+    .option('--features <columns>', 'more columns to read as inputs, comma-separated', names, [])
+    .addOption(new Option('--fill <method>', 'fill missing or non-numeric cells and missing rows: previous, linear or '
+      + 'zero (default: they are errors; co2: linear)').choices([...FILL_METHODS, 'none']))
+    .option('--horizon <H>', 'steps to forecast (co2: 12, seattle: 24)', integer(1, 10_000))
+    .option('--lookback <L>', 'steps the model reads before forecasting (co2: 36, seattle: 72)', integer(1, 10_000))
+    .option('--season <m>', 'seasonal period in steps for seasonal naive, MASE and differencing (default: from the '
+      + 'spacing: 12 monthly, 24 hourly, 7 daily)', integer(1, 100_000))
+    .addOption(new Option('--difference <kind>', 'what the network reads and predicts: none (levels), first or '
+      + 'seasonal changes (default seasonal when the season is > 1)').choices(['none', 'first', 'seasonal']))
+    .option('--no-calendar', 'no calendar features (time of day, day of week, month or day of year)')
+    .option('--split <train,val>', 'time-ordered split: training and validation fractions; the test part is the rest',
+      fractions, [0.7, 0.15])
+    .addOption(new Option('--mode <mode>', 'direct: one head outputs all H steps; recursive: a one-step model fed its '
+      + 'own predictions').choices(['direct', 'recursive']).default('direct'))
+    .addOption(new Option('--cell <cell>', 'recurrent cell').choices(['lstm', 'gru']).default('lstm'))
+    .option('--hidden <n>', 'hidden units per layer', integer(1, 4096), 32)
+    .option('--layers <n>', 'stacked recurrent layers', integer(1, 16), 1)
+    .option('--highway <P>', "a linear map of the target's last P inputs added to the output (LSTNet); 0: none "
+      + '(default: the lookback)', integer(0, 10_000))
+    .option('--forget-bias <b>', 'LSTM: initial forget-gate bias', real(-100, 100), 1)
+    .addOption(new Option('--loss <kind>', 'mse, mae, huber or quantile (prediction intervals, direct mode)')
+      .choices(['mse', 'mae', 'huber', 'quantile']).default('mse'))
+    .option('--huber-delta <d>', 'Huber: where the loss turns linear, in standard deviations',
+      real(0, Infinity, true), 1)
+    .option('--quantiles <list>', 'quantile loss: the levels, comma-separated', levels, [0.1, 0.5, 0.9])
+    .option('--batch <n>', 'windows per update', integer(1, 100_000), 32);
+  return trainingCommand(cmd, task);
+}
 
 function describeModel(c: ForecasterConfig): string {
   return `${c.cell.toUpperCase()} ${c.layers}×${c.hidden}${c.highway ? ` + highway ${c.highway}` : ''}`;

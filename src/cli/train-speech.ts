@@ -32,27 +32,6 @@ interface TrainSpeechOptions extends TrainingFlags {
   beam: number;
 }
 
-export function trainSpeechCommand(): Command {
-  const cmd = new Command('speech')
-    .description('train a bidirectional LSTM/GRU with CTC to recognise spoken digit strings (data: '
-      + 'tools/make_speech_data.sh); scored by digit error rate on the test split')
-    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, '
-      + 'paths relative to it (required, also with --resume)')
-    .addOption(new Option('--features <kind>', 'MFCC or log-mel features (25 ms frames every 10 ms, normalised per '
-      + 'utterance)').choices(['mfcc', 'logmel']).default('mfcc'))
-    .option('--coeffs <n>', 'MFCC coefficients or mel bands (default 13 MFCC, 40 mel bands)', integer(1, 128))
-    .option('--no-deltas', 'no deltas and delta-deltas')
-    .option('--stack <k>', 'frames joined into one input step', integer(1, 16), 3)
-    .option('--stride <s>', 'frames between input steps (default: --stack, each frame read once)', integer(1, 16))
-    .addOption(new Option('--cell <cell>', 'recurrent cell').choices(['lstm', 'gru']).default('gru'))
-    .option('--hidden <n>', 'hidden units per layer and direction', integer(1, 4096), 128)
-    .option('--layers <n>', 'stacked bidirectional layers', integer(1, 16), 2)
-    .option('--dropout <p>', 'dropout between stacked layers (default 0.2 with 2 or more layers)', real(0, 0.99))
-    .option('--batch <n>', 'utterances per update (of similar length)', integer(1, 100_000), 32)
-    .option('--beam <n>', 'prefix beam width for the final test score (greedy is scored too)', integer(2, 256), 8);
-  return trainingCommand(cmd, task);
-}
-
 const task: TrainingTask<TrainSpeechOptions, SpeechBatch, SpeechModelConfig, SpeechModel> = {
   codec: speechCodec,
   defaults: DEFAULTS,
@@ -98,6 +77,27 @@ const task: TrainingTask<TrainSpeechOptions, SpeechBatch, SpeechModelConfig, Spe
     };
   },
 };
+
+export function trainSpeechCommand(): Command {
+  const cmd = new Command('speech')
+    .description('train a bidirectional LSTM/GRU with CTC to recognise spoken digit strings (data: '
+      + 'tools/make_speech_data.sh); scored by digit error rate on the test split')
+    .option('--data <dir>', 'a directory with train.tsv (and optionally dev.tsv, test.tsv): lines path<TAB>digits, '
+      + 'paths relative to it (required, also with --resume)')
+    .addOption(new Option('--features <kind>', 'MFCC or log-mel features (25 ms frames every 10 ms, normalised per '
+      + 'utterance)').choices(['mfcc', 'logmel']).default('mfcc'))
+    .option('--coeffs <n>', 'MFCC coefficients or mel bands (default 13 MFCC, 40 mel bands)', integer(1, 128))
+    .option('--no-deltas', 'no deltas and delta-deltas')
+    .option('--stack <k>', 'frames joined into one input step', integer(1, 16), 3)
+    .option('--stride <s>', 'frames between input steps (default: --stack, each frame read once)', integer(1, 16))
+    .addOption(new Option('--cell <cell>', 'recurrent cell').choices(['lstm', 'gru']).default('gru'))
+    .option('--hidden <n>', 'hidden units per layer and direction', integer(1, 4096), 128)
+    .option('--layers <n>', 'stacked bidirectional layers', integer(1, 16), 2)
+    .option('--dropout <p>', 'dropout between stacked layers (default 0.2 with 2 or more layers)', real(0, 0.99))
+    .option('--batch <n>', 'utterances per update (of similar length)', integer(1, 100_000), 32)
+    .option('--beam <n>', 'prefix beam width for the final test score (greedy is scored too)', integer(2, 256), 8);
+  return trainingCommand(cmd, task);
+}
 
 /** The model config the flags give; the defaults that depend on other flags are filled in, so the run keeps them. */
 function configOf(o: TrainSpeechOptions): SpeechModelConfig {
