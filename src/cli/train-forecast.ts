@@ -11,7 +11,7 @@ import type { ForecastBatch } from '../tasks/forecast/windows.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { dataParallel } from '../training/node/data-parallel.js';
 import { fractions, integer, levels, names, real } from './options.js';
-import { formatCount } from './progress.js';
+import { formatCount } from '../report/progress.js';
 import { trainingCommand, type TrainingTask } from './run-training.js';
 import type { TrainingDefaults, TrainingFlags } from './training-options.js';
 

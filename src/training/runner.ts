@@ -389,6 +389,6 @@ function lossModel<B, S>(loss: (batch: B) => Variable): Unrollable<B, S> {
   };
 }
 
-const nextTick: () => Promise<void> = typeof setImmediate === 'function'
-  ? () => new Promise((resolve) => setImmediate(resolve))
-  : () => new Promise((resolve) => setTimeout(resolve, 0));
+/** Node's setImmediate where there is one (a browser has none): lets signals and timers in between updates. */
+const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+const nextTick = (): Promise<void> => new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
