@@ -64,6 +64,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   // Inputs first, then the output: a bad input leaves no folder or file behind.
   if (o.resume) lockRunFolderIfExists(o.out); // before the checkpoint there is read
   const resumed = o.resume ? loadRun(o.resume === true ? join(o.out, 'last.json') : o.resume, task.codec) : null;
+  const restored = resumed && runStateOf(resumed); // first: a checkpoint without a training state says so
   if (resumed) takeSaved(cmd, resumed, notSettings);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
@@ -117,10 +118,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
     engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
   });
-  if (resumed) {
-    const { state, bestWeights } = runStateOf(resumed);
-    await trainer.restore(state as never, bestWeights);
-  }
+  if (restored) await trainer.restore(restored.state as never, restored.bestWeights);
   say(`${describeTraining(o)}; budget ${describeBudget(budget)}`
     + (resumed ? `; resuming at update ${resumed.meta.trainer?.progress.updates}` : ''));
   const result = await trainer.fit();

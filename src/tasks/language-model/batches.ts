@@ -7,7 +7,7 @@
  * seed of its dropout masks.
  */
 import { TokenStreams } from '../../data/index.js';
-import { DataError, Rng, expected, show } from '../../tensor/index.js';
+import { ConfigError, DataError, Rng, expected, show } from '../../tensor/index.js';
 import type { Batches, Drawn } from '../../training/index.js';
 import type { LmBatch } from './model.js';
 
@@ -33,6 +33,7 @@ export class LmBatches implements Batches<LmBatch> {
   private batches = 0;
 
   constructor(ids: Int32Array, private readonly o: LmBatchOptions) {
+    checkOptions(o);
     this.streams = new TokenStreams(ids, o.batch, o.seqLen, 'training text');
     this.rng = new Rng(o.seed).split();
   }
@@ -73,4 +74,16 @@ export class LmBatches implements Batches<LmBatch> {
     const reset = Array.from({ length: this.o.batch }, () => (this.rng.uniform() < q ? 1 : 0));
     return reset.includes(1) ? reset : undefined;
   }
+}
+
+function checkOptions(o: LmBatchOptions): void {
+  const bad = (what: string, got: unknown): never => {
+    throw new ConfigError(expected('LmBatches', what, show(got)));
+  };
+  for (const k of ['batch', 'seqLen'] as const) {
+    if (!(Number.isSafeInteger(o[k]) && o[k] >= 1)) bad(`${k} an integer >= 1`, o[k]);
+  }
+  if (typeof o.stateful !== 'boolean') bad('stateful true or false', o.stateful);
+  const q = o.resetProbability;
+  if (!(q >= 0 && q <= 1)) bad('resetProbability in [0, 1]', q);
 }
