@@ -17,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/checkpoint-files.js';
 import { forecastTrainerStateOf, loadForecaster } from '../../src/tasks/forecast/checkpoint.js';
-import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { loadSpeechModel, speechTrainerStateOf } from '../../src/tasks/speech/checkpoint.js';
 import { loadTranslator, translateTrainerState } from '../../src/tasks/translate/checkpoint.js';
 import { DataError } from '../../src/tensor/index.js';
+import { runStateOf } from '../../src/training/node/run-files.js';
 import { applyDamage, damage, valueOrBpttError } from './arbitraries.js';
 
 const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -45,7 +46,7 @@ before(() => {
 const loaders = {
   lm: (p: string) => {
     const ck = loadLanguageModel(p);
-    trainerStateOf(ck);
+    runStateOf(ck);
     return ck;
   },
   forecast: (p: string) => forecastTrainerStateOf(loadForecaster(p)),
@@ -147,7 +148,7 @@ describe('checkpoint loading properties', () => {
 
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
     assert.throws(() => loadForecaster(LM), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
-    assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
+    assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a lm checkpoint/.test(e.message));
     assert.throws(() => loadTranslator(SP), (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
     assert.throws(() => loadSpeechModel(TR), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));
     for (const bad of [join(LM, 'text.txt'), join(LM, 'nothing.json'), tmp]) {

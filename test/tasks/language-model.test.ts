@@ -7,10 +7,9 @@ import {
   LanguageModel, beamText, sampleText, scoreTokens, validateConfig, type LanguageModelConfig, type LmBatch,
 } from '../../src/tasks/language-model/index.js';
 import { Adam, learningRate, validateSchedule, type Schedule } from '../../src/optim/index.js';
-import { LmBatches, type LmBatchOptions } from '../../src/tasks/language-model/batches.js';
-import { Trainer, type Callback, type FitOptions, type RunState } from '../../src/training/index.js';
-import { dataParallel } from '../../src/training/node/data-parallel.js';
+import type { FitOptions } from '../../src/training/index.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
+import { lmTrainer, runUntil } from './lm-runs.js';
 
 const TEXT = 'Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, '
   + 'and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.\n';
@@ -223,44 +222,6 @@ describe('generation, word level', () => {
     assert.equal(sampled.trimEnd(), beam.text);
   });
 });
-
-const REPLICA = new URL('../../src/tasks/language-model/replica.js', import.meta.url);
-
-interface LmRunOptions extends LmBatchOptions {
-  workers: number;
-  steps: number;
-}
-
-/** A language model's run on the runner, as `bptt train lm` sets it up (Adam, cosine schedule, clipping). */
-function lmTrainer(model: LanguageModel, trainIds: Int32Array, valIds: Int32Array, over: Partial<LmRunOptions> = {},
-  fit: Partial<FitOptions<LmBatch>> = {}): Trainer<LmBatch> {
-  const o: LmRunOptions = { batch: 4, seqLen: 16, stateful: true, resetProbability: 0.2, seed: 3, workers: 0,
-    steps: 12, ...over };
-  return new Trainer<LmBatch>({
-    model, data: new LmBatches(trainIds, o), optimizer: new Adam(model.parameters(), { lr: 1e-2 }),
-    schedule: { kind: 'cosine', lr: 1e-2, warmup: 3, floor: 0.1 }, budget: { steps: o.steps }, clip: 5,
-    stateful: o.stateful, evalEvery: 1000, validate: () => scoreTokens(model, valIds, { batch: 4, steps: 16 }).bits,
-    engine: dataParallel({ module: REPLICA, config: model.config, workers: o.workers }), ...fit,
-  });
-}
-
-/** Trains until `stopAt` updates and returns the state a checkpoint would keep (taken as the run stops). */
-async function runUntil(stopAt: number, make: (fit: Partial<FitOptions<LmBatch>>) => Trainer<LmBatch>,
-  losses: number[] = []): Promise<RunState> {
-  let snap: RunState | null = null;
-  const probe: Callback<Trainer<LmBatch>> = {
-    onUpdate: (e, t) => {
-      losses.push(e.loss);
-      if (e.update === stopAt) t.stop('test');
-    },
-    onInterrupt: async (_reason, t) => {
-      snap = await t.snapshot();
-    },
-  };
-  const r = await make({ callbacks: [probe] }).fit();
-  assert.equal(r.stoppedBy, 'stopped');
-  return snap!;
-}
 
 const threads = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 const onLinux = { skip: process.platform !== 'linux' && 'counts threads in /proc', timeout: 30_000 };
