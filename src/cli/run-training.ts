@@ -118,7 +118,14 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
     engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
   });
-  if (restored) await trainer.restore(restored.state as never, restored.bestWeights);
+  if (restored) {
+    try {
+      run.batches.setState(restored.state.data); // before any thread starts; restore sets it again
+    } catch (e) {
+      throw new DataError(`checkpoint '${resumed!.path}': meta.trainer.data: ${(e as Error).message}`);
+    }
+    await trainer.restore(restored.state as never, restored.bestWeights);
+  }
   say(`${describeTraining(o)}; budget ${describeBudget(budget)}`
     + (resumed ? `; resuming at update ${resumed.meta.trainer?.progress.updates}` : ''));
   const result = await trainer.fit();

@@ -60,8 +60,11 @@ export class LmBatches implements Batches<LmBatch> {
 
   setState(s: unknown): void {
     const x = s as { batches: number; rng: number[] };
-    if (!(x && Number.isSafeInteger(x.batches) && x.batches >= 0)) {
-      throw new DataError(expected('LmBatches.setState', '{ batches: an integer >= 0, rng }', show(s)));
+    const u32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
+    if (!(x && Number.isSafeInteger(x.batches) && x.batches >= 0 && Array.isArray(x.rng) && x.rng.length === 4
+      && x.rng.every(u32))) {
+      throw new DataError(expected('LmBatches.setState', '{ batches: an integer >= 0, rng: 4 unsigned 32-bit integers }',
+        show(s)));
     }
     this.rng.setState(x.rng);
     this.batches = x.batches;

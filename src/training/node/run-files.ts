@@ -83,8 +83,9 @@ export function loadRun<C, M extends NamedModel>(path: string, codec: TaskCodec<
   const where = `checkpoint '${loaded.path}'`;
   try {
     meta ??= metaOf(loaded.meta, codec, where);
-    const model = codec.build(meta.model, meta.extra, where);
+    // the count first: a config edited to a huge model is refused before anything is allocated
     checkParameterCount(where, codec.parameterCount(meta.model, meta.extra), loaded.weights);
+    const model = codec.build(meta.model, meta.extra, where);
     model.loadStateDict(loaded.weights);
     return { model, meta, path: loaded.path, loaded };
   } catch (e) {
@@ -128,7 +129,7 @@ export function runStateOf<C, M extends NamedModel>(run: LoadedRun<C, M>): {
   if (!isObject(t)) badMeta(where, 'trainer', 'an object', t);
   const progress = checkProgress(`${where}: meta.trainer`, t.progress);
   const named = run.model.namedParameters();
-  const optimizer = unpackOptimizer(where, t.optimizer, tensors, named);
+  const optimizer = unpackOptimizer(where, t.optimizer, tensors, named, 'trainer.optimizer');
   const threads = new Map<number, Record<string, Variable>>();
   for (const [key, value] of tensors) {
     const hit = /^carried\.(\d+)\.(\w+)$/.exec(key);
