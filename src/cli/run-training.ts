@@ -11,7 +11,7 @@ import type { Module } from '../nn/index.js';
 import { ensureWritableDir } from '../io/checkpoint-files.js';
 import { lockRunFolder, lockRunFolderIfExists } from '../io/run-lock.js';
 import { Adam, AdamW } from '../optim/index.js';
-import { openReport, type ReportFile } from '../report/write.js';
+import { ensureWritableReport, openReport, type ReportFile } from '../report/write.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
 import { Trainer, type Batches, type Callback, type UpdateEngine, type Validation } from '../training/index.js';
 import { jsonLog } from '../training/node/json-log.js';
@@ -68,6 +68,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   if (resumed) takeSaved(cmd, resumed, notSettings);
   const run = task.prepare(o, resumed);
   if (resumed) checkSameData(`--resume ${resumed.path}`, resumed.meta.data, run.data, task.dataFlags);
+  if (o.report) ensureWritableReport(o.report); // a bad --report path leaves no run folder behind
   ensureWritableDir(o.out);
   lockRunFolder(o.out);
   const settings = settingsOf(cmd, notSettings, o, task.defaults);
