@@ -35,11 +35,13 @@ const SQUARES = new Set(['expAvgSq', 'maxExpAvgSq', 'squareAvg', 'sum']);
  * checked here, where the tensors' names are known: a moment that is not
  * finite, or a negative sum of squares, would make every later update NaN.
  */
-export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, params: NamedParameters,
-  field = 'optimizer'): OptimizerStateDict {
+export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>,
+  params: NamedParameters, field = 'optimizer'): OptimizerStateDict {
   const names = params.map(([n]) => n);
   const p = packed as PackedOptimizer;
-  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) badMeta(where, `${field}.state`, `one entry per parameter (${names.length})`, p?.state);
+  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) {
+    badMeta(where, `${field}.state`, `one entry per parameter (${names.length})`, p?.state);
+  }
   if (!isCount(p.stepCount)) badMeta(where, `${field}.stepCount`, 'an integer >= 0', p.stepCount);
   const state = p.state.map((s, i) => {
     if (s === null) return null;

@@ -63,8 +63,8 @@ export class LmBatches implements Batches<LmBatch> {
     const u32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
     if (!(x && Number.isSafeInteger(x.batches) && x.batches >= 0 && Array.isArray(x.rng) && x.rng.length === 4
       && x.rng.every(u32))) {
-      throw new DataError(expected('LmBatches.setState', '{ batches: an integer >= 0, rng: 4 unsigned 32-bit integers }',
-        show(s)));
+      const want = '{ batches: an integer >= 0, rng: 4 unsigned 32-bit integers }';
+      throw new DataError(expected('LmBatches.setState', want, show(s)));
     }
     this.rng.setState(x.rng);
     this.batches = x.batches;
