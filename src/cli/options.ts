@@ -106,6 +106,7 @@ export function checkSaved(command: Command, key: string, value: unknown, where:
   const option = command.options.find((o) => o.attributeName() === key);
   if (!option) throw new Error(`checkSaved: ${command.name()} has no option '${key}'`);
   if (JSON.stringify(value) === JSON.stringify(option.defaultValue)) return; // what leaving the option out gives
+  if (value === null && option.defaultValue === undefined) return; // a run's settings keep an unset flag as null
   const flag = option.long ?? `--${kebab(key)}`;
   const bad = (want: string, takes = `, as ${flag} takes`): never => badMeta(where, field, `${want}${takes}`, value);
   if (!option.required && !option.optional) {

@@ -135,8 +135,12 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
   });
   if (saved) {
-    const { state, bestWeights } = saved;
-    await trainer.restore(state as never, bestWeights);
+    try {
+      run.batches.setState(saved.state.data); // before any thread starts; restore sets it again
+    } catch (e) {
+      throw new DataError(`checkpoint '${resumed!.path}': meta.trainer.data: ${(e as Error).message}`);
+    }
+    await trainer.restore(saved.state as never, saved.bestWeights);
   }
   say(`${describeTraining(o)}; budget ${describeBudget(budget)}`
     + (resumed ? `; resuming at update ${resumed.meta.trainer?.progress.updates}` : ''));

@@ -56,7 +56,7 @@ const task: TrainingTask<LmFlags, LmBatch, LanguageModelConfig, LanguageModel> =
       throw new DataError(expected(`the text (${data[0]!.name})`, 'enough tokens for a validation split',
         `${ids.length} tokens in all`));
     }
-    checkWindow(o, config, trainIds.length);
+    checkWindow(o, config, trainIds.length, resumed);
     const batches = new LmBatches(trainIds, { batch: o.batch, seqLen: o.seqLen, stateful: !o.stateless,
       resetProbability: o.stateless ? 0 : o.restart, seed: o.seed });
     const workers = Math.min(o.workers, o.batch - 1);
@@ -108,10 +108,15 @@ export function trainLmCommand(): Command {
 }
 
 /** The batch and window within the training tokens and the machine's memory, before anything is allocated. */
-function checkWindow(o: LmFlags, config: LanguageModelConfig, tokens: number): void {
+function checkWindow(o: LmFlags, config: LanguageModelConfig, tokens: number,
+  resumed: { path: string; meta: { settings: Record<string, unknown> } } | null): void {
   const problem = windowProblem(config, { batch: o.batch, seqLen: o.seqLen, strategy: o.bptt }, tokens);
   if (!problem) return;
   const { field, want, got } = problem;
+  // a value the checkpoint gave (an edited manifest) is named there
+  if (resumed && resumed.meta.settings[field] === got) {
+    throw new DataError(expected(`checkpoint '${resumed.path}': meta.settings.${field}`, want, got));
+  }
   // A batch too large for the text is TokenStreams' error, which says what to do.
   if (field !== 'batch' || got + 1 <= tokens) {
     throw new ConfigError(expected(`--${kebab(field)}`, want, got));

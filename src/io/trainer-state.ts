@@ -35,19 +35,22 @@ const SQUARES = new Set(['expAvgSq', 'maxExpAvgSq', 'squareAvg', 'sum']);
  * checked here, where the tensors' names are known: a moment that is not
  * finite, or a negative sum of squares, would make every later update NaN.
  */
-export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>, params: NamedParameters): OptimizerStateDict {
+export function unpackOptimizer(where: string, packed: unknown, tensors: ReadonlyMap<string, Tensor>,
+  params: NamedParameters, field = 'optimizer'): OptimizerStateDict {
   const names = params.map(([n]) => n);
   const p = packed as PackedOptimizer;
-  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) badMeta(where, 'optimizer.state', `one entry per parameter (${names.length})`, p?.state);
-  if (!isCount(p.stepCount)) badMeta(where, 'optimizer.stepCount', 'an integer >= 0', p.stepCount);
+  if (!isObject(p) || !Array.isArray(p.state) || p.state.length !== names.length) {
+    badMeta(where, `${field}.state`, `one entry per parameter (${names.length})`, p?.state);
+  }
+  if (!isCount(p.stepCount)) badMeta(where, `${field}.stepCount`, 'an integer >= 0', p.stepCount);
   const state = p.state.map((s, i) => {
     if (s === null) return null;
     if (!(isObject(s) && isCount(s.step) && Array.isArray(s.buffers) && s.buffers.every((b) => typeof b === 'string'))) {
-      badMeta(where, 'optimizer.state', 'null or { step, buffers: names } per parameter', s);
+      badMeta(where, `${field}.state`, 'null or { step, buffers: names } per parameter', s);
     }
     // A parameter has state from its first step on, and steps at most once per optimiser step.
     if (s.step < 1 || s.step > p.stepCount) {
-      badMeta(where, `optimizer.state[${i}].step`, `a count from 1 to stepCount (${p.stepCount})`, s.step);
+      badMeta(where, `${field}.state[${i}].step`, `a count from 1 to stepCount (${p.stepCount})`, s.step);
     }
     const buffer = (b: string) => moments(where, tensors, `optimizer.${names[i]}.${b}`, SQUARES.has(b));
     const buffers = Object.fromEntries(s.buffers.map((b) => [b, buffer(b)]));

@@ -180,13 +180,19 @@ export class Trainer<B, S = unknown> {
       throw new ConfigError(expected('Trainer.restore', 'the best weights exactly when there is a best validation',
         best ? 'none' : 'weights'));
     }
-    this.options.optimizer.loadStateDict(state.optimizer);
-    this.data.setState(state.data);
-    this.p = { ...state.progress };
-    this.earlier = { elapsedMs: state.progress.elapsedMs, updates: state.progress.updates };
-    this.bestWeights = best && bestWeights && { event: best, weights: bestWeights };
-    engine.continueFrom(state.progress.updates); // the NaN guard numbers updates as an uninterrupted run
-    if (this.options.stateful) this.setCarried(engine, state.carried);
+    try {
+      this.options.optimizer.loadStateDict(state.optimizer);
+      this.data.setState(state.data);
+      this.p = { ...state.progress };
+      this.earlier = { elapsedMs: state.progress.elapsedMs, updates: state.progress.updates };
+      this.bestWeights = best && bestWeights && { event: best, weights: bestWeights };
+      engine.continueFrom(state.progress.updates); // the NaN guard numbers updates as an uninterrupted run
+      if (this.options.stateful) this.setCarried(engine, state.carried);
+    } catch (e) {
+      this.engine = null; // a failed restore leaves no worker thread running
+      await engine.close?.();
+      throw e;
+    }
   }
 
   /** Everything a checkpoint needs to continue exactly from here. */

@@ -37,7 +37,7 @@ const COUNTS = ['updates', 'batches', 'items', 'validations', 'sinceBest'] as co
 /** A saved progress record, checked field by field (a hand-edited manifest is a DataError naming the field). */
 export function checkProgress(where: string, p: unknown): RunProgress {
   const bad = (field: string, want: string, got: unknown): never => {
-    throw new DataError(expected(`${where}: progress.${field}`, want, show(got)));
+    throw new DataError(expected(`${where}: progress${field && `.${field}`}`, want, show(got)));
   };
   if (p === null || typeof p !== 'object') bad('', 'an object', p);
   const x = p as Record<string, unknown>;

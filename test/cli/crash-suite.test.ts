@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Manifest } from '../../src/io/node/checkpoint-files.js';
-import { cliSandbox, exited, sleep } from './sandbox.js';
+import { cliSandbox, exited, manifestAt as manifestOf, savedUpdates as updatesOf, sleep } from './sandbox.js';
 
 const { tmp, run, runWith, start } = cliSandbox('bptt-crash-');
 
@@ -24,8 +23,6 @@ const TRAIN = ['train', '--text', TEXT, '--steps', String(STEPS), '--eval-every'
   '--hidden', '8', '--layers', '1', '--embed', '4', '--batch', '2', '--seq-len', '8', '--workers', '0', '--quiet',
   '--sample', '0', '--seed', '3'];
 
-const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-const updatesOf = (path: string): number => (manifestOf(path).meta.progress as { updates: number }).updates;
 const weightsHash = (dir: string, name: string): string => {
   const m = manifestOf(join(dir, `${name}.json`));
   return createHash('sha256').update(readFileSync(join(dir, m.weights))).digest('hex');

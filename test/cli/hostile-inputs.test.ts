@@ -151,8 +151,8 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
   });
 
   test('a checkpoint of the other task, or another model\'s weights', TIMEOUT, () => {
-    for (const r of users(FC)) assertOneLineError(r, /expected a language-model checkpoint, got task 'forecast'/);
-    assertOneLineError(run('forecast', '--checkpoint', LM), /expected a forecast checkpoint, got task 'language-model'/);
+    for (const r of users(FC)) assertOneLineError(r, /expected a lm checkpoint, got task 'forecast'/);
+    assertOneLineError(run('forecast', '--checkpoint', LM), /expected a forecast checkpoint, got task 'lm'/);
     const a = copyOf(LM);
     const lm = manifestOf(join(a, 'best.json')), fc = manifestOf(join(FC, 'best.json'));
     cpSync(join(FC, fc.weights), join(a, fc.weights));
@@ -174,14 +174,16 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
   });
 
   test('--resume from a manifest whose training state was edited', TIMEOUT, () => {
-    for (const [field, value] of [['optimizer', null], ['rng', [1, 2]], ['training', { batch: 2, workers: 1e9 }], ['progress', 'lots']] as const) {
+    const edits = [['trainer', 'optimizer', null, 'trainer.optimizer'], ['trainer', 'data', { batches: 1, rng: [1, 2] },
+      'trainer.data'], ['settings', 'workers', 1e9, 'settings.workers'], ['trainer', 'progress', 'lots', 'trainer']];
+    for (const [part, field, value, named] of edits) {
       const a = copyOf(LM);
       const m = manifestOf(join(a, 'last.json'));
-      (m.meta as Record<string, unknown>)[field] = value;
+      (m.meta[part as string] as Record<string, unknown>)[field as string] = value;
       writeFileSync(join(a, 'last.json'), JSON.stringify(m));
       const before = readdirSync(a).sort();
       assertOneLineError(run('train', '--resume', '--out', a, '--text', TEXT, '--quiet'),
-        new RegExp(`meta\\.${field}`));
+        new RegExp(`checkpoint '.*last\\.json': meta\\.${named}\\b`));
       assert.deepEqual(readdirSync(a).sort(), before, 'nothing written into the run directory');
     }
   });
@@ -226,10 +228,10 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
     for (const step of [0, 3]) { // saved after 2 updates
       const a = copyOf(LM);
       const m = manifestOf(join(a, 'last.json'));
-      (m.meta as { optimizer: { state: Array<{ step: number }> } }).optimizer.state[0]!.step = step;
+      (m.meta as { trainer: { optimizer: { state: Array<{ step: number }> } } }).trainer.optimizer.state[0]!.step = step;
       writeFileSync(join(a, 'last.json'), JSON.stringify(m));
       const before = snapshotOf(a);
-      const message = `meta.optimizer.state[0].step: expected a count from 1 to stepCount (2), got ${step}`;
+      const message = `meta.trainer.optimizer.state[0].step: expected a count from 1 to stepCount (2), got ${step}`;
       assertOneLineError(run(...resume.lm, '--out', a), new RegExp(`${escape(message)}$`));
       assert.deepEqual(snapshotOf(a), before);
     }
@@ -256,7 +258,7 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
     const task = `language-model\n${'x'.repeat(10_000_000)}`;
     writeFileSync(join(a, 'best.json'), JSON.stringify({ ...m, meta: { ...m.meta, task } }));
     for (const r of users(a)) {
-      assertOneLineError(r, new RegExp('expected a language-model checkpoint, '
+      assertOneLineError(r, new RegExp('expected a lm checkpoint, '
         + `got task 'language-model\\\\nx+…' \\(${task.length} characters\\)$`));
       assert.ok(r.stderr.length < 1000, `${r.stderr.length} characters on stderr`);
     }
@@ -276,7 +278,7 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
 });
 
 describe('--resume: no file named in the manifest is read, no value in it is taken unchecked', () => {
-  const sha16 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const sha = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
   /** A copy of the run in `dir` whose last.json metadata `edit` changed. */
   const edited = (dir: string, edit: (meta: Record<string, any>) => void): string => {
     const a = copyOf(dir);
@@ -295,23 +297,23 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
       'nothing written into the run');
   };
 
-  test('lm: the text is never read from the path meta.corpus names, only from --text given again, '
+  test('lm: the text is never read from the path meta.data names, only from --text given again, '
     + 'with the recorded hash', TIMEOUT, () => {
     const secret = file('secret.txt', 'Not a text to train on: a file an edited manifest names.\n'.repeat(40));
-    const a = edited(LM, (m) => (m.corpus = `${secret} (sha256 ${sha16(readFileSync(secret, 'utf8'))})`));
+    const a = edited(LM, (m) => (m.data[0] = { role: '--text', name: secret, sha256: sha(readFileSync(secret, 'utf8')) }));
     resumeFails(a, LM_RESUME,
-      new RegExp('^bptt: --resume .*last\\.json: expected --text .*secret\\.txt \\(sha256 [0-9a-f]{16}\\), '
-        + 'got no --text \\(bptt does not read files named inside a checkpoint\\)$'));
+      new RegExp('^bptt: --resume .*last\\.json: expected --text .*secret\\.txt \\(sha256 [0-9a-f]{16}\\) as trained '
+        + 'on, got no --text \\(bptt does not read files named inside a checkpoint\\)$'));
     resumeFails(a, [...LM_RESUME, '--text', TEXT],
-      new RegExp('expected --text .*secret\\.txt \\(sha256 [0-9a-f]{16}\\), the file it was trained on, '
-        + 'got --text .*text\\.txt \\(sha256 [0-9a-f]{16}\\)$'));
-    resumeFails(copyOf(LM), LM_RESUME, /expected --text .*text\.txt \(sha256 [0-9a-f]{16}\), got no --text/);
+      new RegExp('expected --text .*secret\\.txt \\(sha256 [0-9a-f]{16}\\), the data it was trained on, '
+        + 'got .*text\\.txt \\(sha256 [0-9a-f]{16}\\)$'));
+    resumeFails(copyOf(LM), LM_RESUME, /expected --text .*text\.txt \(sha256 [0-9a-f]{16}\) as trained on, got no --text/);
     const moved = file('moved.txt', readFileSync(TEXT));
     const b = copyOf(LM);
     const r = run(...LM_RESUME, '--text', moved, '--steps', '3', '--out', b);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /done: 3 updates/);
-    assert.match(manifestOf(join(b, 'last.json')).meta.corpus as string, /moved\.txt \(sha256 [0-9a-f]{16}\)$/,
+    assert.deepEqual(manifestOf(join(b, 'last.json')).meta.data, [{ role: '--text', name: moved, sha256: sha(readFileSync(moved)) }],
       'the same text, moved: the new checkpoints name where it is now');
   });
 
@@ -328,20 +330,20 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
       'the new checkpoints name the CSV given');
   });
 
-  test('lm: each training option of the manifest is checked as the command line would check it, '
+  test('lm: each setting of the manifest is checked as the command line would check it, '
     + 'and bounded by the text', TIMEOUT, () => {
     const cases: Array<[string, unknown, RegExp]> = [
-      ['seqLen', 1e9, new RegExp('meta\\.training\\.seqLen: expected at most \\d+, '
+      ['seqLen', 1e9, new RegExp('meta\\.settings\\.seqLen: expected at most \\d+, '
         + 'the steps in each of 2 streams of the \\d+ training tokens, got 1000000000$')],
       ['batch', 1e6,
-        /meta\.training\.batch: expected at most \d+ \(a stream needs 2 of the \d+ training tokens\), got 1000000$/],
-      ['evalEvery', 0, /meta\.training\.evalEvery: expected an integer >= 1, as --eval-every takes, got 0$/],
-      ['seqLen', '8', /meta\.training\.seqLen: expected 8 \(the value of --seq-len 8\), got "8"$/],
-      ['strategy', { kind: 'truncated', k1: 4, k2: 2 }, new RegExp('meta\\.training\\.strategy: '
+        /meta\.settings\.batch: expected at most \d+ \(a stream needs 2 of the \d+ training tokens\), got 1000000$/],
+      ['evalEvery', 0, /meta\.settings\.evalEvery: expected a number of updates .*, as --eval-every takes, got 0$/],
+      ['seqLen', '8', /meta\.settings\.seqLen: expected 8 \(the value of --seq-len 8\), got "8"$/],
+      ['bptt', { kind: 'truncated', k1: 4, k2: 2 }, new RegExp('meta\\.settings\\.bptt: '
         + 'expected full, truncated:K1\\[:K2\\] \\(K2 >= K1\\) or checkpointed\\[:SEGMENT\\], as --bptt takes')],
     ];
     for (const [field, value, pattern] of cases) {
-      resumeFails(edited(LM, (m) => (m.training[field] = value)), [...LM_RESUME, '--text', TEXT], pattern);
+      resumeFails(edited(LM, (m) => (m.settings[field] = value)), [...LM_RESUME, '--text', TEXT], pattern);
     }
   });
 
@@ -360,15 +362,19 @@ describe('--resume: no file named in the manifest is read, no value in it is tak
   });
 
   test('a manifest missing a field a resumed run needs: a DataError naming it, not an internal error', TIMEOUT, () => {
-    for (const field of ['training', 'settings', 'progress', 'corpus']) {
+    for (const field of ['model', 'extra', 'settings', 'data']) {
       resumeFails(edited(LM, (m) => delete m[field]), [...LM_RESUME, '--text', TEXT],
         new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
     }
+    resumeFails(edited(LM, (m) => delete m.trainer.progress), [...LM_RESUME, '--text', TEXT],
+      /: meta\.trainer: progress: expected an object, got undefined$/);
+    resumeFails(edited(LM, (m) => delete m.trainer), [...LM_RESUME, '--text', TEXT],
+      /: expected a training state to resume from .*, got weights only$/);
     for (const field of ['settings', 'extra', 'data']) {
       resumeFails(edited(FC, (m) => delete m[field]), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
         new RegExp(`: meta\\.${field}: expected .*, got undefined$`));
     }
     resumeFails(edited(FC, (m) => delete m.trainer.progress), [...FC_RESUME, '--csv', join(tmp, 'good.csv')],
-      /: meta\.trainer: progress\.: expected an object, got undefined$/);
+      /: meta\.trainer: progress: expected an object, got undefined$/);
   });
 });

@@ -7,9 +7,10 @@ import type { SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
-import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
-import { cliSandbox, exited, sleep } from './sandbox.js';
+import { loadCheckpoint } from '../../src/io/node/checkpoint-files.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { runStateOf } from '../../src/training/node/run-files.js';
+import { cliSandbox, exited, manifestAt as manifestOf, savedUpdates, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-lm-cli-');
 
@@ -28,7 +29,6 @@ const SENTENCES = [
 const TEXT = join(tmp, 'text.txt');
 writeFileSync(TEXT, Array.from({ length: 12 }, (_, i) => [...SENTENCES.slice(i % 5), ...SENTENCES.slice(0, i % 5)].join(' ') + '\n').join('')); // 4 KB
 
-const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 const records = (log: string): Array<Record<string, unknown>> =>
   existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
 const updatesIn = (log: string): number => (existsSync(log) ? (readFileSync(log, 'utf8').match(/"type":"update"/g) ?? []).length : 0);
@@ -63,13 +63,12 @@ describe('bptt train / sample / eval', () => {
     }
     assert.ok(files.every((f) => /^(best|last)(\.json|-[0-9a-f]+(\.state)?\.safetensors)$/.test(f)), `only checkpoint files: ${files.join(', ')}`);
     const log = records(L);
-    for (const rec of log) assert.ok(['update', 'validation', 'checkpoint', 'done'].includes(rec.type as string), JSON.stringify(rec));
+    for (const rec of log) assert.ok(['update', 'validation', 'done'].includes(rec.type as string), JSON.stringify(rec));
     assert.deepEqual(log.filter((x) => x.type === 'update').map((x) => x.update), [1, 2, 3, 4, 5, 6]);
     assert.deepEqual(log.filter((x) => x.type === 'validation').map((x) => x.update), [3, 6]);
-    assert.ok(log.some((x) => x.type === 'checkpoint' && x.name === 'last' && x.update === 6));
     assert.equal(log.at(-1)!.type, 'done');
     assert.equal(log.at(-1)!.updates, 6);
-    assert.equal(manifestOf(join(D, 'last.json')).meta.progress && (manifestOf(join(D, 'last.json')).meta.progress as { updates: number }).updates, 6);
+    assert.equal(savedUpdates(join(D, 'last.json')), 6);
   });
 
   test('sample: the same seed twice gives the same text', CLI_TIMEOUT, () => {
@@ -121,8 +120,8 @@ describe('bptt train / sample / eval', () => {
   test("--clip none turns clipping off (commander would store the parser's null as '')", CLI_TIMEOUT, () => {
     const r = run('train', '--text', TEXT, ...TINY, '--steps', '2', '--clip', 'none', '--out', 'noclip', ...QUIET);
     assert.equal(r.status, 0, r.stderr);
-    const meta = manifestOf(join(tmp, 'noclip', 'last.json')).meta as { training: { clip: unknown } };
-    assert.equal(meta.training.clip, null);
+    const meta = manifestOf(join(tmp, 'noclip', 'last.json')).meta as { settings: { clip: unknown } };
+    assert.equal(meta.settings.clip, null);
   });
 
   test('train lm --help lists every option', CLI_TIMEOUT, () => {
@@ -152,7 +151,7 @@ describe('interrupting and resuming', () => {
       }
       assert.equal(b.code, 130, b.stderr);
       assert.match(b.stderr, /SIGINT: saved .*last\.json at update \d+; continue with --resume/);
-      const at = (manifestOf(join(B, 'last.json')).meta.progress as { updates: number }).updates;
+      const at = savedUpdates(join(B, 'last.json'));
       assert.ok(at >= 5, `interrupted at ${at}`);
       if (at >= steps) {
         t.diagnostic(`SIGINT came after the last of ${steps} updates; retrying with more`);
@@ -167,7 +166,7 @@ describe('interrupting and resuming', () => {
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, new RegExp(`done: ${steps} updates`));
       const ma = manifestOf(join(A, 'last.json')), mb = manifestOf(join(B, 'last.json'));
-      assert.equal((mb.meta.progress as { updates: number }).updates, steps);
+      assert.equal(savedUpdates(join(B, 'last.json')), steps);
       assert.equal(mb.sha256[mb.weights], ma.sha256[ma.weights], 'the same weights, bit for bit');
       assert.equal(updatesIn(LB), steps, 'each update logged once over both sessions');
       t.diagnostic(`interrupted at update ${at} of ${steps}`);
@@ -193,12 +192,12 @@ describe('interrupting and resuming', () => {
       for (const name of ['last', 'best']) {
         const path = join(K, `${name}.json`);
         if (!existsSync(path)) continue;
-        const ck = loadCheckpoint(path); // every file checked against its SHA-256
+        loadCheckpoint(path); // every file checked against its SHA-256
         const m = manifestOf(path);
         for (const f of [m.weights, m.state]) assert.ok(f && existsSync(join(K, f)), `${name}: ${f}`);
-        const lm = loadLanguageModel(path);
-        assert.equal(trainerStateOf(lm).progress.updates, (ck.meta.progress as { updates: number }).updates);
-        found.push(`${name}@${(ck.meta.progress as { updates: number }).updates}`);
+        const at = runStateOf(loadLanguageModel(path)).state.progress.updates;
+        assert.equal(at, savedUpdates(path));
+        found.push(`${name}@${at}`);
       }
       const stray = existsSync(K) ? readdirSync(K).filter((f) => !/^(best|last)(\.json|-[0-9a-f]+(\.state)?\.safetensors)$/.test(f)) : [];
       t.diagnostic(`${resume ? 'resumed' : 'fresh'} run killed after ${ms} ms: ${found.join(', ') || 'no checkpoint yet'}${stray.length ? `; other files: ${stray.join(', ')}` : ''}`);

@@ -11,7 +11,8 @@ describe('checkSaved: a manifest value checked by its option\'s parser', () => {
     .addOption(new Option('--bptt <s>').argParser(strategy))
     .addOption(new Option('--cell <cell>').choices(['lstm', 'gru']).default('lstm'))
     .option('--text <file>')
-    .option('--no-calendar');
+    .option('--no-calendar')
+    .option('--stateless');
   const ok = (key: string, value: unknown): void => checkSaved(cmd, key, value, "checkpoint 'c'", `settings.${key}`);
   const fails = (key: string, value: unknown, message: string): void => {
     assert.throws(() => ok(key, value), (e: unknown) => e instanceof DataError && e.message === message);
@@ -19,7 +20,8 @@ describe('checkSaved: a manifest value checked by its option\'s parser', () => {
 
   test('values the command line could give pass', () => {
     const valid = [['batch', 100], ['clip', null], ['clip', 0.5], ['bptt', { kind: 'truncated', k1: 4, k2: 8 }],
-      ['cell', 'gru'], ['text', 'a.txt'], ['calendar', false], ['text', undefined]] as const;
+      ['cell', 'gru'], ['text', 'a.txt'], ['calendar', false], ['text', undefined],
+      ['stateless', null], ['stateless', true], ['text', null]] as const; // null: a flag the run did not set
     for (const [key, value] of valid) ok(key, value);
   });
 
@@ -35,6 +37,8 @@ describe('checkSaved: a manifest value checked by its option\'s parser', () => {
       + 'got {"kind":"truncated","k1":4,"k2":8,"extra":1}');
     fails('cell', 'rnn', "checkpoint 'c': meta.settings.cell: expected one of lstm, gru, as --cell takes, got \"rnn\"");
     fails('text', 3, "checkpoint 'c': meta.settings.text: expected a string, as --text takes, got 3");
+    fails('stateless', 'yes', "checkpoint 'c': meta.settings.stateless: expected true or false, as --stateless takes, "
+      + 'got "yes"');
     fails('calendar', 'no',
       "checkpoint 'c': meta.settings.calendar: expected true or false, as --no-calendar takes, got \"no\"");
   });

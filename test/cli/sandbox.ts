@@ -1,11 +1,12 @@
 /** The `bptt` command spawned as a user runs it, inside a fresh temporary directory removed after the file's tests. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
 
 const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -48,3 +49,10 @@ export function assertOneLineError(r: SpawnSyncReturns<string>, pattern?: RegExp
   assert.doesNotMatch(err, /internal error|\n\s+at /);
   if (pattern) assert.match(err, pattern);
 }
+
+/** A checkpoint manifest as written (the run format: meta.trainer.progress holds where the run stood). */
+export const manifestAt = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+
+/** The updates a run's checkpoint was saved at. */
+export const savedUpdates = (path: string): number =>
+  (manifestAt(path).meta.trainer as { progress: { updates: number } }).progress.updates;

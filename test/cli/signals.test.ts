@@ -10,9 +10,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
-import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
-import { cliSandbox, exited, sleep } from './sandbox.js';
+import type { Manifest } from '../../src/io/node/checkpoint-files.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import type { RunProgress } from '../../src/training/index.js';
+import { runStateOf } from '../../src/training/node/run-files.js';
+import { cliSandbox, exited, manifestAt as manifestOf, savedUpdates, sleep } from './sandbox.js';
 
 const { tmp, run, start } = cliSandbox('bptt-signals-');
 
@@ -32,8 +34,7 @@ const TRAIN = ['train', '--text', TEXT, '--steps', String(STEPS), '--eval-every'
 const CHECKPOINT_FILE = /^(best|last)(\.json|-[0-9a-f]{8}(\.state)?\.safetensors)$/;
 
 
-const manifestOf = (path: string): Manifest => JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-const progressOf = (m: Manifest) => m.meta.progress as { updates: number; bestValLoss: number | null; lastValLoss: number | null };
+const progressOf = (m: Manifest): RunProgress => (m.meta.trainer as { progress: RunProgress }).progress;
 const updatesIn = (log: string): number => (existsSync(log) ? (readFileSync(log, 'utf8').match(/"type":"update"/g) ?? []).length : 0);
 /** The last update number logged (a killed run's log may end in a torn line). */
 const lastLogged = (log: string): number => Math.max(0, ...[...readFileSync(log, 'utf8').matchAll(/"type":"update","update":(\d+)/g)].map((m) => Number(m[1])));
@@ -53,9 +54,8 @@ function assertLoads(dir: string): void {
   for (const name of ['last', 'best']) {
     const path = join(dir, `${name}.json`);
     if (!existsSync(path)) continue;
-    const ck = loadCheckpoint(path);
-    const state = trainerStateOf(loadLanguageModel(path));
-    assert.equal(state.progress.updates, (ck.meta.progress as { updates: number }).updates);
+    const { state } = runStateOf(loadLanguageModel(path)); // every file checked against its SHA-256
+    assert.equal(state.progress.updates, savedUpdates(path));
   }
 }
 
@@ -88,7 +88,7 @@ describe('training killed between checkpoints, then resumed', () => {
       child.kill(signal);
       const r = await done;
       const logged = lastLogged(log);
-      const saved = progressOf(manifestOf(join(out, 'last.json'))).updates;
+      const saved = savedUpdates(join(out, 'last.json'));
       t.diagnostic(`${signal} at update ${logged}; last.json at update ${saved}`);
       if (signal === 'SIGKILL') {
         assert.equal(r.signal, 'SIGKILL');
@@ -117,10 +117,10 @@ describe('training killed between checkpoints, then resumed', () => {
       const last = manifestOf(join(out, 'last.json')), best = manifestOf(join(out, 'best.json'));
       assert.equal(progressOf(last).updates, STEPS);
       assert.equal(last.sha256[last.weights], reference.sha256[reference.weights], 'the same final weights, bit for bit');
-      assert.equal(progressOf(last).lastValLoss, progressOf(reference).lastValLoss, 'the same final validation loss');
-      assert.equal(progressOf(last).bestValLoss, progressOf(reference).bestValLoss, 'the same best validation loss');
+      assert.equal(progressOf(last).last!.score, progressOf(reference).last!.score, 'the same final validation score');
+      assert.deepEqual(progressOf(last).best, progressOf(reference).best, 'the same best validation');
       assert.equal(best.sha256[best.weights], referenceBest.sha256[referenceBest.weights], 'the same best weights');
-      const bits = (s: string): string => /validation (\S+) bpc \(best (\S+)\)/.exec(s)?.slice(1).join(' ') ?? s;
+      const bits = (s: string): string => /best validation (\S+ bpc at update \d+)/.exec(s)?.[1] ?? s;
       assert.equal(bits(resumed.stdout), bits(referenceOutput), 'the same validation figures printed');
     });
   }

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Vocabulary } from '../../src/data/index.js';
 import { CHECKPOINT_VERSION, ensureWritableDir, loadCheckpoint, saveCheckpoint, type CheckpointContent, type Manifest } from '../../src/io/node/checkpoint-files.js';
-import { loadLanguageModel, saveLmCheckpoint, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { lmCodec } from '../../src/tasks/language-model/codec.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
-import { LmTrainer, type LmTrainingOptions } from '../../src/tasks/language-model/trainer.js';
 import { DataError, Tensor } from '../../src/tensor/index.js';
+import { runStateOf, saveRun } from '../../src/training/node/run-files.js';
+import { lmTrainer, runUntil } from '../tasks/lm-runs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bptt-ckpt-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -203,25 +205,17 @@ describe('ensureWritableDir', () => {
 
 describe('language-model checkpoints', () => {
   const text = 'Call me Ishmael. Some years ago, never mind how long precisely, I thought I would sail about.\n'.repeat(4);
-  const training: LmTrainingOptions = {
-    batch: 4, seqLen: 8, strategy: { kind: 'full' }, stateful: true, schedule: { kind: 'constant', lr: 1e-2, warmup: 0, floor: 0.1 },
-    clip: 5, weightDecay: 0, maxUpdates: 3, maxSeconds: null, evalEvery: 100, workers: 0, seed: 1, resetProbability: 0,
-  };
 
   async function trained(dir: string): Promise<{ model: LanguageModel; vocab: Vocabulary; path: string }> {
     const vocab = Vocabulary.build(text, 'char');
     const ids = vocab.encode(text).ids;
-    const model = new LanguageModel({ cell: 'gru', vocab: vocab.size, embed: 4, hidden: 8, layers: 1, dropout: 0, seed: 2 });
-    const t = await LmTrainer.start(model, ids.subarray(0, 300), ids.subarray(300), training);
-    try {
-      t.step();
-      t.step();
-      const snap = await t.snapshot();
-      const path = saveLmCheckpoint(dir, 'last', model, vocab, snap, { corpus: 'test text', training, writtenBy: 'test' });
-      return { model, vocab, path };
-    } finally {
-      await t.close();
-    }
+    const config = { cell: 'gru' as const, vocab: vocab.size, embed: 4, hidden: 8, layers: 1, dropout: 0, seed: 2 };
+    const model = new LanguageModel(config);
+    const state = await runUntil(2, (fit) => lmTrainer(model, ids.subarray(0, 300), ids.subarray(300),
+      { batch: 4, seqLen: 8, resetProbability: 0, seed: 1, steps: 3 }, fit));
+    const path = saveRun(dir, 'last', lmCodec, { model, config, extra: { vocabulary: vocab.toJSON() }, state,
+      data: [{ role: 'bundled', name: 'test text', sha256: '0' }], settings: {}, writtenBy: 'test' } as never);
+    return { model, vocab, path };
   }
 
   test('round trip of model, vocabulary and trainer state', async () => {
@@ -232,7 +226,7 @@ describe('language-model checkpoints', () => {
     assert.deepEqual(ck.vocabulary.tokens, vocab.tokens);
     assert.deepEqual(ck.model.config, model.config);
     ck.model.namedParameters().forEach(([name, p], i) => assert.deepEqual(Array.from(p.data), Array.from(model.parameters()[i]!.data), name));
-    const state = trainerStateOf(ck);
+    const { state } = runStateOf(ck);
     assert.equal(state.progress.updates, 2);
     assert.equal(state.carried.length, 1);
     assert.ok(state.carried[0], 'the carried state is saved');
@@ -248,11 +242,11 @@ describe('language-model checkpoints', () => {
     rejects(() => loadLanguageModel(path), new RegExp(`checkpoint '${path.replace(/[.]/g, '\\.')}'`));
     // a vocabulary that does not match the model's size
     (m.meta.model as { hidden: number }).hidden = 8;
-    (m.meta.vocabulary as { tokens: string[] }).tokens.push('§');
+    ((m.meta.extra as { vocabulary: { tokens: string[] } }).vocabulary).tokens.push('§');
     writeFileSync(path, JSON.stringify(m));
     rejects(() => loadLanguageModel(path), /checkpoint '/, /vocabulary/);
     // another task
     writeFileSync(path, JSON.stringify({ ...m, meta: { ...m.meta, task: 'translation' } }));
-    rejects(() => loadLanguageModel(path), /a language-model checkpoint/);
+    rejects(() => loadLanguageModel(path), /a lm checkpoint/);
   });
 });

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
 import { forecastCodec } from '../../src/tasks/forecast/codec.js';
-import { loadLanguageModel, trainerStateOf } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
 import { translateCodec } from '../../src/tasks/translate/index.js';
 import { loadRun, runStateOf } from '../../src/training/node/run-files.js';
@@ -46,7 +46,7 @@ before(() => {
 const loaders = {
   lm: (p: string) => {
     const ck = loadLanguageModel(p);
-    trainerStateOf(ck);
+    runStateOf(ck);
     return ck;
   },
   forecast: (p: string) => runStateOf(loadRun(p, forecastCodec)),
@@ -148,7 +148,7 @@ describe('checkpoint loading properties', () => {
 
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
     assert.throws(() => loadRun(LM, forecastCodec), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
-    assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a language-model checkpoint/.test(e.message));
+    assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a lm checkpoint/.test(e.message));
     assert.throws(() => loadRun(SP, translateCodec),
       (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
     assert.throws(() => loadRun(TR, speechCodec), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));

@@ -6,10 +6,10 @@ import { Vocabulary } from '../../src/data/index.js';
 import {
   LanguageModel, beamText, sampleText, scoreTokens, validateConfig, type LanguageModelConfig, type LmBatch,
 } from '../../src/tasks/language-model/index.js';
-import { learningRate, validateSchedule, type Schedule } from '../../src/optim/index.js';
-import { LmTrainer, type LmTrainingOptions, type TrainerState } from '../../src/tasks/language-model/trainer.js';
+import { Adam, learningRate, validateSchedule, type Schedule } from '../../src/optim/index.js';
+import type { FitOptions } from '../../src/training/index.js';
 import { ConfigError, DataError, Rng } from '../../src/tensor/index.js';
-import { assertDivergedRunStops } from '../helpers.js';
+import { lmTrainer, runUntil } from './lm-runs.js';
 
 const TEXT = 'Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, '
   + 'and nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.\n';
@@ -223,32 +223,26 @@ describe('generation, word level', () => {
   });
 });
 
-const trainingOptions = (over: Partial<LmTrainingOptions> = {}): LmTrainingOptions => ({
-  batch: 4, seqLen: 16, strategy: { kind: 'full' }, stateful: true,
-  schedule: { kind: 'cosine', lr: 1e-2, warmup: 3, floor: 0.1 }, clip: 5, weightDecay: 0,
-  maxUpdates: 12, maxSeconds: null, evalEvery: 1000, workers: 0, seed: 3, resetProbability: 0.2, ...over,
-});
+const threads = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+const onLinux = { skip: process.platform !== 'linux' && 'counts threads in /proc', timeout: 30_000 };
 
-describe('LmTrainer', () => {
+describe('language-model training on the runner (LmBatches, data-parallel engine)', () => {
   test('learns "abcabc…": validation far below the 1.58 bits of a memoryless model', { timeout: 60_000 }, async () => {
     const text = 'abc'.repeat(1200);
     const vocab = Vocabulary.build(text, 'char');
     const ids = vocab.encode(text).ids;
     const cut = Math.floor(ids.length * 0.9);
     const model = new LanguageModel({ cell: 'lstm', vocab: vocab.size, embed: 8, hidden: 32, layers: 1, dropout: 0, seed: 1 });
-    const trainer = await LmTrainer.start(model, ids.subarray(0, cut), ids.subarray(cut), trainingOptions({ batch: 8, seqLen: 16, maxUpdates: 150, workers: 0 }));
-    try {
-      const before = trainer.validate().bits;
-      while (!trainer.finished) trainer.step();
-      const after = trainer.validate();
-      assert.equal(trainer.state.updates, 150);
-      assert.ok(before > 1.5, `untrained: ${before} bits`);
-      // measured: ~0.01 bits after 150 updates
-      assert.ok(after.bits < 0.1, `after 150 updates: ${after.bits} bits`);
-      assert.equal(after.best, true);
-    } finally {
-      await trainer.close();
-    }
+    const valIds = ids.subarray(cut);
+    const before = scoreTokens(model, valIds, { batch: 4, steps: 16 }).bits;
+    const result = await lmTrainer(model, ids.subarray(0, cut), valIds, { batch: 8, seqLen: 16, steps: 150 }).fit();
+    assert.equal(result.updates, 150);
+    assert.equal(result.stoppedBy, 'budget');
+    assert.ok(before > 1.5, `untrained: ${before} bits`);
+    // measured: ~0.01 bits after 150 updates
+    assert.ok(result.best && result.best.score < 0.1, `after 150 updates: ${result.best?.score} bits`);
+    assert.equal(result.best.update, 150);
+    assert.equal(result.best.final, true);
   });
 
   for (const workers of [1, 0]) {
@@ -258,105 +252,97 @@ describe('LmTrainer', () => {
       const cut = 4 * 16 * 8 + 2 + 6;
       const trainIds = ids.subarray(0, cut), valIds = ids.subarray(cut);
       const cfg: LanguageModelConfig = { cell: 'lstm', vocab: vocab.size, embed: 6, hidden: 10, layers: 2, dropout: 0.1, seed: 5 };
-      const opts = trainingOptions({ workers, batch: 4, stateful: true, maxUpdates: 12 });
+      const opts = { workers, batch: 4, stateful: true, steps: 12 };
       const params = (m: LanguageModel) => m.parameters().map((p) => Float32Array.from(p.data));
 
       const a = new LanguageModel(cfg);
-      const ta = await LmTrainer.start(a, trainIds, valIds, opts);
       const losses: number[] = [];
-      try {
-        assert.equal(ta.workers, workers);
-        assert.equal(ta.streams.batchesPerEpoch, 9);
-        while (!ta.finished) losses.push(ta.step().loss);
-      } finally {
-        await ta.close();
-      }
+      const ta = lmTrainer(a, trainIds, valIds, opts, { callbacks: [{ onUpdate: (e) => losses.push(e.loss) }] });
+      assert.equal(ta.data.batchesPerEpoch, 9);
+      await ta.fit();
       assert.equal(losses.length, 12);
       const want = params(a);
 
       const b = new LanguageModel(cfg);
-      const tb = await LmTrainer.start(b, trainIds, valIds, opts);
-      let snap: TrainerState;
-      try {
-        for (let i = 0; i < 5; i++) assert.equal(tb.step().loss, losses[i], `update ${i + 1} before the snapshot`);
-        snap = await tb.snapshot();
-      } finally {
-        await tb.close();
-      }
+      const seen: number[] = [];
+      const snap = await runUntil(5, (fit) => lmTrainer(b, trainIds, valIds, opts, fit), seen);
+      assert.deepEqual(seen, losses.slice(0, 5), 'the same losses before the snapshot');
       assert.equal(snap.progress.updates, 5);
-      assert.equal(snap.carried.length, workers + 1);
+      assert.equal(snap.carried.length, workers + 1, 'one carried state per thread');
       assert.ok(snap.carried.every((c) => c !== null), 'every shard carries a state after 5 stateful batches');
 
       const c = new LanguageModel(cfg);
       c.loadStateDict(b.stateDict());
-      const tc = await LmTrainer.start(c, trainIds, valIds, opts, snap);
       const rest: number[] = [];
-      try {
-        assert.equal(tc.state.updates, 5);
-        while (!tc.finished) rest.push(tc.step().loss);
-      } finally {
-        await tc.close();
-      }
+      const tc = lmTrainer(c, trainIds, valIds, opts, { callbacks: [{ onUpdate: (e) => rest.push(e.loss) }] });
+      await tc.restore(snap, null);
+      assert.equal(tc.progress.updates, 5);
+      const result = await tc.fit();
+      assert.equal(result.updates, 12);
       assert.deepEqual(rest, losses.slice(5), 'the same losses after the resume');
       const got = params(c);
       got.forEach((g, i) => assert.deepEqual(g, want[i], `parameter ${c.namedParameters()[i]![0]} bit-identical`));
     });
   }
 
-  test('a restored trainer numbers updates on; ten skips in a row end it (workers)', { timeout: 30_000 }, async () => {
+  test('a restored run numbers updates on; ten skips in a row end it (workers)', { timeout: 30_000 }, async () => {
     const vocab = Vocabulary.build(TEXT, 'char');
     const ids = vocab.encode(TEXT).ids;
     const cfg = config({ vocab: vocab.size });
-    const opts = trainingOptions({ workers: 1, maxUpdates: 30 });
-    const first = await LmTrainer.start(new LanguageModel(cfg), ids.subarray(0, 200), ids.subarray(200), opts);
-    let snap: TrainerState;
-    try {
-      for (let k = 0; k < 3; k++) first.step();
-      snap = await first.snapshot();
-    } finally {
-      await first.close();
-    }
-    const resumed = await LmTrainer.start(new LanguageModel(cfg), ids.subarray(0, 200), ids.subarray(200), opts, snap);
-    try {
-      assertDivergedRunStops(3, resumed.model.head.parameters(), () => resumed.step());
-    } finally {
-      await resumed.close();
-    }
+    const [trainIds, valIds] = [ids.subarray(0, 200), ids.subarray(200)];
+    const snap = await runUntil(3, (fit) => lmTrainer(new LanguageModel(cfg), trainIds, valIds, { workers: 1, steps: 30 }, fit));
+    const model = new LanguageModel(cfg);
+    const skipped: Array<string | null> = [];
+    const resumed = lmTrainer(model, trainIds, valIds, { workers: 1, steps: 30 },
+      { callbacks: [{ onUpdate: (e) => skipped.push(e.skipped) }] });
+    await resumed.restore(snap, null);
+    for (const p of model.head.parameters()) p.data.fill(NaN); // shared with the worker's replica
+    const message = /got 10, updates 4 to 13; the first, update 4: /;
+    await assert.rejects(resumed.fit(), (e: unknown) => e instanceof DataError && message.test(e.message));
+    assert.equal(skipped.length, 9, 'nine updates skipped, the tenth ends the run');
+    skipped.forEach((s, k) => assert.match(s ?? 'not skipped', new RegExp(`^update ${4 + k}: `)));
   });
 
-  test('resuming with another thread count is a ConfigError', { timeout: 30_000 }, async () => {
+  test('resuming with another thread count is a ConfigError, and ends the threads it started', onLinux, async () => {
     const vocab = Vocabulary.build(TEXT, 'char');
     const ids = vocab.encode(TEXT).ids;
     const cfg = config({ vocab: vocab.size });
-    const t = await LmTrainer.start(new LanguageModel(cfg), ids.subarray(0, 200), ids.subarray(200), trainingOptions({ workers: 0 }));
-    let snap: TrainerState;
-    try {
-      t.step();
-      snap = await t.snapshot();
-    } finally {
-      await t.close();
-    }
-    await assert.rejects(LmTrainer.start(new LanguageModel(cfg), ids.subarray(0, 200), ids.subarray(200), trainingOptions({ workers: 1 }), snap), (e: unknown) => e instanceof ConfigError && /same --workers/.test(e.message));
-  });
-
-  test('a start that fails after its worker threads are up ends them', {
-    skip: process.platform !== 'linux' && 'counts threads in /proc',
-    timeout: 30_000,
-  }, async () => {
-    const threads = (): number => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-    const short = Int32Array.from({ length: 5 }, (_, i) => i % 3);
-    const m = new LanguageModel(config({ vocab: 3 }));
+    const [trainIds, valIds] = [ids.subarray(0, 200), ids.subarray(200)];
+    const snap = await runUntil(1, (fit) => lmTrainer(new LanguageModel(cfg), trainIds, valIds, { workers: 0 }, fit));
     const before = threads();
-    for (let i = 0; i < 2; i++) await assert.rejects(LmTrainer.start(m, short, short, trainingOptions({ workers: 1, batch: 8 })), DataError);
+    const t = lmTrainer(new LanguageModel(cfg), trainIds, valIds, { workers: 1 });
+    await assert.rejects(t.restore(snap, null), (e: unknown) => e instanceof ConfigError && /one per shard/.test(e.message));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(threads(), before, 'no thread left running');
   });
 
-  test('bad training options are ConfigErrors', async () => {
+  test('a run that fails after its worker threads are up ends them', onLinux, async () => {
+    const ids = Int32Array.from({ length: 300 }, (_, i) => i % 3);
+    const before = threads();
+    for (let i = 0; i < 2; i++) {
+      const m = new LanguageModel(config({ vocab: 3 }));
+      const failing = lmTrainer(m, ids, ids, { workers: 1, batch: 8 }, { evalEvery: 1, validate: () => {
+        throw new DataError('validate: expected a validation set, got none');
+      } });
+      await assert.rejects(failing.fit(), DataError);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(threads(), before, 'no thread left running');
+  });
+
+  test('bad training options are ConfigErrors (LmBatches, the runner, the optimiser, the engine)', async () => {
     const ids = Int32Array.from({ length: 200 }, (_, i) => i % 5);
     const m = new LanguageModel(config({ vocab: 5 }));
-    for (const over of [{ batch: 0 }, { seqLen: 1.5 }, { evalEvery: 0 }, { workers: -1 }, { maxUpdates: null, maxSeconds: null }, { maxUpdates: 0 }, { maxSeconds: -1 }, { weightDecay: -1 }, { betas: [0.9, 1] }, { betas: [0.9] }]) {
-      await assert.rejects(LmTrainer.start(m, ids, ids, trainingOptions(over as Partial<LmTrainingOptions>)), ConfigError, JSON.stringify(over));
+    for (const over of [{ batch: 0 }, { seqLen: 1.5 }, { resetProbability: 2 }, { steps: 0 }]) {
+      assert.throws(() => lmTrainer(m, ids, ids, over), ConfigError, JSON.stringify(over));
     }
+    for (const fit of [{ evalEvery: 0 }, { budget: {} }, { budget: { time: -1 } }, { patience: 0 }, { minDelta: -1 },
+      { budget: { steps: 1 }, epochs: 1 }]) {
+      assert.throws(() => lmTrainer(m, ids, ids, {}, fit as Partial<FitOptions<LmBatch>>), ConfigError, JSON.stringify(fit));
+    }
+    for (const o of [{ weightDecay: -1 }, { betas: [0.9, 1] }, { betas: [0.9] }]) {
+      assert.throws(() => new Adam(m.parameters(), { lr: 1e-2, ...o } as never), ConfigError, JSON.stringify(o));
+    }
+    await assert.rejects(lmTrainer(m, ids, ids, { workers: -1 }).fit(), ConfigError, 'workers -1');
   });
 });

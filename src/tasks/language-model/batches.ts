@@ -7,7 +7,7 @@
  * seed of its dropout masks.
  */
 import { TokenStreams } from '../../data/index.js';
-import { DataError, Rng, expected, show } from '../../tensor/index.js';
+import { ConfigError, DataError, Rng, expected, show } from '../../tensor/index.js';
 import type { Batches, Drawn } from '../../training/index.js';
 import type { LmBatch } from './model.js';
 
@@ -33,6 +33,7 @@ export class LmBatches implements Batches<LmBatch> {
   private batches = 0;
 
   constructor(ids: Int32Array, private readonly o: LmBatchOptions) {
+    checkOptions(o);
     this.streams = new TokenStreams(ids, o.batch, o.seqLen, 'training text');
     this.rng = new Rng(o.seed).split();
   }
@@ -59,8 +60,11 @@ export class LmBatches implements Batches<LmBatch> {
 
   setState(s: unknown): void {
     const x = s as { batches: number; rng: number[] };
-    if (!(x && Number.isSafeInteger(x.batches) && x.batches >= 0)) {
-      throw new DataError(expected('LmBatches.setState', '{ batches: an integer >= 0, rng }', show(s)));
+    const u32 = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
+    if (!(x && Number.isSafeInteger(x.batches) && x.batches >= 0 && Array.isArray(x.rng) && x.rng.length === 4
+      && x.rng.every(u32))) {
+      const want = '{ batches: an integer >= 0, rng: 4 unsigned 32-bit integers }';
+      throw new DataError(expected('LmBatches.setState', want, show(s)));
     }
     this.rng.setState(x.rng);
     this.batches = x.batches;
@@ -73,4 +77,16 @@ export class LmBatches implements Batches<LmBatch> {
     const reset = Array.from({ length: this.o.batch }, () => (this.rng.uniform() < q ? 1 : 0));
     return reset.includes(1) ? reset : undefined;
   }
+}
+
+function checkOptions(o: LmBatchOptions): void {
+  const bad = (what: string, got: unknown): never => {
+    throw new ConfigError(expected('LmBatches', what, show(got)));
+  };
+  for (const k of ['batch', 'seqLen'] as const) {
+    if (!(Number.isSafeInteger(o[k]) && o[k] >= 1)) bad(`${k} an integer >= 1`, o[k]);
+  }
+  if (typeof o.stateful !== 'boolean') bad('stateful true or false', o.stateful);
+  const q = o.resetProbability;
+  if (!(q >= 0 && q <= 1)) bad('resetProbability in [0, 1]', q);
 }

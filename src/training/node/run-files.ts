@@ -132,7 +132,7 @@ export function runStateOf<C, M extends NamedModel>(run: LoadedRun<C, M>): {
   if (!isObject(t)) badMeta(where, 'trainer', 'an object', t);
   const progress = checkProgress(`${where}: meta.trainer`, t.progress);
   const named = run.model.namedParameters();
-  const optimizer = unpackOptimizer(where, t.optimizer, tensors, named);
+  const optimizer = unpackOptimizer(where, t.optimizer, tensors, named, 'trainer.optimizer');
   const threads = new Map<number, Record<string, Variable>>();
   for (const [key, value] of tensors) {
     const hit = /^carried\.(\d+)\.(\w+)$/.exec(key);
