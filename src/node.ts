@@ -18,7 +18,7 @@ export {
 export { writeFileSafe, appendFileSafe, readFileSafe, type ReadOptions } from './io/node/safe-files.js';
 export { lockRunFolder, type RunLock } from './io/node/run-lock.js';
 export { useFsLayer, type FsLayer } from './io/node/fs-layer.js';
-export { loadLanguageModel, type LmCheckpoint } from './tasks/language-model/checkpoint.js';
+export { loadLanguageModel, type LmCheckpoint } from './tasks/language-model/node/checkpoint.js';
 export { saveRun, loadRun, runStateOf, type LoadedRun, type RunContent } from './training/node/run-files.js';
 export { dataParallel } from './training/node/data-parallel.js';
 export { stopOnSignals } from './training/node/stop-signals.js';

@@ -13,7 +13,7 @@ import { isHdf5, readKerasH5 } from '../io/interop/keras-h5.js';
 import { exportOnnx } from '../io/interop/onnx/export.js';
 import { StateDictError, loadTorchStateDict } from '../io/interop/state-dict.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
-import { LM_TASKS, loadLanguageModel } from '../tasks/language-model/checkpoint.js';
+import { LM_TASKS, loadLanguageModel } from '../tasks/language-model/node/checkpoint.js';
 import { SPEECH_TASK, speechCodec } from '../tasks/speech/codec.js';
 import { loadRun } from '../training/node/run-files.js';
 import { SPEECH_CLASSES, speechInputSize } from '../tasks/speech/index.js';

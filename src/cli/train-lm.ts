@@ -62,7 +62,7 @@ const task: TrainingTask<LmFlags, LmBatch, LanguageModelConfig, LanguageModel> =
     const workers = Math.min(o.workers, o.batch - 1);
     return {
       model, config, extra: { vocabulary: vocabulary.toJSON() }, data, batches, stateful: !o.stateless,
-      engine: dataParallel({ module: new URL('../tasks/language-model/replica.js', import.meta.url), config, workers }),
+      engine: dataParallel({ module: new URL('../tasks/language-model/node/replica.js', import.meta.url), config, workers }),
       validate: () => {
         const s = scoreTokens(model, valIds, { batch: 32, steps: o.seqLen });
         return { score: s.bits, metrics: { perplexity: s.perplexity } };

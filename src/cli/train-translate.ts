@@ -20,7 +20,7 @@ type Opts = TrainingFlags & ParallelOptions & Omit<Seq2SeqConfig, 'sourceVocab' 
   & { scheduledSampling: number; batch: number; devLimit: number; testLimit?: number; beam: number }
   & { lengthPenalty: number };
 type Task = TrainingTask<Opts, PairBatch, Seq2SeqConfig, Seq2Seq>;
-const REPLICA = new URL('../tasks/translate/replica.js', import.meta.url);
+const REPLICA = new URL('../tasks/translate/node/replica.js', import.meta.url);
 const LEVEL = ['word', 'char'];
 
 function command(name: string, about: string, d: { embed: number; dropout: number; batch: number }, task: Task):

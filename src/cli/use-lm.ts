@@ -1,7 +1,7 @@
 /** `bptt sample` and `bptt eval`: using a trained language model. */
 import { Command, Option } from 'commander';
 import { mobyDick, readTextFile } from '../data/node/text-files.js';
-import { loadLanguageModel } from '../tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../tasks/language-model/node/checkpoint.js';
 import { scoreTokens } from '../tasks/language-model/evaluate.js';
 import { beamText, primeIds, sampleText } from '../tasks/language-model/generate.js';
 import { ConfigError, expected } from '../tensor/index.js';

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { fileURLToPath } from 'node:url';
 import { Variable, noGrad } from '../../src/autograd/index.js';
 import { decodeSafetensors, encodeSafetensors, kerasToTorch } from '../../src/io/index.js';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
 import { loadRun } from '../../src/training/node/run-files.js';

@@ -8,7 +8,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadCheckpoint } from '../../src/io/node/checkpoint-files.js';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import { runStateOf } from '../../src/training/node/run-files.js';
 import { cliSandbox, exited, manifestAt as manifestOf, savedUpdates, sleep } from './sandbox.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import { cliSandbox } from './sandbox.js';
 
 const { run } = cliSandbox('bptt-lm-old-');

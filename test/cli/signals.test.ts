@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Manifest } from '../../src/io/node/checkpoint-files.js';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import type { RunProgress } from '../../src/training/index.js';
 import { runStateOf } from '../../src/training/node/run-files.js';
 import { cliSandbox, exited, manifestAt as manifestOf, savedUpdates, sleep } from './sandbox.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Vocabulary } from '../../src/data/index.js';
 import { CHECKPOINT_VERSION, ensureWritableDir, loadCheckpoint, saveCheckpoint, type CheckpointContent, type Manifest } from '../../src/io/node/checkpoint-files.js';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import { lmCodec } from '../../src/tasks/language-model/codec.js';
 import { LanguageModel } from '../../src/tasks/language-model/model.js';
 import { DataError, Tensor } from '../../src/tensor/index.js';

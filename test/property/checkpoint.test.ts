@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { loadCheckpoint, type Manifest } from '../../src/io/node/checkpoint-files.js';
 import { forecastCodec } from '../../src/tasks/forecast/codec.js';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
 import { translateCodec } from '../../src/tasks/translate/index.js';
 import { loadRun, runStateOf } from '../../src/training/node/run-files.js';

@@ -7,7 +7,7 @@ import type { LanguageModel, LmBatch } from '../../src/tasks/language-model/mode
 import { Trainer, type Callback, type FitOptions, type RunState } from '../../src/training/index.js';
 import { dataParallel } from '../../src/training/node/data-parallel.js';
 
-const REPLICA = new URL('../../src/tasks/language-model/replica.js', import.meta.url);
+const REPLICA = new URL('../../src/tasks/language-model/node/replica.js', import.meta.url);
 
 export interface LmRunOptions extends LmBatchOptions {
   workers: number;

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { gradcheck } from '../../src/autograd/index.js';
-import { shard } from '../../src/tasks/translate/replica.js';
+import { shard } from '../../src/tasks/translate/node/replica.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Adam } from '../../src/optim/index.js';
@@ -21,7 +21,7 @@ const base: Seq2SeqConfig = {
   attention: 'general', inputFeeding: true, dropout: 0, shareEmbeddings: false, seed: 3,
 };
 
-const REPLICA = new URL('../../src/tasks/translate/replica.js', import.meta.url);
+const REPLICA = new URL('../../src/tasks/translate/node/replica.js', import.meta.url);
 
 /** A runner training `model` on `corpus` (full BPTT, clip 5, Adam) through the data-parallel engine. */
 function trainer(model: Seq2Seq, corpus: PairCorpus, o: { batch: number; lr: number; steps: number; seed: number;

@@ -18,7 +18,7 @@ import { crossEntropy } from '../../src/losses/index.js';
 import { Attention, LSTM, Linear, RNN } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { forecastCodec } from '../../src/tasks/forecast/codec.js';
-import { loadLanguageModel } from '../../src/tasks/language-model/checkpoint.js';
+import { loadLanguageModel } from '../../src/tasks/language-model/node/checkpoint.js';
 import { LanguageModel } from '../../src/tasks/language-model/index.js';
 import { speechCodec } from '../../src/tasks/speech/codec.js';
 import { translateCodec } from '../../src/tasks/translate/index.js';

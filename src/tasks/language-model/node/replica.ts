@@ -2,9 +2,9 @@
  * The language model as a DataParallel replica module: every worker thread
  * builds the same model from its config and trains its rows of each batch.
  */
-import { rowRange, type Replica } from '../../bptt/node/parallel.js';
-import type { HiddenState } from '../../nn/index.js';
-import { LanguageModel, type LanguageModelConfig, type LmBatch } from './model.js';
+import { rowRange, type Replica } from '../../../bptt/node/parallel.js';
+import type { HiddenState } from '../../../nn/index.js';
+import { LanguageModel, type LanguageModelConfig, type LmBatch } from '../model.js';
 
 export function createReplica(config: LanguageModelConfig): Replica<LmBatch, HiddenState> {
   const model = new LanguageModel(config);

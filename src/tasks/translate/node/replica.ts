@@ -2,8 +2,8 @@
  * The encoder–decoder as a DataParallel replica module: every worker thread
  * builds the same model from its config and trains its rows of each batch.
  */
-import { rowRange, type Replica } from '../../bptt/node/parallel.js';
-import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from './model.js';
+import { rowRange, type Replica } from '../../../bptt/node/parallel.js';
+import { Seq2Seq, type PairBatch, type Seq2SeqConfig } from '../model.js';
 
 export function createReplica(config: Seq2SeqConfig): Replica<PairBatch, null> {
   const model = new Seq2Seq(config);

@@ -2,11 +2,11 @@
  * Language-model checkpoints (Node only): a run of the `lm` codec, or a
  * language-model checkpoint written before the run format.
  */
-import type { Vocabulary } from '../../data/index.js';
-import type { RunMeta } from '../../training/index.js';
-import { loadRun, type LoadedRun } from '../../training/node/run-files.js';
-import { lmCodec, vocabularyOf } from './codec.js';
-import type { LanguageModel, LanguageModelConfig } from './model.js';
+import type { Vocabulary } from '../../../data/index.js';
+import type { RunMeta } from '../../../training/index.js';
+import { loadRun, type LoadedRun } from '../../../training/node/run-files.js';
+import { lmCodec, vocabularyOf } from '../codec.js';
+import type { LanguageModel, LanguageModelConfig } from '../model.js';
 
 /** The tasks a language-model checkpoint names: the run format's, and the one before it. */
 export const LM_TASKS: readonly string[] = ['lm', 'language-model'];
