@@ -87,7 +87,7 @@ function taskOf(path: string): string {
   const task = (meta as { task?: unknown }).task;
   if (!LM_TASKS.includes(String(task)) && task !== SPEECH_TASK) {
     throw new ConfigError(expected(`checkpoint '${manifest}'`,
-      `a ${LM_TASKS[0]} or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`,
+      `a language-model or ${SPEECH_TASK} checkpoint for --format onnx`, `task ${quoted(task)}`,
       '--format torch takes every checkpoint'));
   }
   return String(task);

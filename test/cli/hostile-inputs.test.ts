@@ -151,7 +151,7 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
   });
 
   test('a checkpoint of the other task, or another model\'s weights', TIMEOUT, () => {
-    for (const r of users(FC)) assertOneLineError(r, /expected a lm checkpoint, got task 'forecast'/);
+    for (const r of users(FC)) assertOneLineError(r, /expected an lm checkpoint, got task 'forecast'/);
     assertOneLineError(run('forecast', '--checkpoint', LM), /expected a forecast checkpoint, got task 'lm'/);
     const a = copyOf(LM);
     const lm = manifestOf(join(a, 'best.json')), fc = manifestOf(join(FC, 'best.json'));
@@ -258,7 +258,7 @@ describe('--checkpoint: truncated, corrupt, mismatched or edited checkpoints', (
     const task = `language-model\n${'x'.repeat(10_000_000)}`;
     writeFileSync(join(a, 'best.json'), JSON.stringify({ ...m, meta: { ...m.meta, task } }));
     for (const r of users(a)) {
-      assertOneLineError(r, new RegExp('expected a lm checkpoint, '
+      assertOneLineError(r, new RegExp('expected an lm checkpoint, '
         + `got task 'language-model\\\\nx+…' \\(${task.length} characters\\)$`));
       assert.ok(r.stderr.length < 1000, `${r.stderr.length} characters on stderr`);
     }

@@ -187,6 +187,7 @@ describe('a full disk (a 4 MB tmpfs)', () => {
     assert.ok(!existsSync(exported), 'no truncated export');
     rmSync(join(mount, 'filler'));
     ok(run('train', ...TINY, '--level', 'word', '--steps', '4', '--eval-every', '2', '--out', out, '--resume'));
-    assert.equal((manifestOf(join(out, 'last.json')).meta.progress as { updates: number }).updates, 4);
+    const { trainer } = manifestOf(join(out, 'last.json')).meta as { trainer: { progress: { updates: number } } };
+    assert.equal(trainer.progress.updates, 4);
   });
 });

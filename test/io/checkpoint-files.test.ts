@@ -247,6 +247,6 @@ describe('language-model checkpoints', () => {
     rejects(() => loadLanguageModel(path), /checkpoint '/, /vocabulary/);
     // another task
     writeFileSync(path, JSON.stringify({ ...m, meta: { ...m.meta, task: 'translation' } }));
-    rejects(() => loadLanguageModel(path), /a lm checkpoint/);
+    rejects(() => loadLanguageModel(path), /an lm checkpoint/);
   });
 });

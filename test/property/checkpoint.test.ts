@@ -148,7 +148,7 @@ describe('checkpoint loading properties', () => {
 
   test('a checkpoint of the other task, or of neither, is a DataError', () => {
     assert.throws(() => loadRun(LM, forecastCodec), (e) => e instanceof DataError && /a forecast checkpoint/.test(e.message));
-    assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /a lm checkpoint/.test(e.message));
+    assert.throws(() => loadLanguageModel(FC), (e) => e instanceof DataError && /an lm checkpoint/.test(e.message));
     assert.throws(() => loadRun(SP, translateCodec),
       (e) => e instanceof DataError && /a translate checkpoint/.test(e.message));
     assert.throws(() => loadRun(TR, speechCodec), (e) => e instanceof DataError && /a speech checkpoint/.test(e.message));

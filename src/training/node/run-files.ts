@@ -99,12 +99,12 @@ function metaOf<C, M extends NamedModel>(raw: Record<string, unknown>, codec: Ta
   RunMeta<C> {
   if (raw.run === undefined) {
     const old = codec.legacy?.(raw, where);
-    if (!old) throw new DataError(expected(where, `a ${codec.task} checkpoint`, `task ${quoted(String(raw.task))}`));
+    if (!old) throw wrongTask(where, codec.task, raw.task);
     return { run: RUN_FORMAT, ...old, model: codec.config(old.model, `${where}: meta.model`) };
   }
   if (raw.run !== RUN_FORMAT) badMeta(where, 'run', `run format ${RUN_FORMAT}`, raw.run);
   if (raw.task !== codec.task) {
-    throw new DataError(expected(where, `a ${codec.task} checkpoint`, `task ${quoted(String(raw.task))}`));
+    throw wrongTask(where, codec.task, raw.task);
   }
   for (const k of ['extra', 'settings'] as const) if (!isObject(raw[k])) badMeta(where, k, 'an object', raw[k]);
   if (!Array.isArray(raw.data) || !raw.data.every(isSource)) {
@@ -148,4 +148,10 @@ export function runStateOf<C, M extends NamedModel>(run: LoadedRun<C, M>): {
       progress.best);
   }
   return { state: { progress, data: t.data, optimizer, carried }, bestWeights: best.size ? best : null };
+}
+
+/** A checkpoint of another task: 'expected an lm checkpoint', 'a forecast checkpoint'. */
+function wrongTask(where: string, task: string, got: unknown): DataError {
+  const article = /^([aeiou]|lm)/.test(task) ? 'an' : 'a';
+  return new DataError(expected(where, `${article} ${task} checkpoint`, `task ${quoted(String(got))}`));
 }
