@@ -48,8 +48,10 @@ export interface TaskRun<B, C, M extends NamedModel> {
   validationItems?: number;
   /** after the run, with the best weights in the model: what it shows unless --quiet; may add to the report */
   finish?: (report: ReportFile | null) => string | null;
+  /** the test's cost in validations' worth, which a time budget sets aside */
+  testCost?: number;
   /** after the run, with the best weights in the model: its score on held-out data (shown even with --quiet) */
-  test?: () => { line: string; figures: Record<string, number> } | null;
+  test?: (deadline: number | null) => { line: string; figures: Record<string, number> } | null;
 }
 
 export interface TrainingTask<O extends TrainingFlags, B, C, M extends NamedModel> {
@@ -133,6 +135,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     evalEvery: o.evalEvery === 'auto' ? undefined : o.evalEvery, patience: o.patience, minDelta: o.minDelta,
     clip: o.clip, bptt: o.bptt, stateful: run.stateful ?? false, recorder: report?.flow ?? null,
     engine: run.engine as never, callbacks, startedAt: 0, validationItems: run.validationItems,
+    afterwards: run.test ? run.testCost ?? 1 : 0,
   });
   if (saved) {
     try {
@@ -153,7 +156,7 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
   const shown = run.finish?.(report) ?? null;
   if (shown && !o.quiet) console.log(shown);
-  const test = run.test?.();
+  const test = run.test?.(trainer.deadline);
   if (test) {
     console.log(test.line);
     appendLog(o.log, { type: 'test', ...test.figures });

@@ -34,6 +34,8 @@ interface LmFlags extends TrainingFlags {
   sample: number;
 }
 
+const REPLICA = new URL('../tasks/language-model/node/replica.js', import.meta.url);
+
 const task: TrainingTask<LmFlags, LmBatch, LanguageModelConfig, LanguageModel> = {
   codec: lmCodec,
   defaults: { lr: 8e-3, warmup: 50, clip: 5, out: 'runs/lm', budget: { time: 300 } },
@@ -62,7 +64,7 @@ const task: TrainingTask<LmFlags, LmBatch, LanguageModelConfig, LanguageModel> =
     const workers = Math.min(o.workers, o.batch - 1);
     return {
       model, config, extra: { vocabulary: vocabulary.toJSON() }, data, batches, stateful: !o.stateless,
-      engine: dataParallel({ module: new URL('../tasks/language-model/node/replica.js', import.meta.url), config, workers }),
+      engine: dataParallel({ module: REPLICA, config, workers }),
       validate: () => {
         const s = scoreTokens(model, valIds, { batch: 32, steps: o.seqLen });
         return { score: s.bits, metrics: { perplexity: s.perplexity } };

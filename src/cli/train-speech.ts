@@ -73,7 +73,8 @@ const task: TrainingTask<TrainSpeechOptions, SpeechBatch, SpeechModelConfig, Spe
       recurrent: [model.rnn],
       engine: o.workers > 0 ? dataParallel({ module: new URL(REPLICA, import.meta.url), config, workers: o.workers })
         : undefined,
-      test: test ? () => testScore(model, test, o.beam) : undefined,
+      test: test ? (deadline) => testScore(model, test, o.beam, deadline) : undefined,
+      testCost: ((1 + o.beam) * (test?.length ?? 0)) / heldOut.length, // greedy and beam, against one greedy pass
     };
   },
 };

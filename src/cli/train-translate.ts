@@ -122,7 +122,10 @@ function seq2seqTask(name: string, out: string, time: number, dataFlags: readonl
             weights: t.attention }));
           return null;
         },
-        test: () => testTable(data, o.testLimit, o.beam, (sources, beam) => decode(sources, beam).map((t) => t.text)),
+        test: (deadline) => testTable(data, o.testLimit, o.beam,
+          (sources, beam) => decode(sources, beam).map((t) => t.text), deadline),
+        // the test part decoded greedily and with the beam, against a validation's greedy pass over the dev part
+        testCost: ((1 + o.beam) * Math.min(data.test?.sources.length ?? 0, o.testLimit ?? Infinity)) / dev.length,
       };
     } };
 }

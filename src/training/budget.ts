@@ -45,10 +45,13 @@ export class TimeBudget {
 
   /**
    * `deadline`: when the run must be over, on the clock `now`; `reserveMs`: kept
-   * for the end of the run (summary, sample, exit) besides the final validation.
+   * for the end of the run (summary, sample, exit) besides the final validation;
+   * `afterwards`: work after the run (a test set scored), in validations' worth; `maxEndMs`: at most this is
+   * kept for the final validation and that work together (the work is then cut short: see decodeUntil).
    */
   constructor(private readonly deadline: number, private readonly now: () => number,
-    private readonly reserveMs: number, validationGuessMs = 0) {
+    private readonly reserveMs: number, validationGuessMs = 0, private readonly afterwards = 0,
+    private readonly maxEndMs = Infinity) {
     this.finalMs = validationGuessMs;
   }
 
@@ -69,7 +72,8 @@ export class TimeBudget {
    * of the next, so progress grows evenly through a validation rather than jumping at it.
    */
   remainingTrainMs(sinceMs = 0): number {
-    const left = this.deadline - this.now() - this.reserveMs - this.finalMs;
+    const end = Math.max(this.finalMs, Math.min(this.finalMs * (1 + this.afterwards), this.maxEndMs));
+    const left = this.deadline - this.now() - this.reserveMs - end;
     return Math.max(0, (left - this.overhead * sinceMs) / (1 + this.overhead));
   }
 

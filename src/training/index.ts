@@ -9,3 +9,4 @@ export type {
 export {
   RUN_FORMAT, type DataSource, type RunMeta, type NamedModel, type TaskCodec,
 } from './run-format.js';
+export { decodeUntil, testedPart, type Decoded } from './deadline.js';

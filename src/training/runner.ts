@@ -81,11 +81,13 @@ export interface FitOptions<B, S = unknown> {
   validationItems?: number;
   /** kept at the end of a time budget for the summary, a sample and exiting (default: 2% of it) */
   reserveMs?: number;
+  /** work after the run that the time budget includes, in validations' worth (e.g. a test set decoded twice) */
+  afterwards?: number;
 }
 
 const KNOWN = new Set(['model', 'loss', 'data', 'optimizer', 'schedule', 'budget', 'validate', 'evalEvery', 'patience',
   'minDelta', 'restoreBest', 'clip', 'bptt', 'stateful', 'nanGuard', 'maxConsecutiveSkips', 'recorder', 'engine',
-  'callbacks', 'seed', 'clock', 'startedAt', 'validationItems', 'reserveMs']);
+  'callbacks', 'seed', 'clock', 'startedAt', 'validationItems', 'reserveMs', 'afterwards']);
 
 /** Trains `options.model` to the end of its budget (or early stopping); see `Trainer`. */
 export async function fit<B, S = unknown>(options: FitOptions<B, S>): Promise<FitResult> {
@@ -161,6 +163,13 @@ export class Trainer<B, S = unknown> {
   /** The share of the budget spent, in [0, 1]. */
   get done(): number {
     return this.progressNow;
+  }
+
+  /** When a time budget ends on the clock, less what is kept for exiting (null: no time budget). */
+  get deadline(): number | null {
+    const { time } = this.budget;
+    if (!time) return null;
+    return this.start + time * 1000 - this.earlier.elapsedMs - (this.options.reserveMs ?? 0.02 * time * 1000);
   }
 
   get best(): BestValidated | null {
@@ -348,7 +357,8 @@ export class Trainer<B, S = unknown> {
     const deadline = this.start + ms - this.earlier.elapsedMs;
     const { validate, validationItems } = this.options;
     const guess = validate && !validationItems ? 0.05 * ms : 0;
-    return new TimeBudget(deadline, this.clock, this.options.reserveMs ?? 0.02 * ms, guess);
+    return new TimeBudget(deadline, this.clock, this.options.reserveMs ?? 0.02 * ms, guess,
+      this.options.afterwards ?? 0, ms / 2);
   }
 
   private elapsed(): number {
@@ -397,4 +407,5 @@ function lossModel<B, S>(loss: (batch: B) => Variable): Unrollable<B, S> {
 
 /** Node's setImmediate where there is one (a browser has none): lets signals and timers in between updates. */
 const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
-const nextTick = (): Promise<void> => new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+const nextTick = (): Promise<void> =>
+  new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));

@@ -6,6 +6,7 @@ import { noGrad } from '../../autograd/index.js';
 import { ctcGreedy, ctcPrefixBeam } from '../../decode/index.js';
 import { editDistance } from '../../metrics/index.js';
 import { ConfigError, expected, show } from '../../tensor/index.js';
+import { decodeUntil, testedPart } from '../../training/index.js';
 import { lengthGroups, makeBatch, type Example } from './batches.js';
 import type { Utterance } from './features.js';
 import { BLANK, CLASSES, type SpeechModel } from './model.js';
@@ -33,8 +34,10 @@ export function transcribe(model: SpeechModel, inputs: readonly Utterance[], opt
         const b = makeBatch(ids.map((i) => inputs[i]!), null);
         const lp = model.logProbs(b).data;
         ids.forEach((id, j) => {
-          const rows = Array.from({ length: b.lengths[j]! }, (_, t) => lp.subarray((t * b.batch + j) * CLASSES, (t * b.batch + j + 1) * CLASSES));
-          const labels = beam > 1 ? ctcPrefixBeam(rows, { beam, blank: BLANK })[0]?.labels ?? [] : ctcGreedy(rows, { blank: BLANK });
+          const row = (t: number) => lp.subarray((t * b.batch + j) * CLASSES, (t * b.batch + j + 1) * CLASSES);
+          const rows = Array.from({ length: b.lengths[j]! }, (_, t) => row(t));
+          const labels = beam > 1 ? ctcPrefixBeam(rows, { beam, blank: BLANK })[0]?.labels ?? []
+            : ctcGreedy(rows, { blank: BLANK });
           out[id] = labels.map((c) => c - 1);
         });
       }
@@ -56,7 +59,9 @@ export interface DigitErrors {
 }
 
 export function digitErrors(hyps: readonly (readonly number[])[], refs: readonly (readonly number[])[]): DigitErrors {
-  if (hyps.length !== refs.length) throw new ConfigError(expected('digitErrors', `${refs.length} hypotheses`, hyps.length));
+  if (hyps.length !== refs.length) {
+    throw new ConfigError(expected('digitErrors', `${refs.length} hypotheses`, hyps.length));
+  }
   let edits = 0, digits = 0, wrong = 0;
   hyps.forEach((h, i) => {
     const e = editDistance(h, refs[i]!);
@@ -64,7 +69,8 @@ export function digitErrors(hyps: readonly (readonly number[])[], refs: readonly
     digits += refs[i]!.length;
     if (e > 0) wrong++;
   });
-  return { der: digits ? edits / digits : 0, edits, digits, utterances: refs.length, ser: refs.length ? wrong / refs.length : 0 };
+  const utterances = refs.length;
+  return { der: digits ? edits / digits : 0, edits, digits, utterances, ser: utterances ? wrong / utterances : 0 };
 }
 
 /** The digit errors of decoding `examples` (greedy: beam 1). */
@@ -73,14 +79,21 @@ export function scoreDigits(model: SpeechModel, examples: readonly Example[], be
 }
 
 /** The best model's digit error rates on the test split, greedy and with a beam. */
-export function testScore(model: SpeechModel, test: readonly Example[], beam: number):
+export function testScore(model: SpeechModel, test: readonly Example[], beam: number, deadline: number | null = null):
   { line: string; figures: Record<string, number> } {
-  const greedy = scoreDigits(model, test, 1), wide = scoreDigits(model, test, beam);
+  const d = decodeUntil(test, deadline, (part) => {
+    const inputs = part.map((e) => e.input);
+    const [greedy, wide] = [transcribe(model, inputs, { beam: 1 }), transcribe(model, inputs, { beam })];
+    return part.map((e, i) => ({ digits: e.digits, greedy: greedy[i]!, wide: wide[i]! }));
+  });
+  const refs = d.results.map((r) => r.digits);
+  const greedy = digitErrors(d.results.map((r) => r.greedy), refs);
+  const wide = digitErrors(d.results.map((r) => r.wide), refs);
   const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
   const errors = (e: DigitErrors): string => `${pct(e.der)} (${e.edits} edits, ${pct(e.ser)} of utterances wrong)`;
   return {
-    line: `test: ${greedy.utterances} utterances, ${greedy.digits} digits; digit error rate greedy ${errors(greedy)}, `
-      + `beam ${beam} ${errors(wide)}`,
+    line: `test: ${testedPart(d, test.length, 'utterances')}, ${greedy.digits} digits; digit error rate greedy `
+      + `${errors(greedy)}, beam ${beam} ${errors(wide)}`,
     figures: { 'test DER greedy %': 100 * greedy.der, [`test DER beam ${beam} %`]: 100 * wide.der },
   };
 }

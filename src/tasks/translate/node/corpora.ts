@@ -9,7 +9,7 @@ import { g2pSplit, type G2PEntry } from '../../../data/g2p.js';
 import type { TokenLevel } from '../../../data/index.js';
 import { readParallelFiles } from '../../../data/node/parallel-files.js';
 import { ConfigError, Rng, expected } from '../../../tensor/index.js';
-import type { DataSource } from '../../../training/index.js';
+import { decodeUntil, testedPart, type DataSource } from '../../../training/index.js';
 import { buildVocabulary, type TextPair } from '../data.js';
 import { scoreG2P, scoreTranslation, type Vocabularies } from '../texts.js';
 
@@ -132,23 +132,32 @@ export function parallelData(o: ParallelOptions): Seq2SeqData {
   };
 }
 
-/** The test scores (greedy and beam, and the baseline) of `decode`, as a Markdown table. */
+/**
+ * The test scores (greedy and beam, and the baseline) of `decode`, as a Markdown table: of the whole test
+ * part, or of as much of it as the time budget leaves time for (`deadline`, on performance.now()).
+ */
 export function testTable(data: Seq2SeqData, limit: number | undefined, beam: number,
-  decode: (sources: string[], beam: number) => string[]): { line: string; figures: Record<string, number> } | null {
+  decode: (sources: string[], beam: number) => string[], deadline: number | null):
+  { line: string; figures: Record<string, number> } | null {
   if (!data.test) return null;
-  const sources = data.test.sources.slice(0, limit);
-  const score = (width: number): Record<string, number> => data.test!.score(decode(sources, width));
-  const rows: Array<[string, Record<string, number>]> = [['greedy', score(1)], [`beam ${beam}`, score(beam)]];
-  const figures = Object.fromEntries(rows.flatMap(([n, s]) => Object.entries(s).map(([k, v]) => [`test ${k}, ${n}`, v])));
+  const all = data.test.sources.slice(0, limit);
+  const d = decodeUntil(all, deadline, (part) => {
+    const [greedy, wide] = [decode(part, 1), decode(part, beam)];
+    return part.map((_, i) => ({ greedy: greedy[i]!, wide: wide[i]! }));
+  });
+  const rows: Array<[string, Record<string, number>]> = [['greedy', data.test.score(d.results.map((r) => r.greedy))],
+    [`beam ${beam}`, data.test.score(d.results.map((r) => r.wide))]];
+  const figures = Object.fromEntries(rows.flatMap(([n, s]) => Object.entries(s).map(([k, v]) => [`test ${k}, ${n}`,
+    v])));
   const pct = (x: number | undefined): string => `${(100 * x!).toFixed(2)} %`;
   if (data.kind === 'g2p') {
-    const line = [`test: ${sources.length} words`, '', '| decoding | PER | WER |', '|---|---|---|',
+    const line = [`test: ${testedPart(d, all.length, 'words')}`, '', '| decoding | PER | WER |', '|---|---|---|',
       ...rows.map(([n, s]) => `| ${n} | ${pct(s.per)} | ${pct(s.wer)} |`)].join('\n');
     return { line, figures };
   }
   const table = rows.map(([n, s]): [string, Record<string, number>] => [`model, ${n}`, s]);
-  if (data.baseline) table.unshift(['copy the source', data.baseline]);
-  const line = [`test: ${sources.length} sentences`, '', '| output | BLEU | chrF |', '|---|---|---|',
+  if (data.baseline) table.unshift(['copy the source', data.test.score(all.slice(0, d.count))]);
+  const line = [`test: ${testedPart(d, all.length, 'sentences')}`, '', '| output | BLEU | chrF |', '|---|---|---|',
     ...table.map(([n, s]) => `| ${n} | ${s.bleu!.toFixed(2)} | ${s.chrf!.toFixed(2)} |`)].join('\n');
   return { line, figures };
 }
