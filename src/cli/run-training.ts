@@ -14,9 +14,11 @@ import { lockRunFolder, lockRunFolderIfExists } from '../io/node/run-lock.js';
 import { Adam, AdamW } from '../optim/index.js';
 import { openReport, type ReportFile } from '../report/node/write.js';
 import { ConfigError, DataError, expected } from '../tensor/index.js';
-import { Trainer, type Batches, type Callback, type UpdateEngine, type Validation } from '../training/index.js';
+import {
+  Trainer, type Batches, type Callback, type DataSource, type FitResult, type NamedModel, type TaskCodec,
+  type UpdateEngine, type Validation,
+} from '../training/index.js';
 import { appendLog, jsonLog } from '../training/node/json-log.js';
-import type { DataSource, NamedModel, TaskCodec } from '../training/index.js';
 import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
 import { stopOnSignals } from '../training/node/stop-signals.js';
 import { checkSaved, describeStrategy, formatDuration, kebab } from './options.js';
@@ -101,33 +103,17 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
   const signals = stopOnSignals();
   const progress = new Progress({ quiet: !!o.quiet, unit: run.units.score, rateUnit: run.units.rate });
-  const save = async (name: 'best' | 'last', t: Trainer<B>): Promise<string> => {
-    const state = await t.snapshot();
-    return saveRun(o.out, name, task.codec, {
+  const save = (name: 'best' | 'last', state: Awaited<ReturnType<Trainer<B>['snapshot']>>, t: Trainer<B>): string =>
+    saveRun(o.out, name, task.codec, {
       model: run.model, config: run.config, extra: run.extra, data: run.data, settings, writtenBy: `bptt ${VERSION}`,
       state: state as never, bestWeights: t.best?.weights ?? null,
     });
-  };
   const callbacks: Array<Callback<Trainer<B>>> = [
     signals,
     progressLine(progress, run.units),
     ...(log ? [log] : []),
     ...(report ? [reportWriter(report, run.units)] : []),
-    {
-      // best first: killed between the two, last.json is the earlier run, which reaches and saves this best again
-      onValidation: async (v, t) => {
-        if (v.best) await save('best', t);
-        await save('last', t);
-        report?.write();
-      },
-      onInterrupt: async (reason, t) => {
-        const path = await save('last', t);
-        report?.write();
-        progress.stop();
-        console.error(`bptt: ${reason}: saved ${path} at update ${t.progress.updates}; continue with --resume`);
-        process.exitCode = 130;
-      },
-    },
+    checkpoints(save, report, progress),
   ];
   report?.flow.attach(run.recurrent as never);
   const trainer = new Trainer<B>({
@@ -149,14 +135,19 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     + (resumed ? `; resuming at update ${resumed.meta.trainer?.progress.updates}` : ''));
   const result = await trainer.fit();
   progress.stop();
-  if (result.stoppedBy === 'stopped') return;
+  if (result.stoppedBy !== 'stopped') summarize(run, result, trainer.deadline, o, report);
+}
+
+/** After the run, the best weights in the model: the summary, what the task shows, its test score, the report. */
+function summarize<B, C, M extends NamedModel>(run: TaskRun<B, C, M>, result: FitResult, deadline: number | null,
+  o: TrainingFlags, report: ReportFile | null): void {
   const best = result.best ? `${result.best.score.toFixed(3)} ${run.units.score} at update ${result.best.update}` : '-';
   const why = result.stoppedBy === 'patience' ? ` (early stop: ${o.patience} validations without improvement)` : '';
   console.log(`done: ${result.updates} updates, ${formatCount(result.items)} ${run.units.rate.replace('/s', '')} `
     + `in ${formatDuration(result.elapsedMs / 1000)}${why}; best validation ${best}; checkpoints in ${o.out}`);
   const shown = run.finish?.(report) ?? null;
   if (shown && !o.quiet) console.log(shown);
-  const test = run.test?.(trainer.deadline);
+  const test = run.test?.(deadline);
   if (test) {
     console.log(test.line);
     appendLog(o.log, { type: 'test', ...test.figures });
@@ -169,7 +160,30 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
   }
 }
 
-/** --resume's checkpoint: the one named, or last.json in a folder named (not best.json, which holds weights only). */
+/**
+ * Saves at each validation (best.json first: killed between the two, last.json is the earlier run, which
+ * reaches and saves this best again) and when the run is stopped (a signal), for --resume.
+ */
+function checkpoints<B>(save: (name: 'best' | 'last', state: never, t: Trainer<B>) => string,
+  report: ReportFile | null, progress: Progress): Callback<Trainer<B>> {
+  return {
+    onValidation: async (v, t) => {
+      const state = (await t.snapshot()) as never;
+      if (v.best) save('best', state, t);
+      save('last', state, t);
+      report?.write();
+    },
+    onInterrupt: async (reason, t) => {
+      const path = save('last', (await t.snapshot()) as never, t);
+      report?.write();
+      progress.stop();
+      console.error(`bptt: ${reason}: saved ${path} at update ${t.progress.updates}; continue with --resume`);
+      process.exitCode = 130;
+    },
+  };
+}
+
+/** --resume's checkpoint: the one named, or last.json in a folder named (as loadRun would take its best.json). */
 function resumePath(path: string): string {
   try {
     if (statSync(path).isDirectory()) return join(path, 'last.json');
