@@ -94,7 +94,7 @@ export function addTrainingOptions(cmd: Command, d: TrainingDefaults): Command {
     .option('--out <dir>', 'run folder (best.json, last.json and their .safetensors)', d.out)
     .option('--resume [checkpoint]', 'continue a run (default: --out/last.json) with its model and settings; name '
       + 'its data files again (bptt reads no file a checkpoint names)')
-    .option('--log <file>', 'append one JSON object per update, validation and checkpoint to this file')
+    .option('--log <file>', 'append one JSON object per update, validation, end of the run and test score to this file')
     .option('--report <file>', 'write an HTML report (loss, learning rate, gradient flow) at each validation and '
       + 'at the end')
     .option('-q, --quiet', 'no progress line; only the final summary');

@@ -1,4 +1,4 @@
-/** The --log file (Node): one JSON object a line per update, validation, checkpoint and end of a run. */
+/** The --log file (Node): one JSON object a line per update, validation, interruption and end of a run. */
 import { appendFileSafe } from '../../io/node/safe-files.js';
 import { DataError, expected } from '../../tensor/index.js';
 import type { Callback } from '../events.js';
