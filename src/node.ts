@@ -23,6 +23,9 @@ export { saveRun, loadRun, runStateOf, type LoadedRun, type RunContent } from '.
 export { dataParallel } from './training/node/data-parallel.js';
 export { stopOnSignals } from './training/node/stop-signals.js';
 export { jsonLog } from './training/node/json-log.js';
+export { checkpointWriter, type CheckpointOptions } from './training/node/checkpoints.js';
+export { progressCallback } from './report/progress-callback.js';
+export { Progress } from './report/progress.js';
 export { readKerasH5, isHdf5 } from './io/interop/keras-h5.js';
 export { readLines, readParallelFiles, type LinePair } from './data/node/parallel-files.js';
 export { cmudict } from './data/node/cmudict.js';

@@ -19,11 +19,13 @@ import {
   type UpdateEngine, type Validation,
 } from '../training/index.js';
 import { appendLog, jsonLog } from '../training/node/json-log.js';
-import { loadRun, runStateOf, saveRun, type LoadedRun } from '../training/node/run-files.js';
+import { checkpointWriter } from '../training/node/checkpoints.js';
+import { loadRun, runStateOf, type LoadedRun } from '../training/node/run-files.js';
 import { stopOnSignals } from '../training/node/stop-signals.js';
 import { checkSaved, describeStrategy, formatDuration, kebab } from './options.js';
+import { reportCallback } from '../report/callbacks.js';
+import { progressCallback } from '../report/progress-callback.js';
 import { Progress, formatCount } from '../report/progress.js';
-import { RateMeter } from '../report/rate-meter.js';
 import {
   ANEW, addTrainingOptions, budgetOf, describeTraining, scheduleOf, type TrainingDefaults, type TrainingFlags,
 } from './training-options.js';
@@ -103,17 +105,25 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas });
   const signals = stopOnSignals();
   const progress = new Progress({ quiet: !!o.quiet, unit: run.units.score, rateUnit: run.units.rate });
-  const save = (name: 'best' | 'last', state: Awaited<ReturnType<Trainer<B>['snapshot']>>, t: Trainer<B>): string =>
-    saveRun(o.out, name, task.codec, {
-      model: run.model, config: run.config, extra: run.extra, data: run.data, settings, writtenBy: `bptt ${VERSION}`,
-      state: state as never, bestWeights: t.best?.weights ?? null,
-    });
+  const writer = checkpointWriter<B, C, M>({
+    dir: o.out, codec: task.codec,
+    content: { model: run.model, config: run.config, extra: run.extra, data: run.data, settings,
+      writtenBy: `bptt ${VERSION}` },
+    onSaved: (name) => name === 'last' && report?.write(),
+  });
   const callbacks: Array<Callback<Trainer<B>>> = [
     signals,
-    progressLine(progress, run.units),
+    progressCallback(progress, run.units),
     ...(log ? [log] : []),
-    ...(report ? [reportWriter(report, run.units)] : []),
-    checkpoints(save, report, progress),
+    ...(report ? [reportCallback(report.recorder, run.units)] : []),
+    writer,
+    {
+      onInterrupt: (reason, t) => {
+        progress.stop();
+        console.error(`bptt: ${reason}: saved ${writer.lastPath} at update ${t.progress.updates}; continue with --resume`);
+        process.exitCode = 130;
+      },
+    },
   ];
   report?.flow.attach(run.recurrent as never);
   const trainer = new Trainer<B>({
@@ -158,29 +168,6 @@ function summarize<B, C, M extends NamedModel>(run: TaskRun<B, C, M>, result: Fi
     if (shown) report.recorder.sample({ title: 'the best model', text: shown.trim() });
     report.write();
   }
-}
-
-/**
- * Saves at each validation (best.json first: killed between the two, last.json is the earlier run, which
- * reaches and saves this best again) and when the run is stopped (a signal), for --resume.
- */
-function checkpoints<B>(save: (name: 'best' | 'last', state: never, t: Trainer<B>) => string,
-  report: ReportFile | null, progress: Progress): Callback<Trainer<B>> {
-  return {
-    onValidation: async (v, t) => {
-      const state = (await t.snapshot()) as never;
-      if (v.best) save('best', state, t);
-      save('last', state, t);
-      report?.write();
-    },
-    onInterrupt: async (reason, t) => {
-      const path = save('last', (await t.snapshot()) as never, t);
-      report?.write();
-      progress.stop();
-      console.error(`bptt: ${reason}: saved ${path} at update ${t.progress.updates}; continue with --resume`);
-      process.exitCode = 130;
-    },
-  };
 }
 
 /** --resume's checkpoint: the one named, or last.json in a folder named (as loadRun would take its best.json). */
@@ -272,45 +259,4 @@ function text(v: unknown): string {
 function describeBudget(b: { steps?: number | null; epochs?: number | null; time?: number | null }): string {
   return [b.steps && `${b.steps} updates`, b.epochs && `${b.epochs} epochs`, b.time && formatDuration(b.time)]
     .filter(Boolean).join(' or ');
-}
-
-/** The progress line and the validation notes above it. */
-function progressLine(progress: Progress, units: TaskRun<unknown, unknown, NamedModel>['units']): Callback {
-  let val: number | null = null;
-  let rate = new RateMeter();
-  const scale = units.lossScale ?? 1;
-  return {
-    onStart: (t) => {
-      rate = new RateMeter({ count: (t as Trainer<unknown>).progress.items });
-    },
-    onUpdate: (e) => {
-      if (e.skipped) progress.note(`skipped: ${e.skipped}`);
-      rate.update(e.items);
-      progress.update({
-        step: e.update, epoch: e.epoch, loss: e.loss * scale, val, rate: rate.value, gradNorm: e.gradNorm, lr: e.lr,
-        done: e.progress, etaSeconds: Number.isFinite(e.etaSeconds) ? e.etaSeconds : null,
-      });
-    },
-    onValidation: (v) => {
-      rate.restart(); // the rate is of training, not validation
-      val = v.score;
-      const more = Object.entries(v.metrics).map(([k, x]) => `, ${k} ${x.toFixed(3)}`).join('');
-      progress.note(`update ${v.update} (epoch ${v.epoch.toFixed(2)}): validation ${v.score.toFixed(3)} `
-        + `${units.score}${more}${v.best ? ' (best)' : ''}`);
-    },
-  };
-}
-
-/** The --report's charts: loss, learning rate, gradient norm and clipping per update; validations. */
-function reportWriter(report: ReportFile, units: TaskRun<unknown, unknown, NamedModel>['units']): Callback {
-  const scale = units.lossScale ?? 1;
-  report.recorder.chart('loss', { unit: units.loss });
-  return {
-    onUpdate: (e) => {
-      report.recorder.step(e.update, { loss: e.loss * scale, lr: e.lr, gradNorm: e.gradNorm, clipped: e.clipped });
-    },
-    onValidation: (v) => {
-      report.recorder.validation(v.update, { [units.score]: v.score, ...v.metrics });
-    },
-  };
 }

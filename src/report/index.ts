@@ -6,3 +6,4 @@ export {
 export { FlowSampler, SATURATION_LOW, SATURATION_HIGH, type FlowSamplerOptions, type FlowReport } from './flow.js';
 export { renderReport } from './render.js';
 export { escapeHtml, lineChartSvg } from './svg.js';
+export { reportCallback, type RunUnits } from './callbacks.js';
