@@ -263,6 +263,53 @@ describe('bptt train translate on the runner: early stopping, validation cadence
   });
 });
 
+describe('bptt train g2p on the runner: early stopping, validation cadence, time budget, resume',
+  { timeout: 240_000 }, () => {
+  const BASE = ['train', 'g2p', '--embed', '8', '--hidden', '16', '--batch', '16', '--dev-limit', '10',
+    '--test-limit', '20', '--beam', '2', '--workers', '0', '--quiet'];
+  const records = (log: string, type: string) => readFileSync(join(tmp, log), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>).filter((r) => r.type === type);
+
+  test('--patience and --eval-every n and Xe', () => {
+    const r = run(...BASE, '--lr', '1e-9', '--schedule', 'constant', '--steps', '40', '--eval-every', '2',
+      '--patience', '2', '--out', 'g-es', '--log', 'g-es.jsonl');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(records('g-es.jsonl', 'done').map((d) => [d.stoppedBy, d.updates]), [['patience', 6]]);
+    const e = run(...BASE, '--steps', '8', '--eval-every', '0.001e', '--out', 'g-ev', '--log', 'g-ev.jsonl');
+    assert.equal(e.status, 0, e.stderr);
+    // an epoch is 111,487 words / 16 = 6,968 batches: 0.001e is every 7
+    assert.deepEqual(records('g-ev.jsonl', 'validation').map((v) => v.update), [7, 8]);
+  });
+
+  test('--time 4s: at most 4.4 s with the test part, the learning rate following the logged progress', () => {
+    const t0 = performance.now();
+    const r = run(...BASE, '--time', '4s', '--test-limit', '6194', '--out', 'g-tb', '--log', 'g-tb.jsonl');
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(seconds <= 4.4, `the run took ${seconds.toFixed(2)} s`);
+    assert.match(r.stdout, /^test: /m);
+    let before = 0;
+    for (const u of records('g-tb.jsonl', 'update')) {
+      const lr = learningRate({ kind: 'cosine', lr: 3e-3, warmup: 100, floor: 0 }, u.update, before);
+      assert.ok(Math.abs(u.lr - lr) <= 1e-12, `update ${u.update}: lr ${u.lr}, the schedule at ${before}: ${lr}`);
+      before = u.progress;
+    }
+  });
+
+  test('--resume: N updates and N more give the weights of 2N in one run, bit for bit', () => {
+    const args = [...BASE, '--schedule', 'constant', '--warmup', '0', '--eval-every', '3'];
+    assert.equal(run(...args, '--steps', '8', '--out', 'g-two-n').status, 0);
+    assert.equal(run(...args, '--steps', '4', '--out', 'g-n').status, 0);
+    const r = run('train', 'g2p', '--resume', '--steps', '8', '--out', 'g-n', '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    const weights = (dir: string, name: string) => {
+      const m = JSON.parse(readFileSync(join(tmp, dir, `${name}.json`), 'utf8')) as Manifest;
+      return m.sha256[m.weights];
+    };
+    for (const name of ['last', 'best']) assert.equal(weights('g-n', name), weights('g-two-n', name), name);
+  });
+});
+
 describe('bptt train g2p', { timeout: 180_000 }, () => {
   test('runs the CMUdict task and prints PER and WER for greedy and beam; the checkpoint spells words', () => {
     const r = run('train', 'g2p', ...TINY, '--test-limit', '50', '--beam', '2', '--out', 'g2p');
