@@ -120,7 +120,8 @@ export async function runTraining<O extends TrainingFlags, B, C, M extends Named
     {
       onInterrupt: (reason, t) => {
         progress.stop();
-        console.error(`bptt: ${reason}: saved ${writer.lastPath} at update ${t.progress.updates}; continue with --resume`);
+        const at = `at update ${t.progress.updates}`;
+        console.error(`bptt: ${reason}: saved ${writer.lastPath} ${at}; continue with --resume`);
         process.exitCode = 130;
       },
     },
