@@ -37,6 +37,4 @@ export async function trainClassifier(seed = 1, steps = 400): Promise<{ accuracy
   return { accuracy: model.accuracy(test) };
 }
 
-if (process.argv[1]?.endsWith('classify.js')) {
-  console.log(`test accuracy ${(await trainClassifier()).accuracy.toFixed(3)} (chance 0.5)`);
-}
+if (process.argv[1]?.endsWith('classify.js')) console.log('test set, chance 0.5:', await trainClassifier());
