@@ -5,25 +5,24 @@
 import { Adam, Embedding, GRU, Linear, Module, Rng, crossEntropy, fit, noGrad, reshape } from '../src/index.js';
 
 const T = 12; // steps per sequence
-type Batch = { inputs: number[]; labels: number[]; n: number };
+type Batch = { x: number[]; y: number[]; n: number }; // inputs time-major [T, n], labels [n]
 const batchOf = (rng: Rng, n: number): Batch => {
-  const inputs = Array.from({ length: T * n }, () => rng.int(2)); // noise, time-major [T, n]
-  const labels = Array.from({ length: n }, (_, b) => {
-    const [a, z] = [rng.int(T), rng.int(T - 1)];
-    [inputs[a * n + b], inputs[(z >= a ? z + 1 : z) * n + b]] = [2, 3];
+  const x = Array.from({ length: T * n }, () => rng.int(2)); // noise
+  const y = Array.from({ length: n }, (_, b) => {
+    const [a, z] = [rng.int(T), rng.int(T - 1)]; // A at a, B at z or z + 1: never the same step
+    [x[a * n + b], x[(z >= a ? z + 1 : z) * n + b]] = [2, 3];
     return Number(z < a);
   });
-  return { inputs, labels, n };
+  return { x, y, n };
 };
 
 class Classifier extends Module {
-  embed = this.addModule('embed', new Embedding(4, 8, { rng: new Rng(1) }));
+  emb = this.addModule('emb', new Embedding(4, 8, { rng: new Rng(1) }));
   gru = this.addModule('gru', new GRU({ inputSize: 8, hiddenSize: 24, rng: new Rng(2) }));
-  head = this.addModule('head', new Linear(24, 2, { rng: new Rng(3) }));
-  logits = (b: Batch) => this.head.forward(reshape(this.gru.forward(this.embed.forward(b.inputs, [T, b.n])).state.h,
-    [b.n, 24]));
+  fc = this.addModule('fc', new Linear(24, 2, { rng: new Rng(3) }));
+  logits = (b: Batch) => this.fc.forward(reshape(this.gru.forward(this.emb.forward(b.x, [T, b.n])).state.h, [b.n, 24]));
   accuracy = (b: Batch) => noGrad(() => this.logits(b).value.data)
-    .filter((z, i, all) => i % 2 === 1 && Number(z > all[i - 1]!) === b.labels[(i - 1) / 2]).length / b.n;
+    .filter((z, i, all) => i % 2 === 1 && Number(z > all[i - 1]!) === b.y[(i - 1) / 2]).length / b.n;
 }
 
 export async function trainClassifier(seed = 1, steps = 400): Promise<{ accuracy: number }> {
@@ -31,8 +30,7 @@ export async function trainClassifier(seed = 1, steps = 400): Promise<{ accuracy
   const [data, dev, test] = [Array.from({ length: 64 }, () => batchOf(rng, 32)), batchOf(rng, 500), batchOf(rng, 999)];
   await fit({
     model, data, optimizer: new Adam(model.parameters(), { lr: 1e-2 }), budget: { steps }, clip: 1, seed,
-    loss: (b: Batch) => crossEntropy(model.logits(b), b.labels),
-    validate: () => 1 - model.accuracy(dev), // the error rate on held-out data; fit keeps the best weights
+    loss: (b: Batch) => crossEntropy(model.logits(b), b.y), validate: () => 1 - model.accuracy(dev), // kept: the best
   });
   return { accuracy: model.accuracy(test) };
 }
