@@ -35,6 +35,25 @@ export function validateBudget(where: string, b: Budget): { steps: number | null
   return { steps, epochs, time };
 }
 
+/** A validation's cost per item against training's (a forward pass without the backward), before it is measured. */
+const VALIDATION_COST = 0.5;
+
+export interface TimeBudgetOptions {
+  /** when the run must be over, on the clock `now` */
+  deadline: number;
+  now: () => number;
+  /** kept for the end of the run (summary, sample, exit) besides the final validation */
+  reserveMs: number;
+  /** what a validation scores (tokens, windows): its cost is guessed from the training speed until measured */
+  validationItems?: number;
+  /** without validationItems: the guess of a validation's cost until one is measured */
+  guessMs?: number;
+  /** work after the run (a test set scored), in validations' worth */
+  afterwards?: number;
+  /** at most this is kept for the final validation and that work together (it is then cut short: decodeUntil) */
+  maxEndMs?: number;
+}
+
 /** The time side of a budget: what the rest of the run will cost besides training. */
 export class TimeBudget {
   /** validation (and saving) time per millisecond of training between validations */
@@ -42,44 +61,56 @@ export class TimeBudget {
   /** what the final validation and save are expected to cost */
   private finalMs: number;
   private lastProgress = 0;
+  /** training since the last validation */
+  private sinceMs = 0;
+  private batches = 0;
+  private msPerItem: number | null = null;
+
+  constructor(private readonly o: TimeBudgetOptions) {
+    this.finalMs = o.guessMs ?? 0;
+  }
+
+  /** When the run's work must be over: the deadline less what is kept for exiting. */
+  get end(): number {
+    return this.o.deadline - this.o.reserveMs;
+  }
 
   /**
-   * `deadline`: when the run must be over, on the clock `now`; `reserveMs`: kept
-   * for the end of the run (summary, sample, exit) besides the final validation;
-   * `afterwards`: work after the run (a test set scored), in validations' worth; `maxEndMs`: at most this is
-   * kept for the final validation and that work together (the work is then cut short: see decodeUntil).
+   * A batch trained in `ms` on `items`. Until a validation is measured, one is expected to cost half of
+   * training on as many items at the recent speed (the first batches, slowed by compiling and starting
+   * threads, are left out).
    */
-  constructor(private readonly deadline: number, private readonly now: () => number,
-    private readonly reserveMs: number, validationGuessMs = 0, private readonly afterwards = 0,
-    private readonly maxEndMs = Infinity) {
-    this.finalMs = validationGuessMs;
+  trained(ms: number, items: number): void {
+    this.sinceMs += ms;
+    const { validationItems } = this.o;
+    if (!validationItems || this.overhead !== 0 || ++this.batches <= 2) return;
+    const perItem = ms / items;
+    this.msPerItem = this.msPerItem === null ? perItem : 0.9 * this.msPerItem + 0.1 * perItem;
+    if (Number.isFinite(this.msPerItem)) this.finalMs = VALIDATION_COST * validationItems * this.msPerItem;
   }
 
-  /** A validation (and what callbacks did with it) took `ms`, after `trainedMs` of training since the last. */
-  validated(ms: number, trainedMs: number): void {
+  /** A validation (and what callbacks did with it) took `ms`. */
+  validated(ms: number): void {
     this.finalMs = ms;
-    this.overhead = trainedMs > 0 ? ms / trainedMs : this.overhead || Number.MIN_VALUE;
-  }
-
-  /** Until the first validation is measured: a guess of its cost (e.g. from the items it scores). */
-  guessValidation(ms: number): void {
-    if (this.overhead === 0 && Number.isFinite(ms)) this.finalMs = ms;
+    this.overhead = this.sinceMs > 0 ? ms / this.sinceMs : this.overhead || Number.MIN_VALUE;
+    this.sinceMs = 0;
   }
 
   /**
    * Training time still to come: the time left, less the end, shared with the validations between. Each
-   * validation is paid for by the training before it: `sinceMs` of training since the last one owes a share
-   * of the next, so progress grows evenly through a validation rather than jumping at it.
+   * validation is paid for by the training before it: the training since the last one owes a share of the
+   * next, so progress grows evenly through a validation rather than jumping at it.
    */
-  remainingTrainMs(sinceMs = 0): number {
-    const end = Math.max(this.finalMs, Math.min(this.finalMs * (1 + this.afterwards), this.maxEndMs));
-    const left = this.deadline - this.now() - this.reserveMs - end;
-    return Math.max(0, (left - this.overhead * sinceMs) / (1 + this.overhead));
+  remainingTrainMs(): number {
+    const { afterwards = 0, maxEndMs = Infinity } = this.o;
+    const end = Math.max(this.finalMs, Math.min(this.finalMs * (1 + afterwards), maxEndMs));
+    const left = this.end - this.o.now() - end;
+    return Math.max(0, (left - this.overhead * this.sinceMs) / (1 + this.overhead));
   }
 
   /** The share of the training time spent, never going back. */
-  progress(trainMs: number, sinceMs = 0): number {
-    const rest = this.remainingTrainMs(sinceMs);
+  progress(trainMs: number): number {
+    const rest = this.remainingTrainMs();
     const p = rest <= 0 ? 1 : trainMs / (trainMs + rest);
     this.lastProgress = Math.max(this.lastProgress, p);
     return this.lastProgress;

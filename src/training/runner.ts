@@ -11,7 +11,7 @@ import type { Variable } from '../autograd/index.js';
 import { Bptt, type BpttOptions, type FlowRecorder, type Strategy, type Unrollable, type UpdateReport } from
   '../bptt/index.js';
 import { learningRate, validateSchedule, type Optimizer, type Schedule } from '../optim/index.js';
-import { ConfigError, expected, show, type Tensor } from '../tensor/index.js';
+import { ConfigError, expected, rejectUnknownOptions, show, type Tensor } from '../tensor/index.js';
 import { ShuffledBatches, type Batches, type Drawn } from './batches.js';
 import { TimeBudget, validateBudget, type Budget } from './budget.js';
 import { cadenceOf, type Cadence } from './cadence.js';
@@ -85,9 +85,9 @@ export interface FitOptions<B, S = unknown> {
   afterwards?: number;
 }
 
-const KNOWN = new Set(['model', 'loss', 'data', 'optimizer', 'schedule', 'budget', 'validate', 'evalEvery', 'patience',
+const KNOWN = ['model', 'loss', 'data', 'optimizer', 'schedule', 'budget', 'validate', 'evalEvery', 'patience',
   'minDelta', 'restoreBest', 'clip', 'bptt', 'stateful', 'nanGuard', 'maxConsecutiveSkips', 'recorder', 'engine',
-  'callbacks', 'seed', 'clock', 'startedAt', 'validationItems', 'reserveMs', 'afterwards']);
+  'callbacks', 'seed', 'clock', 'startedAt', 'validationItems', 'reserveMs', 'afterwards'];
 
 /** Trains `options.model` to the end of its budget (or early stopping); see `Trainer`. */
 export async function fit<B, S = unknown>(options: FitOptions<B, S>): Promise<FitResult> {
@@ -106,9 +106,6 @@ export class Trainer<B, S = unknown> {
   private progressNow = 0;
   private stopReason: string | null = null;
   private bestWeights: BestValidated | null = null;
-  private trainedSinceValidation = 0;
-  private sessionBatches = 0;
-  private msPerItem: number | null = null;
   private p: RunProgress = {
     updates: 0, batches: 0, items: 0, trainMs: 0, elapsedMs: 0, validations: 0, validatedAt: null, sinceBest: 0,
     best: null, last: null,
@@ -120,9 +117,7 @@ export class Trainer<B, S = unknown> {
     if (options === null || typeof options !== 'object') {
       throw new ConfigError(expected(where, 'options', show(options)));
     }
-    for (const k of Object.keys(options)) {
-      if (!KNOWN.has(k)) throw new ConfigError(expected(where, `known options (${[...KNOWN].join(', ')})`, show(k)));
-    }
+    rejectUnknownOptions(where, options, KNOWN);
     const { model, loss } = options;
     if (!model || typeof model.parameters !== 'function') {
       throw new ConfigError(expected(where, 'a model', show(model)));
@@ -167,9 +162,7 @@ export class Trainer<B, S = unknown> {
 
   /** When a time budget ends on the clock, less what is kept for exiting (null: no time budget). */
   get deadline(): number | null {
-    const { time } = this.budget;
-    if (!time) return null;
-    return this.start + time * 1000 - this.earlier.elapsedMs - (this.options.reserveMs ?? 0.02 * time * 1000);
+    return (this.time ??= this.timeBudget())?.end ?? null;
   }
 
   get best(): BestValidated | null {
@@ -216,7 +209,7 @@ export class Trainer<B, S = unknown> {
   async fit(): Promise<FitResult> {
     const engine = await this.ensureEngine();
     const { callbacks = [], validate } = this.options;
-    this.time = this.timeBudget();
+    this.time = this.timeBudget(); // from the restored run's elapsed time
     let stoppedBy: StoppedBy = 'budget';
     try {
       this.options.model.train?.();
@@ -265,11 +258,10 @@ export class Trainer<B, S = unknown> {
     const reports = engine.trainBatch(drawn.batch, drawn.reset ? { reset: drawn.reset } : {});
     const ms = this.clock() - t0;
     this.p.trainMs += ms;
-    this.trainedSinceValidation += ms;
     this.p.updates += reports.length;
     this.p.batches++;
     this.p.items += drawn.items ?? 1;
-    this.guessValidation(ms / (drawn.items ?? 1));
+    this.time?.trained(ms, drawn.items ?? 1);
     this.progressNow = this.measure();
     const counted = reports.filter((r) => r.terms > 0 && !r.skipped);
     const terms = counted.reduce((a, r) => a + r.terms, 0);
@@ -309,22 +301,8 @@ export class Trainer<B, S = unknown> {
     this.p.validations++;
     this.p.validatedAt = this.p.updates;
     for (const c of callbacks) await c.onValidation?.(event, this);
-    this.time?.validated(this.clock() - t0, this.trainedSinceValidation);
-    this.trainedSinceValidation = 0;
+    this.time?.validated(this.clock() - t0);
     return event;
-  }
-
-  /**
-   * Until a validation is measured, the time budget expects one to cost half of training on as many items,
-   * at the recent training speed (the first batches, slowed by compiling and starting threads, are left out).
-   */
-  private guessValidation(msPerItem: number): void {
-    const items = this.options.validationItems;
-    if (!this.time || !items) return;
-    this.sessionBatches++;
-    if (this.sessionBatches <= 2) return;
-    this.msPerItem = this.msPerItem === null ? msPerItem : 0.9 * this.msPerItem + 0.1 * msPerItem;
-    this.time.guessValidation(VALIDATION_COST * items * this.msPerItem);
   }
 
   private patienceRanOut(v: ValidationEvent): boolean {
@@ -338,7 +316,7 @@ export class Trainer<B, S = unknown> {
     let p = 0;
     if (steps) p = Math.max(p, this.p.updates / steps);
     if (epochs) p = Math.max(p, this.data.epoch / epochs);
-    if (this.time) p = Math.max(p, this.time.progress(this.p.trainMs, this.trainedSinceValidation));
+    if (this.time) p = Math.max(p, this.time.progress(this.p.trainMs));
     return Math.min(1, p);
   }
 
@@ -354,11 +332,11 @@ export class Trainer<B, S = unknown> {
     const { time } = this.budget;
     if (!time) return null;
     const ms = time * 1000;
-    const deadline = this.start + ms - this.earlier.elapsedMs;
-    const { validate, validationItems } = this.options;
-    const guess = validate && !validationItems ? 0.05 * ms : 0;
-    return new TimeBudget(deadline, this.clock, this.options.reserveMs ?? 0.02 * ms, guess,
-      this.options.afterwards ?? 0, ms / 2);
+    const { validate, validationItems, reserveMs = 0.02 * ms, afterwards } = this.options;
+    return new TimeBudget({
+      deadline: this.start + ms - this.earlier.elapsedMs, now: this.clock, reserveMs, validationItems, afterwards,
+      guessMs: validate && !validationItems ? 0.05 * ms : 0, maxEndMs: ms / 2,
+    });
   }
 
   private elapsed(): number {
@@ -392,9 +370,6 @@ export class Trainer<B, S = unknown> {
     else engine.setState?.(carried[0] ?? null);
   }
 }
-
-/** A validation's cost per item against training's (a forward pass without the backward), before it is measured. */
-const VALIDATION_COST = 0.5;
 
 /** A model that is not recurrent, as the engine sees it: one step per batch, whose loss is the batch's mean. */
 function lossModel<B, S>(loss: (batch: B) => Variable): Unrollable<B, S> {

@@ -21,11 +21,15 @@ test('decodeUntil decodes part by part until the deadline, at least one part; te
 });
 
 test('TimeBudget keeps the final validation and the work after it, at most maxEndMs', () => {
-  const now = (): number => 0;
+  const o = { deadline: 10_000, now: (): number => 0, reserveMs: 1000, afterwards: 3 };
   // 10 s left, 1 s kept for exiting, a validation of 1 s and a test of 3 validations' worth: 5 s of training
-  assert.equal(new TimeBudget(10_000, now, 1000, 1000, 3).remainingTrainMs(), 5000);
+  assert.equal(new TimeBudget({ ...o, guessMs: 1000 }).remainingTrainMs(), 5000);
   // capped: at most 2 s for the validation and the test together
-  assert.equal(new TimeBudget(10_000, now, 1000, 1000, 3, 2000).remainingTrainMs(), 7000);
+  assert.equal(new TimeBudget({ ...o, guessMs: 1000, maxEndMs: 2000 }).remainingTrainMs(), 7000);
   // the final validation itself is always kept
-  assert.equal(new TimeBudget(10_000, now, 1000, 3000, 3, 2000).remainingTrainMs(), 6000);
+  assert.equal(new TimeBudget({ ...o, guessMs: 3000, maxEndMs: 2000 }).remainingTrainMs(), 6000);
+  // a guess from the training speed: 100 items a validation, 1 ms an item trained, half that to validate
+  const t = new TimeBudget({ ...o, afterwards: 0, validationItems: 100 });
+  for (let i = 0; i < 5; i++) t.trained(10, 10);
+  assert.equal(t.remainingTrainMs(), 10_000 - 1000 - 50);
 });
