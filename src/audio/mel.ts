@@ -27,9 +27,12 @@ export interface MelFilterbank {
  */
 export function melFilterbank(o: MelOptions): MelFilterbank {
   const where = 'melFilterbank';
-  if (!Number.isInteger(o.nMels) || o.nMels < 1) throw new ConfigError(expected(`${where}: nMels`, 'a positive integer', o.nMels));
+  if (!Number.isInteger(o.nMels) || o.nMels < 1) {
+    throw new ConfigError(expected(`${where}: nMels`, 'a positive integer', o.nMels));
+  }
   if (!(o.lowHz >= 0 && o.lowHz < o.highHz && o.highHz <= o.sampleRate / 2)) {
-    throw new ConfigError(expected(`${where}: lowHz, highHz`, `0 ≤ lowHz < highHz ≤ sampleRate/2 = ${o.sampleRate / 2}`, `${o.lowHz}, ${o.highHz}`));
+    throw new ConfigError(expected(`${where}: lowHz, highHz`,
+      `0 ≤ lowHz < highHz ≤ sampleRate/2 = ${o.sampleRate / 2}`, `${o.lowHz}, ${o.highHz}`));
   }
   const lo = hzToMel(o.lowHz), hi = hzToMel(o.highHz);
   const edges = Array.from({ length: o.nMels + 2 }, (_, i) => melToHz(lo + ((hi - lo) * i) / (o.nMels + 1)));

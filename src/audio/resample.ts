@@ -6,7 +6,8 @@
  * frequencies, so downsampling is anti-aliased. Measured 44.1 → 16 kHz: flat (< 0.01 dB)
  * up to 0.85 × the new Nyquist, −0.3 dB at 0.9, −6 dB at 0.95 (the cutoff), and tones
  * from 1.05 × Nyquist up are attenuated by more than 80 dB (the tests assert > 60 dB).
- * Tones between 0.95 and 1.05 × Nyquist fall in the transition band and alias partly. Cost: ~64 / min(1, to/from) taps per output
+ * Tones between 0.95 and 1.05 × Nyquist fall in the transition band and alias partly.
+ * Cost: ~64 / min(1, to/from) taps per output
  * sample. Samples beyond either end are taken as zero, so the first and last ~32 input
  * samples are slightly tapered.
  */
@@ -36,7 +37,9 @@ export const MAX_SIGNAL_SAMPLES = 2 ** 28;
 /** Resamples `x` from rate `from` to rate `to` (Hz) with a windowed-sinc low-pass. */
 export function resample(x: Float32Array, from: number, to: number): Float32Array {
   for (const [name, r] of [['from', from], ['to', to]] as const) {
-    if (!(r > 0) || !Number.isFinite(r)) throw new ConfigError(expected(`resample: ${name}`, 'a positive sample rate', r));
+    if (!(r > 0) || !Number.isFinite(r)) {
+      throw new ConfigError(expected(`resample: ${name}`, 'a positive sample rate', r));
+    }
   }
   if (to / from > MAX_UPSAMPLING) {
     throw new ConfigError(expected('resample', `upsampling by at most ${MAX_UPSAMPLING}×`, `${from} Hz to ${to} Hz`));

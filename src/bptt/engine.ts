@@ -117,7 +117,9 @@ export class Bptt<B, S> {
     if (c !== undefined && c !== null && !(c > 0)) {
       throw new ConfigError(expected('Bptt', 'clipNorm > 0 or null', show(c)));
     }
-    if (!options.parameters?.length) throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
+    if (!options.parameters?.length) {
+      throw new ConfigError(expected('Bptt', 'a non-empty parameters list', options.parameters?.length ?? 'none'));
+    }
   }
 
   /** The state carried into the next batch (stateful mode). */
@@ -169,7 +171,8 @@ export class Bptt<B, S> {
       this.beginUpdate(window);
       const s0 = state;
       const r = checkpointedGradient(this.options.model, batch, T, this.strategy, state, this.options.recorder ?? null);
-      reports.push(this.finishUpdate(window, r.loss, r.terms, () => locateFirstBadStep(this.options.model, batch, window, s0)));
+      const locate = () => locateFirstBadStep(this.options.model, batch, window, s0);
+      reports.push(this.finishUpdate(window, r.loss, r.terms, locate));
       state = r.state;
     } else {
       for (const w of windows(T, this.strategy)) {
@@ -186,7 +189,8 @@ export class Bptt<B, S> {
   private runWindow(batch: B, w: Window, s0: S | null): { report: UpdateReport; carry: S | null; final: S | null } {
     const { model, recorder } = this.options;
     this.beginUpdate(w);
-    const cuts = [...new Set([w.start, w.lossFrom, w.carryAt ?? w.start, w.end])].filter((p) => p >= w.start && p <= w.end).sort((a, b) => a - b);
+    const cuts = [...new Set([w.start, w.lossFrom, w.carryAt ?? w.start, w.end])]
+      .filter((p) => p >= w.start && p <= w.end).sort((a, b) => a - b);
     let state = s0;
     let carry = w.carryAt === w.start ? s0 : null;
     let loss: Variable | null = null;
@@ -219,7 +223,10 @@ export class Bptt<B, S> {
     if (!sync) return this.applyUpdate(window, loss, terms, locate);
     const global = sync.reduce({ loss, terms });
     try {
-      if (!global) return { update: ++this.updates, window, loss, terms, gradNorm: NaN, clipped: false, skipped: null, flow: null };
+      if (!global) {
+        const update = ++this.updates; // another thread applies it
+        return { update, window, loss, terms, gradNorm: NaN, clipped: false, skipped: null, flow: null };
+      }
       return this.applyUpdate(window, global.loss, global.terms, locate);
     } finally {
       sync.afterUpdate?.();

@@ -47,7 +47,8 @@ export function registerBackend(k: Kernels): void {
 export function setBackend(name: string): void {
   const k = registry.get(name);
   if (!k) {
-    const hint = name === 'wasm' && wasmFailure ? `wasm did not load: ${wasmFailure}; in a browser, await initWasmBackend() first` : undefined;
+    const hint = name === 'wasm' && wasmFailure
+      ? `wasm did not load: ${wasmFailure}; in a browser, await initWasmBackend() first` : undefined;
     throw new ConfigError(expected('setBackend', `one of ${[...registry.keys()].join(', ')}`, quoted(name), hint));
   }
   active = k;

@@ -38,7 +38,8 @@ export function chrf(hyps: readonly string[], refs: readonly string[]): number {
  * Mean precision and recall over the orders both sides have n-grams of (sacrebleu's
  * "effective order"), so short sentences are not punished for lacking 6-grams.
  */
-function averagePrecisionRecall(matches: number[], hypTotals: number[], refTotals: number[]): { precision: number; recall: number } {
+function averagePrecisionRecall(matches: number[], hypTotals: number[], refTotals: number[]):
+  { precision: number; recall: number } {
   let precision = 0;
   let recall = 0;
   let effectiveOrder = 0;

@@ -29,7 +29,8 @@ export class Tensor {
   constructor(shape: readonly number[], data: Arr) {
     checkDims(shape);
     if (data.length !== sizeOf(shape)) {
-      throw new ShapeError(expected('Tensor', `${sizeOf(shape)} elements for shape [${shape.join(', ')}]`, `${data.length}`));
+      throw new ShapeError(expected('Tensor',
+        `${sizeOf(shape)} elements for shape [${shape.join(', ')}]`, `${data.length}`));
     }
     this.shape = Object.freeze([...shape]);
     this.data = data;
@@ -88,7 +89,9 @@ export class Tensor {
 
 function checkDims(shape: readonly number[]): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(expected('Tensor', 'non-negative integer dimensions', [...shape]));
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(expected('Tensor', 'non-negative integer dimensions', [...shape]));
+    }
   }
 }
 
@@ -102,14 +105,17 @@ function inferShape(shape: readonly number[], size: number): number[] {
     return [...shape];
   }
   const rest = sizeOf(shape.filter((_, i) => i !== free));
-  if (rest === 0 || size % rest !== 0) throw new ShapeError(expected('reshape', `a shape with ${size} elements`, [...shape]));
+  if (rest === 0 || size % rest !== 0) {
+    throw new ShapeError(expected('reshape', `a shape with ${size} elements`, [...shape]));
+  }
   const out = [...shape];
   out[free] = size / rest;
   return out;
 }
 
 /** Throws ShapeError unless `shape` matches `want`; -1 in `want` matches any size. */
-export function checkShape(where: string, shape: readonly number[], want: readonly number[], names?: readonly string[]): void {
+export function checkShape(where: string, shape: readonly number[], want: readonly number[],
+  names?: readonly string[]): void {
   const ok = shape.length === want.length && want.every((d, i) => d === -1 || d === shape[i]);
   if (ok) return;
   const show = want.map((d, i) => (d === -1 ? (names?.[i] ?? '*') : `${names?.[i] ? names[i] + '=' : ''}${d}`));

@@ -9,7 +9,10 @@ export function zerosLike(like: Variable, shape: readonly number[] = like.shape)
 }
 
 export function checkSameShape(where: string, a: Variable, b: Variable): void {
-  if (!sameShape(a.shape, b.shape)) throw new ShapeError(expected(where, `matching shapes, left [${a.shape.join(', ')}]`, `right [${b.shape.join(', ')}]`));
+  if (!sameShape(a.shape, b.shape)) {
+    throw new ShapeError(expected(where,
+      `matching shapes, left [${a.shape.join(', ')}]`, `right [${b.shape.join(', ')}]`));
+  }
 }
 
 export function checkSameDtype(where: string, vars: readonly Variable[]): void {

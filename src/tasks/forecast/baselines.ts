@@ -20,7 +20,9 @@ export interface LinearAr {
 /** Least squares on every k in [p, trainEnd) of y_k against (1, y_{k−1}, …, y_{k−p}). */
 export function fitLinearAr(y: ArrayLike<number>, trainEnd: number, order: number): LinearAr {
   const rows = trainEnd - order;
-  if (rows < order + 1) throw new DataError(expected(`linear AR(${order})`, `at least ${2 * order + 1} training rows`, trainEnd));
+  if (rows < order + 1) {
+    throw new DataError(expected(`linear AR(${order})`, `at least ${2 * order + 1} training rows`, trainEnd));
+  }
   const cols = order + 1;
   const X = new Float64Array(rows * cols);
   const b = new Float64Array(rows);

@@ -15,7 +15,9 @@ export interface Accuracy {
 
 /** The MASE denominator: mean |y_k − y_{k−m}| over the training rows [0, trainEnd). */
 export function seasonalScale(y: ArrayLike<number>, trainEnd: number, season: number): number {
-  if (!(trainEnd > season)) throw new DataError(expected('MASE scale', `more training rows than the season (${season})`, trainEnd));
+  if (!(trainEnd > season)) {
+    throw new DataError(expected('MASE scale', `more training rows than the season (${season})`, trainEnd));
+  }
   let s = 0;
   for (let k = season; k < trainEnd; k++) s += Math.abs(y[k]! - y[k - season]!);
   return s / (trainEnd - season);

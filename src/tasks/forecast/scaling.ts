@@ -99,7 +99,9 @@ export class ScaledSeries {
     cell: CellName = cellOf(),
   ) {
     this.calendarNames = calendarNames(cycles);
-    if (cycles.length && !times) throw new DataError(expected('ScaledSeries', 'timestamps for calendar features', 'none'));
+    if (cycles.length && !times) {
+      throw new DataError(expected('ScaledSeries', 'timestamps for calendar features', 'none'));
+    }
     // Every row's scaled value, validation and test rows too (the scaler saw only the training rows).
     levels.forEach((x, c) => {
       for (let k = lag; k < x.length; k++) if (!Number.isFinite(this.z(c, k))) throw overflow(cell(c, k), x[k]!);
