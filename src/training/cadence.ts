@@ -3,8 +3,6 @@ import { ConfigError, expected, show } from '../tensor/index.js';
 import type { RunProgress } from './state.js';
 
 export interface Cadence {
-  /** the batches (epochs) or updates between validations */
-  readonly every: { updates: number } | { batches: number };
   /** whether the update just made reaches the next validation */
   due(p: Readonly<RunProgress>, epoch: number): boolean;
 }
@@ -36,7 +34,6 @@ export function cadenceOf(where: string, e: number | { epochs: number } | undefi
 function byUpdates(n: number): Cadence {
   let lastAt = 0;
   return {
-    every: { updates: n },
     // updates may jump by several a batch (truncated BPTT): due when a multiple of n was passed
     due: (p) => {
       const before = Math.max(lastAt, p.validatedAt ?? 0);
@@ -47,5 +44,5 @@ function byUpdates(n: number): Cadence {
 }
 
 function byBatches(n: number): Cadence {
-  return { every: { batches: n }, due: (p) => p.batches % n === 0 };
+  return { due: (p) => p.batches % n === 0 };
 }
