@@ -4,7 +4,7 @@ import type { RunProgress } from './state.js';
 
 export interface Cadence {
   /** whether the update just made reaches the next validation */
-  due(p: Readonly<RunProgress>, epoch: number): boolean;
+  due(p: Readonly<RunProgress>): boolean;
 }
 
 /**

@@ -223,7 +223,7 @@ export class Trainer<B, S = unknown> {
         const event = this.step(engine);
         for (const c of callbacks) c.onUpdate?.(event, this);
         // not right after a skipped update: those weights may be diverging, and the saved run must stay good
-        if (validate && !event.skipped && this.cadence.due(this.p, this.data.epoch) && this.progressNow < 1) {
+        if (validate && !event.skipped && this.cadence.due(this.p) && this.progressNow < 1) {
           const v = await this.validation(false);
           if (this.patienceRanOut(v)) {
             stoppedBy = 'patience';
